@@ -1,0 +1,27 @@
+// vae/adam.hpp - Adam over one contiguous parameter block, as torch.optim.Adam computes it.
+//
+// Defaults are PyTorch's (lr 1e-3, betas (0.9, 0.999), eps 1e-8, no weight decay, no amsgrad).
+// One loop over all parameters of the model: m and v are slices of the same arena, laid out as
+// the parameters are.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace vae {
+
+struct AdamConfig {
+  float lr = 1e-3f;
+  float beta1 = 0.9f;
+  float beta2 = 0.999f;
+  float eps = 1e-8f;
+};
+
+// One update at step t (t = 1 for the first call). For each parameter:
+//   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
+//   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+// which is PyTorch 1.13's single-tensor formula, bias corrections included.
+void adam_step(float* params, const float* grads, float* m, float* v, std::size_t n,
+               const AdamConfig& cfg, std::int64_t t);
+
+}  // namespace vae

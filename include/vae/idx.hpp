@@ -1,0 +1,64 @@
+// vae/idx.hpp - read MNIST-style IDX files (images IDX3, labels IDX1) into memory.
+//
+// An IDX file is a big-endian u32 magic (0x00000803 = 2051 for images, 0x00000801 = 2049 for
+// labels), then one big-endian u32 per dimension (count, rows, cols for images; count for
+// labels), then exactly count*rows*cols (or count) unsigned bytes, nothing after them.
+//
+// The loader keeps the pixels as the file's uint8 bytes (47 MB for MNIST's training set rather
+// than 188 MB of floats); floats appear only in stage_batch, which fills one batch buffer.
+// Every malformed input (missing, short, gzip-compressed, wrong magic, zero or overflowing
+// sizes, truncated, trailing bytes, images/labels count mismatch) throws a vae::Error whose
+// what() is one line naming the file and what was expected.
+//
+// This is not a general IDX reader: only the unsigned-byte type code (0x08) and the two MNIST
+// shapes are accepted. It does not decompress .gz files (scripts/fetch-mnist stores them raw),
+// it does not memory-map, and it does not shuffle or batch (the trainer owns the index order).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vae {
+
+// Images of an IDX3 file (magic 2051), kept as the file's uint8 bytes: (count, rows, cols).
+struct ImageSet {
+  std::vector<std::uint8_t> pixels;  // (count, rows, cols) row-major
+  std::size_t count = 0, rows = 0, cols = 0;
+  std::size_t pixels_per_image() const { return rows * cols; }
+  const std::uint8_t* image(std::size_t i) const { return pixels.data() + i * pixels_per_image(); }
+};
+
+struct Dataset {                      // images with their labels (IDX1, magic 2049)
+  ImageSet images;
+  std::vector<std::uint8_t> labels;   // (count)
+  std::size_t size() const { return images.count; }
+};
+
+inline constexpr std::uint32_t idx_images_magic = 0x00000803;  // 2051: u8 data, 3 dims
+inline constexpr std::uint32_t idx_labels_magic = 0x00000801;  // 2049: u8 data, 1 dim
+
+// Parse from memory (used by the fuzzer); `name` appears in error messages. data may be null
+// when size is 0. The whole buffer must be one IDX file: trailing bytes are an error.
+ImageSet parse_idx_images(const std::uint8_t* data, std::size_t size, const std::string& name);
+std::vector<std::uint8_t> parse_idx_labels(const std::uint8_t* data, std::size_t size,
+                                           const std::string& name);
+
+// Read a whole file (binary std::ifstream) and parse it; errors name `path`.
+ImageSet read_idx_images(const std::string& path);
+std::vector<std::uint8_t> read_idx_labels(const std::string& path);
+
+// Images and labels of one split; a count mismatch between the two files is an error.
+Dataset load_idx_dataset(const std::string& images_path, const std::string& labels_path);
+
+// dir holds train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte,
+// t10k-labels-idx1-ubyte (scripts/fetch-mnist puts them in data/mnist).
+enum class Split { train, test };
+Dataset load_mnist(const std::string& dir, Split split);
+
+// Stage a batch: x (B, rows*cols) floats in [0,1] = pixel / 255, for images idx[0..B).
+// No allocation; an idx[b] >= images.count throws vae::Error before anything is written.
+void stage_batch(float* x, const ImageSet& images, const std::uint32_t* idx, std::size_t batch);
+
+}  // namespace vae

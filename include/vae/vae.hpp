@@ -1,0 +1,326 @@
+// vae/vae.hpp - the model: Vae<D, H, Z>, a static graph with compile-time sizes on one arena.
+//
+//   x (B,D) -> enc_fc -> ReLU -> h1 (B,H) -> enc_mu     -> mu (B,Z)      --> z = mu + eps e^(logvar/2)
+//                                         -> enc_logvar -> logvar (B,Z) -/
+//   z (B,Z) -> dec_fc -> ReLU -> h2 (B,H) -> dec_out -> logits (B,D) -> sigmoid -> xhat (B,D)
+//
+// The encoder and the decoder are structs of their own, each a flat, named list of Dense layers,
+// usable alone: Encoder::forward gives mu and logvar for a batch, Decoder::forward decodes a given
+// z. The decoder is a template parameter of Vae: a deeper decoder is another struct with the same
+// members (see "The decoder concept" below), not a change to Vae.
+//
+// Memory: the constructor makes ONE arena (or borrows the caller's buffer) and carves every
+// buffer from it in Vae::carve(), in a fixed order: parameters, gradients, Adam m and v, then the
+// activations and activation gradients for `max_batch` images. arena_bytes(max_batch) is the
+// same sum, constexpr; carve() checks that they agree. After construction nothing is allocated:
+// train_step() and eval_step() only read and write arena memory and call sgemm.
+#pragma once
+
+#include <xtensor/xadapt.hpp>
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "vae/adam.hpp"
+#include "vae/arena.hpp"
+#include "vae/error.hpp"
+#include "vae/layers.hpp"
+#include "vae/losses.hpp"
+#include "vae_rt/rng.h"
+
+namespace vae {
+
+// A non-owning xtensor view (rows, cols) over arena memory: no copy, no allocation.
+inline auto view(float* p, std::size_t rows, std::size_t cols) {
+  return xt::adapt(p, rows * cols, xt::no_ownership(), std::array<std::size_t, 2>{rows, cols});
+}
+
+// PyTorch's nn.Linear default initialization: W and b uniform in +-1/sqrt(fan_in).
+template <class Layer>
+void init_uniform_fan_in(Layer& layer, vae_rt::Rng& rng) {
+  const float bound = 1.0f / std::sqrt(static_cast<float>(Layer::in));
+  for (std::size_t i = 0; i < Layer::num_weights; ++i) layer.w[i] = vae_rt::rng_uniform(&rng, -bound, bound);
+  for (std::size_t i = 0; i < Layer::out; ++i) layer.b[i] = vae_rt::rng_uniform(&rng, -bound, bound);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoder: x (B, D) -> h (B, H) -> mu, logvar (B, Z)
+template <std::size_t D, std::size_t H, std::size_t Z>
+struct Encoder {
+  static constexpr std::size_t dim_in = D;
+  static constexpr std::size_t dim_latent = Z;
+
+  Dense<D, H> fc;           // enc_fc
+  Dense<H, Z> mu_head;      // enc_mu
+  Dense<H, Z> logvar_head;  // enc_logvar
+  static_assert(decltype(fc)::out == decltype(mu_head)::in, "enc_fc feeds enc_mu");
+  static_assert(decltype(fc)::out == decltype(logvar_head)::in, "enc_fc feeds enc_logvar");
+
+  static constexpr std::size_t num_params =
+      decltype(fc)::num_params + decltype(mu_head)::num_params + decltype(logvar_head)::num_params;
+
+  float* h = nullptr;        // (B, H)  relu(enc_fc(x)), kept for backward
+  float* mu = nullptr;       // (B, Z)
+  float* logvar = nullptr;   // (B, Z)
+  float* d_h = nullptr;      // (B, H)  gradient w.r.t. h
+
+  static constexpr std::size_t activation_bytes(std::size_t B) {
+    return 2 * floats_bytes(B * H) + 2 * floats_bytes(B * Z);
+  }
+  void carve(Arena& arena, std::size_t B) {
+    h = arena.carve_floats(B * H, "enc.h");
+    mu = arena.carve_floats(B * Z, "enc.mu");
+    logvar = arena.carve_floats(B * Z, "enc.logvar");
+    d_h = arena.carve_floats(B * H, "enc.d_h");
+  }
+  void bind(float*& params, float*& grads) {
+    fc.bind("enc_fc", params, grads);
+    mu_head.bind("enc_mu", params, grads);
+    logvar_head.bind("enc_logvar", params, grads);
+  }
+  template <class F> void for_each_layer(F&& f) { f(fc); f(mu_head); f(logvar_head); }
+
+  // mu, logvar (B, Z) from x (B, D); x may be any caller memory.
+  void forward(const float* x, std::size_t B) {
+    fc.forward(h, x, B);
+    relu_forward(h, B * H);
+    mu_head.forward(mu, h, B);
+    logvar_head.forward(logvar, h, B);
+  }
+  // From d_mu, d_logvar (B, Z): parameter gradients. The input gradient is not needed (x is data).
+  void backward(const float* x, const float* d_mu, const float* d_logvar, std::size_t B) {
+    mu_head.backward(d_h, d_mu, h, B);
+    logvar_head.backward(nullptr, d_logvar, h, B);
+    // d_h = d_mu W_mu + d_logvar W_logvar: the second product accumulates (beta = 1) into the first.
+    sgemm(Trans::no, Trans::no, B, H, Z, 1.0f, d_logvar, Z, logvar_head.w, H, 1.0f, d_h, H);
+    relu_backward(d_h, d_h, h, B * H);
+    fc.backward(nullptr, d_h, x, B);
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Decoder: z (B, Z) -> h (B, H) -> logits (B, D) -> xhat (B, D)
+//
+// The decoder concept (what Vae needs of its Dec parameter): dim_in, dim_out, num_params,
+// activation_bytes(B), carve(arena, B), bind(params, grads), for_each_layer(f), forward(z, B)
+// that fills `logits` and `xhat`, and backward(d_z, z, B) that starts from `d_logits`, which the
+// loss has written. A decoder with two hidden layers is a struct with dec_fc1, dec_fc2, dec_out.
+template <std::size_t Z, std::size_t H, std::size_t D>
+struct Decoder {
+  static constexpr std::size_t dim_in = Z;
+  static constexpr std::size_t dim_out = D;
+
+  Dense<Z, H> fc;    // dec_fc
+  Dense<H, D> out;   // dec_out
+  static_assert(decltype(fc)::out == decltype(out)::in, "dec_fc feeds dec_out");
+
+  static constexpr std::size_t num_params = decltype(fc)::num_params + decltype(out)::num_params;
+
+  float* h = nullptr;         // (B, H)  relu(dec_fc(z))
+  float* logits = nullptr;    // (B, D)  dec_out(h)
+  float* xhat = nullptr;      // (B, D)  sigmoid(logits)
+  float* d_h = nullptr;       // (B, H)
+  float* d_logits = nullptr;  // (B, D)  written by the loss
+
+  static constexpr std::size_t activation_bytes(std::size_t B) {
+    return 2 * floats_bytes(B * H) + 3 * floats_bytes(B * D);
+  }
+  void carve(Arena& arena, std::size_t B) {
+    h = arena.carve_floats(B * H, "dec.h");
+    logits = arena.carve_floats(B * D, "dec.logits");
+    xhat = arena.carve_floats(B * D, "dec.xhat");
+    d_h = arena.carve_floats(B * H, "dec.d_h");
+    d_logits = arena.carve_floats(B * D, "dec.d_logits");
+  }
+  void bind(float*& params, float*& grads) {
+    fc.bind("dec_fc", params, grads);
+    out.bind("dec_out", params, grads);
+  }
+  template <class F> void for_each_layer(F&& f) { f(fc); f(out); }
+
+  // logits and xhat (B, D) from z (B, Z); z may be any caller memory.
+  void forward(const float* z, std::size_t B) {
+    fc.forward(h, z, B);
+    relu_forward(h, B * H);
+    out.forward(logits, h, B);
+    sigmoid_forward(xhat, logits, B * D);
+  }
+  // From d_logits (B, D): parameter gradients and d_z (B, Z).
+  void backward(float* d_z, const float* z, std::size_t B) {
+    out.backward(d_h, d_logits, h, B);
+    relu_backward(d_h, d_h, h, B * H);
+    fc.backward(d_z, d_h, z, B);
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+template <std::size_t D = 784, std::size_t H = 400, std::size_t Z = 20,
+          class Dec = Decoder<Z, H, D>>
+class Vae {
+ public:
+  using encoder_type = Encoder<D, H, Z>;
+  using decoder_type = Dec;
+  static_assert(Dec::dim_in == Z, "the decoder's input is the latent");
+  static_assert(Dec::dim_out == D, "the decoder's output is an image");
+
+  static constexpr std::size_t dim_x = D;
+  static constexpr std::size_t dim_h = H;
+  static constexpr std::size_t dim_z = Z;
+  static constexpr std::size_t num_params = encoder_type::num_params + Dec::num_params;
+
+  // Bytes of the one arena, for batches of up to max_batch images. Mirrors carve() line by line.
+  static constexpr std::size_t arena_bytes(std::size_t max_batch) {
+    const std::size_t B = max_batch;
+    return 4 * floats_bytes(num_params)                        // params, grads, adam_m, adam_v
+           + floats_bytes(B * D)                               // x
+           + 5 * floats_bytes(B * Z)                           // eps, z, d_z, d_mu, d_logvar
+           + encoder_type::activation_bytes(B) + Dec::activation_bytes(B);
+  }
+
+  explicit Vae(std::size_t max_batch) : arena_(arena_bytes(max_batch)), max_batch_(max_batch) {
+    carve();
+  }
+  Vae(std::size_t max_batch, void* buffer, std::size_t bytes)
+      : arena_(buffer, bytes), max_batch_(max_batch) {
+    carve();
+  }
+  Vae(const Vae&) = delete;
+  Vae& operator=(const Vae&) = delete;
+
+  encoder_type enc;
+  Dec dec;
+
+  // The parameter block and its companions, (P) each, P = num_params, laid out as
+  // enc_fc_w enc_fc_b enc_mu_w enc_mu_b enc_logvar_w enc_logvar_b dec_fc_w dec_fc_b dec_out_w ...
+  float* params = nullptr;    // (P)
+  float* grads = nullptr;     // (P)  ASSIGNED by each backward (see vae/layers.hpp)
+  float* adam_m = nullptr;    // (P)
+  float* adam_v = nullptr;    // (P)
+  std::int64_t adam_t = 0;    // Adam steps taken
+
+  float* x = nullptr;         // (B, D)  the staged batch, pixels in [0, 1]
+  float* eps = nullptr;       // (B, Z)  N(0, I) noise of the reparameterization
+  float* z = nullptr;         // (B, Z)
+  float* d_z = nullptr;       // (B, Z)
+  float* d_mu = nullptr;      // (B, Z)
+  float* d_logvar = nullptr;  // (B, Z)
+
+  std::size_t max_batch() const { return max_batch_; }
+  std::size_t arena_used() const { return arena_.used(); }
+  std::size_t arena_capacity() const { return arena_.capacity(); }
+
+  // PyTorch nn.Linear initialization of every layer, in parameter order; Adam state reset.
+  void init_params(vae_rt::Rng& rng) {
+    for_each_layer([&](auto& layer) { init_uniform_fan_in(layer, rng); });
+    for (std::size_t i = 0; i < num_params; ++i) adam_m[i] = adam_v[i] = 0.0f;
+    adam_t = 0;
+  }
+
+  template <class F> void for_each_layer(F&& f) {
+    enc.for_each_layer(f);
+    dec.for_each_layer(f);
+  }
+
+  // --- the passes, on the arena buffers, for B <= max_batch images ---------------------------
+  void encode(std::size_t B) { enc.forward(x, B); }
+  void reparameterize(std::size_t B) { reparam_forward(z, enc.mu, enc.logvar, eps, B * Z); }
+  void decode(std::size_t B) { dec.forward(z, B); }
+  // Loss sums of the current forward pass; with_grad also writes dec.d_logits.
+  LossSums loss(const LossSpec& spec, std::size_t B, bool with_grad) {
+    LossSums s;
+    float* d_logits = with_grad ? dec.d_logits : nullptr;
+    s.recon = spec.recon == Recon::mse ? mse_loss(d_logits, dec.xhat, x, B * D)
+                                       : bce_loss(d_logits, dec.logits, dec.xhat, x, B * D);
+    // KL's gradient is added after the reparameterization's in backward(); here only its value.
+    s.kl = kl_loss(nullptr, nullptr, enc.mu, enc.logvar, B * Z, spec.beta);
+    s.total = s.recon + static_cast<double>(spec.beta) * s.kl;
+    s.images = B;
+    return s;
+  }
+  // Gradients of recon + beta KL w.r.t. every parameter, after loss(spec, B, true).
+  void backward(const LossSpec& spec, std::size_t B) {
+    dec.backward(d_z, z, B);
+    reparam_backward(d_mu, d_logvar, d_z, enc.logvar, eps, B * Z);
+    kl_loss(d_mu, d_logvar, enc.mu, enc.logvar, B * Z, spec.beta);
+    enc.backward(x, d_mu, d_logvar, B);
+  }
+
+  // One optimization step on the staged batch x (B images): eps from rng, forward, loss,
+  // backward, Adam. Returns the batch's loss sums (before the update). No allocation.
+  LossSums train_step(std::size_t B, const LossSpec& spec, const AdamConfig& adam,
+                      vae_rt::Rng& rng) {
+    check_batch(B);
+    vae_rt::rng_fill_normal(&rng, eps, B * Z);
+    return train_step_given_eps(B, spec, adam);
+  }
+
+  // The same step with the noise already in eps (B, Z): for tests against fixed references.
+  LossSums train_step_given_eps(std::size_t B, const LossSpec& spec, const AdamConfig& adam) {
+    check_batch(B);
+    encode(B);
+    reparameterize(B);
+    decode(B);
+    const LossSums s = loss(spec, B, true);
+    backward(spec, B);
+    adam_step(params, grads, adam_m, adam_v, num_params, adam, ++adam_t);
+    return s;
+  }
+
+  // Loss of the staged batch without training. rng: draw z as in training; null: z = mu.
+  LossSums eval_step(std::size_t B, const LossSpec& spec, vae_rt::Rng* rng) {
+    check_batch(B);
+    encode(B);
+    if (rng) {
+      vae_rt::rng_fill_normal(rng, eps, B * Z);
+      reparameterize(B);
+    } else {
+      for (std::size_t i = 0; i < B * Z; ++i) z[i] = enc.mu[i];
+    }
+    decode(B);
+    return loss(spec, B, false);
+  }
+
+ private:
+  void check_batch(std::size_t B) const {
+    if (B == 0 || B > max_batch_) {
+      throw Error("batch of " + std::to_string(B) + " images: the model was built for 1.." +
+                  std::to_string(max_batch_));
+    }
+  }
+
+  // Every byte of the arena is carved here, in this order (arena_bytes() is the same sum).
+  void carve() {
+    const std::size_t B = max_batch_;
+    params = arena_.carve_floats(num_params, "params");
+    grads = arena_.carve_floats(num_params, "grads");
+    adam_m = arena_.carve_floats(num_params, "adam_m");
+    adam_v = arena_.carve_floats(num_params, "adam_v");
+    x = arena_.carve_floats(B * D, "x");
+    eps = arena_.carve_floats(B * Z, "eps");
+    z = arena_.carve_floats(B * Z, "z");
+    d_z = arena_.carve_floats(B * Z, "d_z");
+    d_mu = arena_.carve_floats(B * Z, "d_mu");
+    d_logvar = arena_.carve_floats(B * Z, "d_logvar");
+    enc.carve(arena_, B);
+    dec.carve(arena_, B);
+    float* p = params;
+    float* g = grads;
+    enc.bind(p, g);
+    dec.bind(p, g);
+    if (arena_.used() != arena_bytes(B) || p != params + num_params) {
+      throw Error("internal: carve() and arena_bytes() disagree (" + std::to_string(arena_.used()) +
+                  " vs " + std::to_string(arena_bytes(B)) + " bytes)");
+    }
+  }
+
+  Arena arena_;
+  std::size_t max_batch_;
+};
+
+using Vae784_400_20 = Vae<784, 400, 20>;
+using Vae784_400_2 = Vae<784, 400, 2>;
+
+}  // namespace vae

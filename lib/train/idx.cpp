@@ -1,0 +1,219 @@
+// idx.cpp - IDX file reading and validation, and batch staging (see include/vae/idx.hpp).
+//
+// Files are read whole with fopen/fread into a byte vector and then parsed from memory, so the
+// file path and the fuzzer's buffer go through the same checks. Every check happens before any
+// pixel is copied; sizes are multiplied with __builtin_mul_overflow, never trusted.
+//
+// This file is not a data pipeline: no decompression, no mmap, no shuffling, no float copy of
+// the data set (stage_batch converts one batch at a time).
+#include "vae/idx.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <system_error>
+
+#include "vae/error.hpp"
+
+namespace vae {
+namespace {
+
+std::uint32_t read_be32(const std::uint8_t* p) {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+         std::uint32_t{p[3]};
+}
+
+std::string hex32(std::uint32_t v) {
+  char buf[11];
+  std::snprintf(buf, sizeof buf, "0x%08x", static_cast<unsigned>(v));
+  return buf;
+}
+
+// What one kind of IDX file looks like: its magic and how many u32 dimensions follow it.
+struct IdxKind {
+  std::uint32_t magic;
+  std::size_t ndims;
+  const char* what;   // "images" or "labels", for messages
+};
+constexpr IdxKind images_kind{idx_images_magic, 3, "images"};
+constexpr IdxKind labels_kind{idx_labels_magic, 1, "labels"};
+
+// Checks everything up to and including the dimensions; returns the header size in bytes.
+// dims receives kind.ndims values.
+std::size_t parse_header(const std::uint8_t* data, std::size_t size, const std::string& name,
+                         const IdxKind& kind, std::uint32_t* dims) {
+  const std::size_t header_bytes = 4 + 4 * kind.ndims;
+  const std::string expected_magic =
+      std::to_string(kind.magic) + " (" + hex32(kind.magic) + ": IDX " + kind.what + ")";
+  if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
+    throw Error(name + ": looks gzip-compressed (starts with 1f 8b), expected a raw IDX " +
+                kind.what + " file with magic " + expected_magic + "; decompress it with gzip -d");
+  }
+  if (size < 4) {
+    throw Error(name + ": file too short for an IDX " + kind.what + " header: " +
+                std::to_string(size) + " bytes, expected at least " +
+                std::to_string(header_bytes));
+  }
+  const std::uint32_t magic = read_be32(data);
+  if (magic != kind.magic) {
+    std::string found = hex32(magic);
+    if (magic == idx_images_magic) found += ": an IDX images file";
+    if (magic == idx_labels_magic) found += ": an IDX labels file";
+    throw Error(name + ": bad magic " + std::to_string(magic) + " (" + found + "), expected " +
+                expected_magic);
+  }
+  if (size < header_bytes) {
+    throw Error(name + ": file too short for an IDX " + kind.what + " header: " +
+                std::to_string(size) + " bytes, expected at least " +
+                std::to_string(header_bytes));
+  }
+  for (std::size_t d = 0; d < kind.ndims; ++d) dims[d] = read_be32(data + 4 + 4 * d);
+  return header_bytes;
+}
+
+// The data after a header of header_bytes must be exactly data_bytes long.
+void check_data_size(std::size_t size, std::size_t header_bytes, std::size_t data_bytes,
+                     const std::string& name, const std::string& shape) {
+  const std::size_t present = size - header_bytes;
+  if (present < data_bytes) {
+    throw Error(name + ": truncated: header says " + shape + " = " + std::to_string(data_bytes) +
+                " data bytes, file holds " + std::to_string(present) + " (" +
+                std::to_string(data_bytes - present) + " missing)");
+  }
+  if (present > data_bytes) {
+    throw Error(name + ": " + std::to_string(present - data_bytes) +
+                " trailing bytes after the " + std::to_string(data_bytes) + " data bytes of " +
+                shape + ", expected the file to end there");
+  }
+}
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+
+std::vector<std::uint8_t> read_whole_file(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::file_status st = std::filesystem::status(path, ec);
+  if (std::filesystem::is_directory(st)) {
+    throw Error(path + ": is a directory, expected an IDX file");
+  }
+  errno = 0;
+  std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
+  if (!f) {
+    const int err = errno;
+    throw Error(path + ": cannot open: " + (err ? std::strerror(err) : "unknown error") +
+                ", expected a readable IDX file");
+  }
+  // Size hint + 1 so that a regular file is read by one fread, and the next one sees EOF.
+  std::size_t capacity = 1 << 16;
+  if (std::filesystem::is_regular_file(st)) {
+    const std::uintmax_t n = std::filesystem::file_size(path, ec);
+    if (!ec && n < SIZE_MAX) capacity = static_cast<std::size_t>(n) + 1;
+  }
+  std::vector<std::uint8_t> bytes(capacity);
+  std::size_t used = 0;
+  for (;;) {
+    if (used == bytes.size()) bytes.resize(bytes.size() * 2);
+    used += std::fread(bytes.data() + used, 1, bytes.size() - used, f.get());
+    if (std::ferror(f.get())) {
+      throw Error(path + ": read error after " + std::to_string(used) + " bytes: " +
+                  std::strerror(errno));
+    }
+    if (std::feof(f.get())) break;
+  }
+  bytes.resize(used);
+  return bytes;
+}
+
+}  // namespace
+
+ImageSet parse_idx_images(const std::uint8_t* data, std::size_t size, const std::string& name) {
+  std::uint32_t dims[3];  // count, rows, cols
+  const std::size_t header_bytes = parse_header(data, size, name, images_kind, dims);
+  const std::size_t count = dims[0], rows = dims[1], cols = dims[2];
+  const std::string shape = std::to_string(count) + " images of " + std::to_string(rows) + "x" +
+                            std::to_string(cols);
+  if (rows == 0 || cols == 0) {
+    throw Error(name + ": zero image size in header (" + shape +
+                "), expected rows and cols > 0");
+  }
+  std::size_t per_image = 0, data_bytes = 0;
+  if (__builtin_mul_overflow(rows, cols, &per_image) ||
+      __builtin_mul_overflow(count, per_image, &data_bytes)) {
+    throw Error(name + ": header sizes overflow (" + shape +
+                " does not fit in size_t), expected a plausible image count and size");
+  }
+  check_data_size(size, header_bytes, data_bytes, name, shape);
+
+  ImageSet set;
+  set.count = count;
+  set.rows = rows;
+  set.cols = cols;
+  set.pixels.assign(data + header_bytes, data + header_bytes + data_bytes);
+  return set;
+}
+
+std::vector<std::uint8_t> parse_idx_labels(const std::uint8_t* data, std::size_t size,
+                                           const std::string& name) {
+  std::uint32_t dims[1];  // count
+  const std::size_t header_bytes = parse_header(data, size, name, labels_kind, dims);
+  const std::size_t count = dims[0];
+  check_data_size(size, header_bytes, count, name, std::to_string(count) + " labels");
+  return std::vector<std::uint8_t>(data + header_bytes, data + header_bytes + count);
+}
+
+ImageSet read_idx_images(const std::string& path) {
+  const std::vector<std::uint8_t> bytes = read_whole_file(path);
+  return parse_idx_images(bytes.data(), bytes.size(), path);
+}
+
+std::vector<std::uint8_t> read_idx_labels(const std::string& path) {
+  const std::vector<std::uint8_t> bytes = read_whole_file(path);
+  return parse_idx_labels(bytes.data(), bytes.size(), path);
+}
+
+Dataset load_idx_dataset(const std::string& images_path, const std::string& labels_path) {
+  Dataset ds;
+  ds.images = read_idx_images(images_path);
+  ds.labels = read_idx_labels(labels_path);
+  if (ds.labels.size() != ds.images.count) {
+    throw Error(images_path + ": count mismatch: " + std::to_string(ds.images.count) +
+                " images but " + labels_path + " has " + std::to_string(ds.labels.size()) +
+                " labels, expected the same count");
+  }
+  return ds;
+}
+
+Dataset load_mnist(const std::string& dir, Split split) {
+  const std::string prefix = dir + "/" + (split == Split::train ? "train" : "t10k");
+  const std::string images_path = prefix + "-images-idx3-ubyte";
+  const std::string labels_path = prefix + "-labels-idx1-ubyte";
+  for (const std::string& path : {images_path, labels_path}) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+      throw Error(path + ": missing, expected an MNIST IDX file; run scripts/fetch-mnist --data " +
+                  dir + " to download it");
+    }
+  }
+  return load_idx_dataset(images_path, labels_path);
+}
+
+void stage_batch(float* x, const ImageSet& images, const std::uint32_t* idx, std::size_t batch) {
+  const std::size_t n = images.pixels_per_image();
+  for (std::size_t b = 0; b < batch; ++b) {
+    if (idx[b] >= images.count) {
+      throw Error("stage_batch: index " + std::to_string(idx[b]) + " at batch row " +
+                  std::to_string(b) + " out of range, expected < " +
+                  std::to_string(images.count) + " images");
+    }
+  }
+  for (std::size_t b = 0; b < batch; ++b) {
+    const std::uint8_t* src = images.image(idx[b]);  // (rows*cols)
+    float* dst = x + b * n;                          // (rows*cols) row b of x (B, rows*cols)
+    for (std::size_t p = 0; p < n; ++p) dst[p] = static_cast<float>(src[p]) / 255.0f;
+  }
+}
+
+}  // namespace vae

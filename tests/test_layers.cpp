@@ -1,0 +1,144 @@
+// test_layers.cpp - Dense, ReLU, sigmoid and the reparameterization against naive loops and
+// finite differences (see gradcheck.hpp for the tolerance argument).
+#include "vae/layers.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "gradcheck.hpp"
+#include "vae_rt/rng.h"
+
+namespace {
+
+std::vector<float> randn(std::size_t n, std::uint64_t seed, float scale = 1.0f) {
+  vae_rt::Rng r;
+  vae_rt::rng_seed(&r, seed, 7);
+  std::vector<float> v(n);
+  vae_rt::rng_fill_normal(&r, v.data(), n);
+  for (float& x : v) x *= scale;
+  return v;
+}
+
+// A scalar probe of a layer's output: L = sum_i probe_i * y_i. dL/dy = probe.
+double probe_dot(const std::vector<float>& probe, const float* y) {
+  double s = 0.0;
+  for (std::size_t i = 0; i < probe.size(); ++i) s += static_cast<double>(probe[i]) * y[i];
+  return s;
+}
+
+constexpr std::size_t kIn = 7, kOut = 5, kB = 4;
+
+struct DenseFixture : ::testing::Test {
+  vae::Dense<kIn, kOut> layer;
+  std::vector<float> params = randn(decltype(layer)::num_params, 1, 0.5f);
+  std::vector<float> grads = std::vector<float>(decltype(layer)::num_params);
+  std::vector<float> x = randn(kB * kIn, 2);
+  std::vector<float> y = std::vector<float>(kB * kOut);
+  void SetUp() override {
+    float* p = params.data();
+    float* g = grads.data();
+    layer.bind("t", p, g);
+  }
+};
+
+TEST_F(DenseFixture, ForwardMatchesNaiveLoop) {
+  layer.forward(y.data(), x.data(), kB);
+  for (std::size_t i = 0; i < kB; ++i) {
+    for (std::size_t o = 0; o < kOut; ++o) {
+      double ref = layer.b[o];
+      for (std::size_t k = 0; k < kIn; ++k) ref += static_cast<double>(x[i * kIn + k]) * layer.w[o * kIn + k];
+      EXPECT_NEAR(y[i * kOut + o], ref, 1e-5) << "row " << i << " col " << o;
+    }
+  }
+}
+
+TEST_F(DenseFixture, BackwardMatchesFiniteDifferences) {
+  const std::vector<float> probe = randn(kB * kOut, 3);
+  std::vector<float> dx(kB * kIn);
+  layer.forward(y.data(), x.data(), kB);
+  layer.backward(dx.data(), probe.data(), x.data(), kB);
+  auto loss = [&] {
+    std::vector<float> yy(kB * kOut);
+    layer.forward(yy.data(), x.data(), kB);
+    return probe_dot(probe, yy.data());
+  };
+  const std::vector<float> dw(layer.dw, layer.dw + kIn * kOut), db(layer.db, layer.db + kOut);
+  // Dense is linear in each argument: the central difference is exact up to rounding.
+  EXPECT_EQ(vae_test::check_gradient("dW", layer.w, dw.data(), dw.size(), loss).failed, 0u);
+  EXPECT_EQ(vae_test::check_gradient("db", layer.b, db.data(), db.size(), loss).failed, 0u);
+  EXPECT_EQ(vae_test::check_gradient("dx", x.data(), dx.data(), dx.size(), loss).failed, 0u);
+}
+
+TEST_F(DenseFixture, BackwardAssignsParameterGradients) {
+  // Two backward calls give the same gradient: gradients are assigned, not accumulated.
+  const std::vector<float> probe = randn(kB * kOut, 4);
+  layer.backward(nullptr, probe.data(), x.data(), kB);
+  const std::vector<float> first(grads);
+  layer.backward(nullptr, probe.data(), x.data(), kB);
+  EXPECT_EQ(first, grads);
+}
+
+TEST(Relu, ForwardAndBackward) {
+  std::vector<float> v = {-2.0f, -0.0f, 0.0f, 0.5f, 3.0f};
+  vae::relu_forward(v.data(), v.size());
+  EXPECT_EQ(v, (std::vector<float>{0.0f, 0.0f, 0.0f, 0.5f, 3.0f}));
+  const std::vector<float> dy = {1.0f, 2.0f, 3.0f, 4.0f, 5.0f};
+  std::vector<float> dx(5);
+  vae::relu_backward(dx.data(), dy.data(), v.data(), 5);
+  EXPECT_EQ(dx, (std::vector<float>{0.0f, 0.0f, 0.0f, 4.0f, 5.0f}));
+}
+
+TEST(Sigmoid, AnalyticValuesAndSaturation) {
+  const std::vector<float> x = {0.0f, 1.0f, -1.0f, 20.0f, -20.0f, 100.0f, -100.0f, -1000.0f};
+  std::vector<float> y(x.size());
+  vae::sigmoid_forward(y.data(), x.data(), x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double ref = 1.0 / (1.0 + std::exp(-static_cast<double>(x[i])));
+    EXPECT_NEAR(y[i], ref, 2e-7 * std::max(1.0, ref)) << "x = " << x[i];
+    EXPECT_TRUE(std::isfinite(y[i]));
+  }
+  EXPECT_EQ(y[0], 0.5f);
+  EXPECT_EQ(y[7], 0.0f);
+}
+
+TEST(Sigmoid, BackwardMatchesFiniteDifferences) {
+  std::vector<float> x = randn(20, 5, 3.0f);
+  const std::vector<float> probe = randn(20, 6);
+  std::vector<float> y(20), dx(20);
+  vae::sigmoid_forward(y.data(), x.data(), 20);
+  vae::sigmoid_backward(dx.data(), probe.data(), y.data(), 20);
+  auto loss = [&] {
+    std::vector<float> yy(20);
+    vae::sigmoid_forward(yy.data(), x.data(), 20);
+    return probe_dot(probe, yy.data());
+  };
+  EXPECT_EQ(vae_test::check_gradient("sigmoid dx", x.data(), dx.data(), 20, loss, 1e-2f, 5e-4, 1e-2).failed, 0u);
+}
+
+TEST(Reparam, ForwardIsMuPlusEpsSigma) {
+  const std::vector<float> mu = {0.5f, -1.0f, 2.0f}, logvar = {0.0f, std::log(4.0f), -2.0f},
+                           eps = {1.0f, 0.5f, -1.5f};
+  std::vector<float> z(3);
+  vae::reparam_forward(z.data(), mu.data(), logvar.data(), eps.data(), 3);
+  EXPECT_NEAR(z[0], 1.5f, 1e-6);
+  EXPECT_NEAR(z[1], 0.0f, 1e-6);   // -1 + 0.5 * 2
+  EXPECT_NEAR(z[2], 2.0f - 1.5f * std::exp(-1.0f), 1e-6);
+}
+
+TEST(Reparam, BackwardMatchesFiniteDifferences) {
+  std::vector<float> mu = randn(12, 8), logvar = randn(12, 9), eps = randn(12, 10);
+  const std::vector<float> probe = randn(12, 11);
+  std::vector<float> d_mu(12), d_logvar(12);
+  vae::reparam_backward(d_mu.data(), d_logvar.data(), probe.data(), logvar.data(), eps.data(), 12);
+  auto loss = [&] {
+    std::vector<float> z(12);
+    vae::reparam_forward(z.data(), mu.data(), logvar.data(), eps.data(), 12);
+    return probe_dot(probe, z.data());
+  };
+  EXPECT_EQ(vae_test::check_gradient("d_mu", mu.data(), d_mu.data(), 12, loss).failed, 0u);
+  EXPECT_EQ(vae_test::check_gradient("d_logvar", logvar.data(), d_logvar.data(), 12, loss).failed, 0u);
+}
+
+}  // namespace
