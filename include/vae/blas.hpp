@@ -1,8 +1,15 @@
-// vae/blas.hpp - the training library's door to OpenBLAS.
+// vae/blas.hpp - the training library's door to OpenBLAS, and its threads.
 //
-// Every matrix product of the training step is one call to sgemm below, on arena memory. It is a
-// thin wrapper over cblas_sgemm (row-major), so that cblas.h stays out of the public headers.
-// OpenBLAS's threads are set once per process; with one thread results are bit-reproducible.
+// Every matrix product of the training step is one call to sgemm below, on arena memory: a thin
+// wrapper over cblas_sgemm (row-major) that keeps cblas.h out of the public headers.
+//
+// Threads are the library's own, not OpenBLAS's. OpenBLAS runs single-threaded and sgemm splits
+// the output C into fixed row or column blocks, one per thread of a small persistent pool.
+// Why: OpenBLAS 0.3.21's threaded level-3 driver mallocs a 512 KB job array on every call
+// (seen with the allocation-counting test), which would break the zero-allocation step; and our
+// own workers can carry the caller's floating-point mode (flush-to-zero) with them. The
+// partition depends only on the shapes and the thread count, and each output element is
+// computed by one thread with OpenBLAS's K order, so a given thread count repeats bit for bit.
 #pragma once
 
 #include <cstddef>
@@ -16,11 +23,13 @@ void sgemm(Trans trans_a, Trans trans_b, std::size_t M, std::size_t N, std::size
            const float* A, std::size_t lda, const float* B, std::size_t ldb, float beta, float* C,
            std::size_t ldc);
 
-// OpenBLAS worker threads (>= 1) for every later sgemm in this process.
+// Threads (>= 1) for every later sgemm in this process; the calling thread is one of them.
+// Starts or stops pool workers, so call it outside the training loop.
 void set_blas_threads(int threads);
 int blas_threads();
 
 // Set flush-to-zero and denormals-are-zero on the calling thread (x86 MXCSR); a no-op elsewhere.
+// The pool's workers take the calling thread's mode at every sgemm.
 void set_flush_denormals();
 
 }  // namespace vae
