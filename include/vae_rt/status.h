@@ -19,10 +19,17 @@ enum class Status : int {
   dims_mismatch,      // the file's model dimensions differ from the compile-time sizes
   bad_dtype,          // a tensor's dtype is unknown or not allowed here
   bad_shape,          // a tensor's shape differs from what the model needs
-  bad_offset,         // a tensor lies outside the file, is misaligned or overlaps another
+  bad_offset,         // a tensor (or the table, or the note) lies outside the file
   missing_tensor,     // a tensor the decoder needs is not in the table
   bad_crc,            // the CRC32 over the file does not match
   bad_header,         // a header field is out of range (flags, counts, sizes)
+  trailing_bytes,     // more bytes than the header's file size
+  bad_alignment,      // a tensor's offset is not a multiple of 64
+  overlap,            // two tensors (or a tensor and the note/table) share bytes
+  bad_name,           // a tensor name is empty, unterminated or has characters outside [a-z0-9_.]
+  duplicate_tensor,   // two tensors have the same name
+  unsupported_feature,// a flag this runtime does not implement (unknown bits, dec_hidden2, ...)
+  bad_size,           // a tensor's byte size differs from its shape times its dtype size
 };
 
 // A short, stable, human-readable name for a status ("bad CRC32", ...). Never null.

@@ -26,10 +26,17 @@ const char* status_str(Status s) {
     case Status::dims_mismatch: return "model dimensions differ from the compiled ones";
     case Status::bad_dtype: return "unsupported tensor dtype";
     case Status::bad_shape: return "tensor shape differs from the model's";
-    case Status::bad_offset: return "tensor offset out of bounds, misaligned or overlapping";
+    case Status::bad_offset: return "tensor or note outside the file";
     case Status::missing_tensor: return "required tensor missing";
     case Status::bad_crc: return "CRC32 mismatch (file corrupt)";
     case Status::bad_header: return "header field out of range";
+    case Status::trailing_bytes: return "bytes after the end of the file";
+    case Status::bad_alignment: return "tensor offset not 64-byte aligned";
+    case Status::overlap: return "tensors overlap";
+    case Status::bad_name: return "malformed tensor name";
+    case Status::duplicate_tensor: return "duplicate tensor name";
+    case Status::unsupported_feature: return "unsupported feature flag";
+    case Status::bad_size: return "tensor byte size differs from its shape";
   }
   return "unknown status";
 }
