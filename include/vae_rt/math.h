@@ -17,23 +17,15 @@ namespace vae_rt {
 inline uint32_t float_bits(float x) { uint32_t u; __builtin_memcpy(&u, &x, 4); return u; }
 inline float bits_float(uint32_t u) { float x; __builtin_memcpy(&x, &u, 4); return x; }
 
-// 2^k for integer k in [-149, 127], built from the exponent bits.
-inline float exp2i(int k) {
-  if (k >= -126) return bits_float(static_cast<uint32_t>(k + 127) << 23);
-  return bits_float(static_cast<uint32_t>(1) << (k + 149));  // subnormal powers of two
-}
-
 // exp(x). Cody-Waite reduction x = k*ln2 + r with |r| <= ln2/2, then a degree-7 Taylor polynomial
 // (remainder r^8/8! < 4e-9 relative), then scaling by 2^k in two steps so that results in the
-// subnormal range are still right.
+// subnormal range are still right. Branch-free (selects only), so loops over it vectorize;
+// k is rounded to nearest-even by the 1.5 * 2^23 trick, exact in IEEE single precision.
 inline float rt_expf(float x) {
-  if (x != x) return x;                          // NaN
-  if (x > 88.72283f) return bits_float(0x7f800000u);   // overflow to +inf
-  if (x < -103.97208f) return 0.0f;               // below the smallest subnormal
-  const float t = x * 1.44269504f;                // x / ln2
-  const int k = static_cast<int>(t < 0.0f ? t - 0.5f : t + 0.5f);   // round half away from 0
-  const float kf = static_cast<float>(k);
-  const float r = (x - kf * 0.693145751953125f) - kf * 1.42860677e-06f;  // ln2 split hi + lo
+  const float xc = x > 88.72283f ? 88.72283f : (x < -103.97208f ? -103.97208f : (x == x ? x : 0.0f));
+  const float magic = 12582912.0f;                              // 1.5 * 2^23
+  const float kf = (xc * 1.44269504f + magic) - magic;          // round(x / ln2)
+  const float r = (xc - kf * 0.693145751953125f) - kf * 1.42860677e-06f;  // ln2 split hi + lo
   float p = 1.0f / 5040.0f;
   p = p * r + 1.0f / 720.0f;
   p = p * r + 1.0f / 120.0f;
@@ -42,26 +34,29 @@ inline float rt_expf(float x) {
   p = p * r + 0.5f;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
-  // 2^k may not be representable by itself (k = 128, or k < -126): scale in two halves.
-  const int k1 = k / 2, k2 = k - k1;
-  return p * exp2i(k1) * exp2i(k2);
+  // 2^k may not be representable by itself (k = 128, or k < -126): scale by 2^k1 * 2^k2, with
+  // k1 = k >> 1 in [-75, 64] and k2 = k - k1 in [-75, 64], both normal powers of two.
+  const int k = static_cast<int>(kf);
+  const int k1 = k >> 1, k2 = k - k1;
+  const float result = p * bits_float(static_cast<uint32_t>(k1 + 127) << 23) *
+                       bits_float(static_cast<uint32_t>(k2 + 127) << 23);
+  return x > 88.72283f ? bits_float(0x7f800000u)
+                       : (x < -103.97208f ? 0.0f : (x == x ? result : x));
 }
 
 // log(x) for x > 0. x = m * 2^e with m in [sqrt(1/2), sqrt(2)); log(m) = 2 atanh(s) with
-// s = (m-1)/(m+1), |s| <= 0.1716, summed to s^11 (remainder < 3e-10).
+// s = (m-1)/(m+1), |s| <= 0.1716, summed to s^11 (remainder < 3e-10). Branch-free for
+// vectorization: subnormal inputs are pre-scaled by 2^24 under a select; 0, negatives, inf and
+// NaN are patched in at the end.
 inline float rt_logf(float x) {
-  if (!(x > 0.0f)) return x == 0.0f ? -bits_float(0x7f800000u) : bits_float(0x7fc00000u);
-  if (x == bits_float(0x7f800000u)) return x;
-  int e = 0;
-  uint32_t u = float_bits(x);
-  if (u < 0x00800000u) {                          // subnormal: normalize first
-    x *= 16777216.0f;                              // 2^24
-    u = float_bits(x);
-    e -= 24;
-  }
-  e += static_cast<int>(u >> 23) - 127;
-  float m = bits_float((u & 0x007fffffu) | 0x3f800000u);   // [1, 2)
-  if (m > 1.41421356f) { m *= 0.5f; e += 1; }
+  const bool sub = x < 1.17549435e-38f;                        // subnormal (or <= 0)
+  const float xs = sub ? x * 16777216.0f : x;                  // * 2^24
+  const uint32_t u = float_bits(xs);
+  int e = static_cast<int>((u >> 23) & 0xffu) - 127 - (sub ? 24 : 0);
+  float m = bits_float((u & 0x007fffffu) | 0x3f800000u);      // [1, 2)
+  const bool big = m > 1.41421356f;
+  m = big ? m * 0.5f : m;
+  e += big ? 1 : 0;
   const float s = (m - 1.0f) / (m + 1.0f);
   const float s2 = s * s;
   float p = 1.0f / 11.0f;
@@ -71,7 +66,9 @@ inline float rt_logf(float x) {
   p = p * s2 + 1.0f / 3.0f;
   p = p * s2 + 1.0f;
   const float ef = static_cast<float>(e);
-  return (ef * 1.42860677e-06f + 2.0f * s * p) + ef * 0.693145751953125f;
+  const float result = (ef * 1.42860677e-06f + 2.0f * s * p) + ef * 0.693145751953125f;
+  const float inf = bits_float(0x7f800000u);
+  return x == 0.0f ? -inf : (x < 0.0f || x != x ? bits_float(0x7fc00000u) : (x == inf ? inf : result));
 }
 
 // sin(2*pi*u) and cos(2*pi*u) for u in [0, 1]. u is split exactly into a quarter turn q and a
