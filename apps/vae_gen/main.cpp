@@ -1,0 +1,217 @@
+// vae_gen - generate digits from a .vaew weight file with the freestanding runtime.
+//
+//   vae_gen weights/mnist_vae.vaew --count 64 --seed 1 --out grid.png --ascii
+//
+// It links only vae::runtime (the decoder a microcontroller runs) and vae::image (PNG/PGM), never
+// the training library, so what it prints is what the device would make. Sampling: the RNG is
+// vae_rt::rng_seed(seed, stream 0); digit i decodes the i-th block of Z draws of
+// vae_rt::rng_fill_normal (Z values per digit, in order). A seed gives the same pixels on every
+// platform.
+//
+// Outputs, chosen by the --out extension: .png or .pgm (a grid), .idx (IDX3, the MNIST format:
+// big-endian u32 magic 2051, count, 28, 28, then count*784 bytes). --latent FILE decodes given
+// latents: raw little-endian float32, N rows of Z values, nothing else (N = size / (4 Z)).
+// --interpolate decodes --count steps (default 10) on the line from seed's latent to seed+1's.
+//
+// Not here: the encoder, training, the mixture prior (--prior is reserved for issue 9).
+#include <CLI/CLI.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "vae/atomic_file.hpp"
+#include "vae/error.hpp"
+#include "vae/image.hpp"
+#include "vae_rt/decoder.h"
+#include "vae_rt/format.h"
+
+namespace {
+
+namespace fmt = vae_rt::format;
+constexpr int kSide = 28;   // images are kSide x kSide: D must be 784
+
+struct Options {
+  std::string weights;
+  int count = 64;
+  std::uint64_t seed = 1;
+  std::string out;
+  std::string latent;
+  bool interpolate = false;
+  bool ascii = false;
+  std::string prior;
+};
+
+std::string extension(const std::string& path) {
+  const auto dot = path.rfind('.');
+  const auto slash = path.rfind('/');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "";
+  return path.substr(dot);
+}
+
+// The latents (n, Z) to decode: from the file, a line between two seeds, or the prior.
+std::vector<float> make_latents(const Options& o, std::size_t Z, std::size_t* n) {
+  std::vector<float> z;
+  if (!o.latent.empty()) {
+    const std::vector<std::uint8_t> bytes = vae::read_file(o.latent);
+    if (bytes.empty() || bytes.size() % (4 * Z) != 0) {
+      throw vae::Error(o.latent + ": " + std::to_string(bytes.size()) +
+                       " bytes is not a whole number of latents of " + std::to_string(Z) +
+                       " float32 (" + std::to_string(4 * Z) + " bytes each)");
+    }
+    *n = bytes.size() / (4 * Z);
+    z.resize(*n * Z);
+    std::memcpy(z.data(), bytes.data(), bytes.size());   // little-endian host (checked below)
+    return z;
+  }
+  vae_rt::Rng rng;
+  vae_rt::rng_seed(&rng, o.seed, 0);
+  *n = static_cast<std::size_t>(o.count);
+  z.resize(*n * Z);
+  if (o.interpolate) {
+    std::vector<float> a(Z), b(Z);
+    vae_rt::Rng rb;
+    vae_rt::rng_seed(&rb, o.seed + 1, 0);
+    vae_rt::rng_fill_normal(&rng, a.data(), Z);
+    vae_rt::rng_fill_normal(&rb, b.data(), Z);
+    for (std::size_t i = 0; i < *n; ++i) {
+      const float t = *n == 1 ? 0.0f : static_cast<float>(i) / static_cast<float>(*n - 1);
+      for (std::size_t k = 0; k < Z; ++k) z[i * Z + k] = (1.0f - t) * a[k] + t * b[k];
+    }
+    return z;
+  }
+  for (std::size_t i = 0; i < *n; ++i) vae_rt::rng_fill_normal(&rng, z.data() + i * Z, Z);
+  return z;
+}
+
+// Digits (n, 28, 28) as text, `per_row` side by side; ten shades from ' ' to '@'.
+void print_ascii(const std::vector<std::uint8_t>& px, std::size_t n, std::size_t per_row) {
+  static const char shades[] = " .:-=+*#%@";
+  for (std::size_t first = 0; first < n; first += per_row) {
+    const std::size_t last = std::min(n, first + per_row);
+    for (int r = 0; r < kSide; ++r) {
+      std::string line;
+      for (std::size_t i = first; i < last; ++i) {
+        for (int c = 0; c < kSide; ++c) line += shades[px[i * 784 + r * kSide + c] * 10 / 256];
+        line += "  ";
+      }
+      while (!line.empty() && line.back() == ' ') line.pop_back();
+      std::printf("%s\n", line.c_str());
+    }
+    std::printf("\n");
+  }
+}
+
+void write_idx(const std::string& path, const std::vector<std::uint8_t>& px, std::size_t n) {
+  std::vector<std::uint8_t> f(16 + px.size());
+  const std::uint32_t header[4] = {2051, static_cast<std::uint32_t>(n), kSide, kSide};
+  for (int k = 0; k < 4; ++k) {
+    for (int b = 0; b < 4; ++b) f[4 * k + b] = static_cast<std::uint8_t>(header[k] >> (24 - 8 * b));
+  }
+  std::memcpy(f.data() + 16, px.data(), px.size());
+  vae::write_file_atomic(path, f);
+}
+
+template <std::size_t Z, std::size_t H>
+int run(const Options& o, const std::vector<std::uint8_t>& file) {
+  using Dec = vae_rt::Decoder<Z, H, 784>;
+  alignas(16) static std::uint8_t arena[Dec::arena_bytes];
+  Dec dec;
+  fmt::Diag diag;
+  const vae_rt::Status s = dec.init(file.data(), file.size(), arena, sizeof arena, &diag);
+  if (s != vae_rt::Status::ok) {
+    throw vae::Error(o.weights + ": " + vae_rt::status_str(s) + ": " + diag.text);
+  }
+  std::fprintf(stderr, "vae_gen: %s: %s decoder, D 784 H %zu Z %zu (%s file, %zu weight bytes, "
+               "arena %zu bytes)\n", o.weights.c_str(), dec.dtype_name(), H, Z,
+               dec.file().header.flags & fmt::flag_encoder ? "full" : "decoder-only",
+               dec.weight_bytes(), dec.arena_used());
+  std::size_t n = 0;
+  const std::vector<float> z = make_latents(o, Z, &n);
+  std::vector<std::uint8_t> px(n * 784);
+  for (std::size_t i = 0; i < n; ++i) dec.decode_u8(z.data() + i * Z, px.data() + i * 784);
+
+  if (!o.out.empty()) {
+    const std::string ext = extension(o.out);
+    const int count = static_cast<int>(n);
+    const int grid_cols = o.interpolate ? count : static_cast<int>(std::ceil(std::sqrt(double(n))));
+    if (ext == ".idx") {
+      write_idx(o.out, px, n);
+    } else {
+      const int w = vae::tile_grid_width(kSide, grid_cols, 2);
+      const int h = vae::tile_grid_height(kSide, count, grid_cols, 2);
+      const std::vector<std::uint8_t> grid = vae::tile_grid(px.data(), count, kSide, kSide, grid_cols, 2);
+      if (ext == ".png") {
+        vae::write_png_gray(o.out, w, h, grid.data());
+      } else {
+        vae::write_pgm(o.out, w, h, grid.data());
+      }
+    }
+    std::fprintf(stderr, "vae_gen: wrote %zu digits to %s\n", n, o.out.c_str());
+  }
+  if (o.ascii) print_ascii(px, n, 4);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "--latent files are little-endian");
+  Options o;
+  CLI::App app{
+      "vae_gen: generate MNIST-like digits from a .vaew weight file with the freestanding\n"
+      "decoder runtime. Prints the loaded dtype and dims (D-H-Z) on stderr. Compiled dims:\n"
+      "784-400-20 and 784-400-2. Digit i of a seed decodes the i-th block of Z N(0,1) draws\n"
+      "of PCG32(seed, stream 0)."};
+  app.add_option("weights", o.weights, "weight file (.vaew), full or decoder-only, float32 or int8")
+      ->required();
+  auto* count = app.add_option("--count,-n", o.count, "digits to generate (default 64; 10 with "
+                                                      "--interpolate)")->check(CLI::Range(1, 1000000));
+  app.add_option("--seed,-s", o.seed, "random seed (default 1)");
+  app.add_option("--out,-o", o.out, "output: .png or .pgm (a grid), .idx (IDX3, N x 28 x 28 uint8)");
+  auto* latent = app.add_option("--latent", o.latent,
+                                "decode these latents instead of sampling: raw little-endian "
+                                "float32, N x Z, N = size / (4 Z)");
+  latent->excludes(count);
+  app.add_flag("--interpolate", o.interpolate,
+               "decode --count steps on the line from seed's latent to seed+1's (a strip)")
+      ->excludes(latent);
+  app.add_flag("--ascii", o.ascii, "print the digits as text (the default when there is no --out)");
+  app.add_option("--prior", o.prior, "reserved: a Gaussian-mixture prior (issue 9), not yet");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return e.get_exit_code() == 0 ? rc : 2;
+  }
+  try {
+    if (!o.prior.empty()) throw vae::Error("--prior: the mixture prior is not implemented yet (issue 9)");
+    if (o.interpolate && count->count() == 0) o.count = 10;
+    if (o.out.empty()) o.ascii = true;
+    const std::string ext = extension(o.out);
+    if (!o.out.empty() && ext != ".png" && ext != ".pgm" && ext != ".idx") {
+      std::fprintf(stderr, "vae_gen: --out %s: the extension must be .png, .pgm or .idx\n",
+                   o.out.c_str());
+      return 2;
+    }
+    const std::vector<std::uint8_t> file = vae::read_file(o.weights);
+    fmt::File parsed;
+    fmt::Diag diag;
+    const vae_rt::Status s = fmt::parse(file.data(), file.size(), &parsed, true, &diag);
+    if (s != vae_rt::Status::ok) {
+      throw vae::Error(o.weights + ": " + vae_rt::status_str(s) + ": " + diag.text);
+    }
+    const fmt::Header& h = parsed.header;
+    if (h.dim_x == 784 && h.dim_h == 400 && h.dim_z == 20) return run<20, 400>(o, file);
+    if (h.dim_x == 784 && h.dim_h == 400 && h.dim_z == 2) return run<2, 400>(o, file);
+    throw vae::Error(o.weights + ": dims D " + std::to_string(h.dim_x) + ", H " +
+                     std::to_string(h.dim_h) + ", Z " + std::to_string(h.dim_z) +
+                     " are not compiled into vae_gen (it has 784-400-20 and 784-400-2)");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vae_gen: %s\n", e.what());
+    return 1;
+  }
+}
