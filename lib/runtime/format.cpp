@@ -76,6 +76,10 @@ Status find_tensor(const File& file, const char* name, Tensor* out) {
 Status parse(const void* bytes_in, size_t size, File* out, bool verify_crc, Diag* diag) {
   Msg m(diag);
   Text& t = m.t;
+  if (size < header_size && out) {   // before the null check: an empty file may have no pointer
+    t.s("file has ").u(size).s(" bytes; the header alone needs ").u(header_size);
+    return Status::truncated;
+  }
   if (!bytes_in || !out) {
     t.s("null file or output pointer");
     return Status::null_argument;
