@@ -1,0 +1,132 @@
+// model_pictures.hpp - the pictures a trained model makes: reconstructions, decoded samples of
+// z ~ N(0, I), and the decoder's manifold over the latent plane; shared by vae_train and
+// vae_report.
+//
+// Each function runs the model on its own arena buffers (x, z, dec.xhat), so it must not be
+// called in the middle of a training step; it leaves parameters, Adam state and the trainer's
+// RNG untouched. The results are gray bitmaps (uint8, 0 = black): a tile grid (vae/image.hpp)
+// enlarged 2x, owned by the returned vector, with its width and height in the struct.
+// Not a plotting library and not part of the training library: apps only.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <numeric>
+#include <vector>
+
+#include "vae/idx.hpp"
+#include "vae/image.hpp"
+#include "vae/losses.hpp"
+#include "vae_rt/rng.h"
+
+namespace vae_apps {
+
+struct GrayPicture {
+  int width = 0, height = 0;
+  std::vector<std::uint8_t> pixels;   // (height, width)
+};
+
+// Digits of 28x28 (or any rows x cols) as a padded grid, enlarged `scale` times.
+inline GrayPicture grid_picture(const std::vector<std::uint8_t>& images, int count, int rows,
+                                int cols, int grid_cols, int scale = 2) {
+  const int pad = 1;
+  const std::vector<std::uint8_t> grid =
+      vae::tile_grid(images.data(), count, rows, cols, grid_cols, pad, 96);
+  const int w = vae::tile_grid_width(cols, grid_cols, pad);
+  const int h = vae::tile_grid_height(rows, count, grid_cols, pad);
+  return {w * scale, h * scale, vae::upscale(grid.data(), w, h, 1, scale)};
+}
+
+inline std::uint8_t to_byte(float v) {
+  return static_cast<std::uint8_t>(std::lround(std::clamp(v, 0.0f, 1.0f) * 255.0f));
+}
+
+// Decode n latent vectors z (n, Z), in chunks of the model's max batch: (n, D) bytes.
+template <class Model>
+std::vector<std::uint8_t> decode_bytes(Model& model, const std::vector<float>& z, std::size_t n) {
+  constexpr std::size_t Z = Model::dim_z, D = Model::dim_x;
+  std::vector<std::uint8_t> out(n * D);
+  for (std::size_t first = 0; first < n; first += model.max_batch()) {
+    const std::size_t B = std::min(model.max_batch(), n - first);
+    std::copy(z.begin() + static_cast<std::ptrdiff_t>(first * Z),
+              z.begin() + static_cast<std::ptrdiff_t>((first + B) * Z), model.z);
+    model.decode(B);
+    for (std::size_t i = 0; i < B * D; ++i) out[first * D + i] = to_byte(model.dec.xhat[i]);
+  }
+  return out;
+}
+
+// The first `per_row * row_pairs` images of `set`, each row of originals above its row of
+// reconstructions (z = mu, the encoder's mean).
+template <class Model>
+GrayPicture reconstructions(Model& model, const vae::ImageSet& set, int per_row, int row_pairs) {
+  const std::size_t n = static_cast<std::size_t>(per_row) * row_pairs, D = Model::dim_x;
+  std::vector<std::uint8_t> recon(n * D);
+  std::vector<std::uint32_t> idx(model.max_batch());
+  for (std::size_t first = 0; first < n; first += model.max_batch()) {
+    const std::size_t B = std::min(model.max_batch(), n - first);
+    std::iota(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(B), static_cast<std::uint32_t>(first));
+    vae::stage_batch(model.x, set, idx.data(), B);
+    model.eval_step(B, vae::LossSpec{}, nullptr);   // z = mu; the loss value is not used
+    for (std::size_t i = 0; i < B * D; ++i) recon[first * D + i] = to_byte(model.dec.xhat[i]);
+  }
+  std::vector<std::uint8_t> tiles;
+  for (int r = 0; r < row_pairs; ++r) {
+    const std::size_t a = static_cast<std::size_t>(r) * per_row * D, b = a + per_row * D;
+    tiles.insert(tiles.end(), set.image(0) + a, set.image(0) + b);
+    tiles.insert(tiles.end(), recon.begin() + static_cast<std::ptrdiff_t>(a), recon.begin() + static_cast<std::ptrdiff_t>(b));
+  }
+  return grid_picture(tiles, 2 * per_row * row_pairs, static_cast<int>(set.rows),
+                      static_cast<int>(set.cols), per_row);
+}
+
+// n draws of z ~ N(0, I) from a stream of its own: the same (seed, n) give the same z for every
+// model with the same latent size, so two models' samples can be compared draw by draw.
+template <class Model>
+std::vector<float> normal_latents(std::uint64_t seed, std::size_t n) {
+  vae_rt::Rng rng;
+  vae_rt::rng_seed(&rng, seed, 2);
+  std::vector<float> z(n * Model::dim_z);
+  vae_rt::rng_fill_normal(&rng, z.data(), z.size());
+  return z;
+}
+
+template <class Model>
+GrayPicture samples(Model& model, std::uint64_t seed, int count = 64, int grid_cols = 8) {
+  const std::vector<float> z = normal_latents<Model>(seed, static_cast<std::size_t>(count));
+  return grid_picture(decode_bytes(model, z, static_cast<std::size_t>(count)), count, 28, 28,
+                      grid_cols);
+}
+
+// Phi^-1(p), the standard normal quantile, by bisection on erfc (plenty for 20 grid points).
+inline double normal_quantile(double p) {
+  double lo = -10.0, hi = 10.0;
+  for (int i = 0; i < 100; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (0.5 * std::erfc(-mid / std::sqrt(2.0)) < p ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+// Latent 2 only: the decoder over an n x n grid of the latent plane, at the normal quantiles of
+// evenly spaced probabilities 0.05 .. 0.95 (as in Kingma & Welling's figure 4): z1 grows to the
+// right, z2 grows upwards.
+template <class Model>
+GrayPicture manifold(Model& model, int n = 20) {
+  static_assert(Model::dim_z == 2, "the manifold picture is for a 2-d latent space");
+  std::vector<float> z;
+  for (int row = 0; row < n; ++row) {
+    for (int col = 0; col < n; ++col) {
+      const double p1 = 0.05 + 0.9 * col / (n - 1), p2 = 0.95 - 0.9 * row / (n - 1);
+      z.push_back(static_cast<float>(normal_quantile(p1)));
+      z.push_back(static_cast<float>(normal_quantile(p2)));
+    }
+  }
+  const std::vector<std::uint8_t> digits = decode_bytes(model, z, static_cast<std::size_t>(n * n));
+  const std::vector<std::uint8_t> grid = vae::tile_grid(digits.data(), n * n, 28, 28, n, 0);
+  const int w = vae::tile_grid_width(28, n, 0), h = vae::tile_grid_height(28, n * n, n, 0);
+  return {w, h, grid};
+}
+
+}  // namespace vae_apps

@@ -1,0 +1,327 @@
+// vae_report - set finished vae_train runs side by side: summary.md and comparison pictures.
+//
+//   vae_report --out reports reports/ae reports/vae
+//
+// Each run directory is what `vae_train --report DIR --out DIR/weights.vaew` leaves: losses.csv,
+// metrics.json and weights.vaew. From them this writes, into --out:
+//   loss_curves.png      every run's train (solid) and test (dashed) loss in one plot
+//   reconstructions.png  the same test digits: originals, then each run's reconstruction (z = mu)
+//   samples.png          each run's decodes of the SAME 64 draws z ~ N(0, I), side by side
+//   summary.md           the final figures in a table (with the PyTorch reference where the
+//                        settings are the write-up's), and the pictures above
+// The weights are loaded with vae::load_weights, so a report also proves the files load.
+// It trains nothing and changes nothing in the run directories. Exit status: 0, 1 runtime
+// error, 2 usage error; errors are one line on stderr.
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "model_pictures.hpp"
+#include "report_files.hpp"
+#include "vae/atomic_file.hpp"
+#include "vae/error.hpp"
+#include "vae/idx.hpp"
+#include "vae/image.hpp"
+#include "vae/vae.hpp"
+#include "vae/weights.hpp"
+
+#ifndef VAE_SOURCE_DIR
+#define VAE_SOURCE_DIR "."
+#endif
+
+namespace {
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+constexpr int recon_per_row = 16, recon_row_pairs = 2, sample_count = 64;
+constexpr std::uint64_t sample_seed = 1;   // the same z draws for every run
+
+struct Run {
+  std::string dir, label;
+  nlohmann::json metrics;
+  std::vector<vae::EpochRecord> history;
+  int latent = 0;
+  std::vector<std::uint8_t> recon;     // (32, 784) reconstructions of the first test digits
+  std::vector<std::uint8_t> samples;   // (64, 784) decodes of normal_latents(sample_seed)
+};
+
+template <class Model>
+void decode_run(Run& run, const vae::ImageSet& test) {
+  auto model = std::make_unique<Model>(128);
+  vae::load_weights(*model, run.dir + "/weights.vaew");
+  const std::size_t n = recon_per_row * recon_row_pairs, D = Model::dim_x;
+  std::vector<std::uint32_t> idx(n);
+  for (std::size_t i = 0; i < n; ++i) idx[i] = static_cast<std::uint32_t>(i);
+  vae::stage_batch(model->x, test, idx.data(), n);
+  model->eval_step(n, vae::LossSpec{}, nullptr);   // z = mu
+  run.recon.resize(n * D);
+  for (std::size_t i = 0; i < n * D; ++i) run.recon[i] = vae_apps::to_byte(model->dec.xhat[i]);
+  run.samples = vae_apps::decode_bytes(
+      *model, vae_apps::normal_latents<Model>(sample_seed, sample_count), sample_count);
+}
+
+Run load_run(const std::string& dir, const vae::ImageSet& test) {
+  Run run;
+  run.dir = dir;
+  run.label = std::filesystem::path(dir).filename().string();
+  if (run.label.empty()) run.label = std::filesystem::path(dir).parent_path().filename().string();
+  const std::vector<std::uint8_t> bytes = vae::read_file(dir + "/metrics.json");
+  try {
+    run.metrics = nlohmann::json::parse(bytes.begin(), bytes.end());
+    run.latent = run.metrics.at("model").at("dim_z").get<int>();
+    run.metrics.at("final").at("test_loss").get<double>();
+  } catch (const nlohmann::json::exception& e) {
+    throw vae::Error(dir + "/metrics.json: not what vae_train writes (" + std::string(e.what()) + ")");
+  }
+  run.history = vae_apps::read_losses_csv(dir + "/losses.csv");
+  if (run.latent == 20) {
+    decode_run<vae::Vae784_400_20>(run, test);
+  } else if (run.latent == 2) {
+    decode_run<vae::Vae784_400_2>(run, test);
+  } else {
+    throw vae::Error(dir + "/metrics.json: latent " + std::to_string(run.latent) +
+                     ", this build has the models with latent 20 and 2");
+  }
+  return run;
+}
+
+// A gray tile grid (2x) pasted into an RGB canvas at (x, y).
+void paste_gray(vae::RgbImage& canvas, const vae_apps::GrayPicture& g, int x, int y) {
+  for (int r = 0; r < g.height; ++r) {
+    for (int c = 0; c < g.width; ++c) {
+      const std::uint8_t v = g.pixels[static_cast<std::size_t>(r) * g.width + c];
+      canvas.set(x + c, y + r, vae::Rgb{v, v, v});
+    }
+  }
+}
+
+const vae::Rgb ink{0, 0, 0};
+const vae::Rgb paper{255, 255, 255};
+
+// Rows: originals, then each run's reconstructions, for each block of 16 digits; a label on
+// the left of every row.
+void write_reconstructions(const std::string& path, const std::vector<Run>& runs,
+                           const vae::ImageSet& test) {
+  std::vector<std::uint8_t> tiles;
+  std::vector<std::string> labels;
+  const std::size_t D = 784;
+  for (int b = 0; b < recon_row_pairs; ++b) {
+    const std::size_t first = static_cast<std::size_t>(b) * recon_per_row * D, last = first + recon_per_row * D;
+    tiles.insert(tiles.end(), test.image(0) + first, test.image(0) + last);
+    labels.push_back("original");
+    for (const Run& r : runs) {
+      tiles.insert(tiles.end(), r.recon.begin() + static_cast<std::ptrdiff_t>(first),
+                   r.recon.begin() + static_cast<std::ptrdiff_t>(last));
+      labels.push_back(r.label);
+    }
+  }
+  const int rows = static_cast<int>(labels.size());
+  const vae_apps::GrayPicture grid =
+      vae_apps::grid_picture(tiles, rows * recon_per_row, 28, 28, recon_per_row);
+  int label_w = 0;
+  for (const std::string& l : labels) label_w = std::max(label_w, vae::text_width(l, 2));
+  const int margin = label_w + 16;
+  vae::RgbImage canvas(margin + grid.width, grid.height, paper);
+  paste_gray(canvas, grid, margin, 0);
+  for (int r = 0; r < rows; ++r) {
+    const int center = (1 + r * 29) * 2 + 28;   // tile_grid with pad 1, enlarged 2x
+    vae::draw_text(canvas, 8, center - vae::text_height(2) / 2, labels[r], ink, 2);
+  }
+  vae::write_png_rgb(path, canvas);
+}
+
+void write_samples(const std::string& path, const std::vector<Run>& runs) {
+  const int caption_h = 40, gap = 24;
+  std::vector<vae_apps::GrayPicture> grids;
+  for (const Run& r : runs) grids.push_back(vae_apps::grid_picture(r.samples, sample_count, 28, 28, 8));
+  const int w = static_cast<int>(runs.size()) * (grids[0].width + gap) + gap;
+  vae::RgbImage canvas(w, caption_h + grids[0].height + gap, paper);
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const int x = gap + static_cast<int>(i) * (grids[0].width + gap);
+    paste_gray(canvas, grids[i], x, caption_h);
+    const std::string caption = runs[i].label + ": decoded z ~ N(0, I)";
+    vae::draw_text(canvas, x + (grids[i].width - vae::text_width(caption, 2)) / 2, 12, caption, ink, 2);
+  }
+  vae::write_png_rgb(path, canvas);
+}
+
+void write_loss_curves(const std::string& path, const std::vector<Run>& runs) {
+  const vae::Rgb colors[] = {vae::plot_blue, vae::plot_orange, vae::plot_green, vae::plot_red};
+  std::vector<vae::Curve> curves;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    vae::Curve train{runs[i].label + " train", {}, {}, colors[i % 4], vae::LineStyle::solid};
+    vae::Curve test{runs[i].label + " test", {}, {}, colors[i % 4], vae::LineStyle::dashed};
+    for (const vae::EpochRecord& r : runs[i].history) {
+      train.x.push_back(r.epoch);
+      train.y.push_back(r.train_loss);
+      test.x.push_back(r.epoch);
+      test.y.push_back(r.test_loss);
+    }
+    curves.push_back(train);
+    curves.push_back(test);
+  }
+  vae::PlotSpec spec;
+  spec.title = "loss per image by epoch (test: z sampled)";
+  spec.x_label = "epoch";
+  spec.y_label = "loss per image (log scale)";
+  spec.integer_x = true;
+  spec.log_y = true;
+  vae::write_png_rgb(path, vae::render_line_plot(spec, curves));
+}
+
+std::string fmt(double v, int decimals = 2) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+// The write-up's PyTorch figures apply only to its exact settings.
+struct Reference {
+  double pytorch_50 = NAN, bar = NAN;
+};
+Reference reference_for(const nlohmann::json& m) {
+  const nlohmann::json& s = m.at("settings");
+  const bool standard = s.value("loss", "") == "mse" && s.value("latent", 0) == 20 &&
+                        s.value("batch", 0) == 128 && std::fabs(s.value("lr", 0.0) - 1e-3) < 1e-9 &&
+                        s.value("train_limit", 1) == 0 && s.value("test_limit", 1) == 0 &&
+                        m.at("final").value("epoch", 0) == 50;
+  if (!standard) return {};
+  if (s.value("mode", "") == "ae" && s.value("beta", 1.0) == 0.0) return {5.39, 5.5};
+  if (s.value("mode", "") == "vae" && s.value("beta", 0.0) == 1.0) return {28.71, 29.0};
+  return {};
+}
+
+std::string objective(const nlohmann::json& s) {
+  const std::string loss = s.value("loss", "") == "bce" ? "BCE" : "MSE";
+  if (s.value("mode", "") == "ae") return loss + " only (autoencoder)";
+  return loss + " + " + fmt(s.value("beta", 1.0), s.value("beta", 1.0) == 1.0 ? 0 : 2) + " KL (VAE)";
+}
+
+std::string summary_markdown(const std::vector<Run>& runs, const std::string& out_dir, double wall_seconds) {
+  auto rel = [&](const std::string& p) {
+    return std::filesystem::relative(std::filesystem::absolute(p), std::filesystem::absolute(out_dir)).string();
+  };
+  std::string md = "# Autoencoder vs VAE on MNIST\n\n";
+  char date[64];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+  const std::string commit = vae_apps::git_commit(VAE_SOURCE_DIR);
+  md += "Written by `vae_report` on " + std::string(date) +
+        (commit.empty() ? "" : ", source commit `" + commit + "`") + ".";
+  if (wall_seconds > 0) md += " Wall time of the whole `scripts/run train`: **" + fmt(wall_seconds / 60, 1) + " min**.";
+  md += "\n\nLosses are per test image, summed over the 784 pixels; \"z sampled\" draws z once per "
+        "image from the encoder's posterior, as the PyTorch reference evaluates.\n\n";
+  md += "| |";
+  for (const Run& r : runs) md += " " + r.label + " |";
+  md += "\n|---|";
+  for (std::size_t i = 0; i < runs.size(); ++i) md += "---|";
+  md += "\n";
+  auto row = [&](const std::string& name, auto cell) {
+    md += "| " + name + " |";
+    for (const Run& r : runs) md += " " + cell(r) + " |";
+    md += "\n";
+  };
+  auto fin = [](const Run& r, const char* k) { return r.metrics.at("final").value(k, NAN); };
+  row("objective", [&](const Run& r) { return objective(r.metrics.at("settings")); });
+  row("latent, epochs, batch, lr", [&](const Run& r) {
+    const auto& s = r.metrics.at("settings");
+    return std::to_string(s.value("latent", 0)) + ", " + std::to_string(r.metrics.at("final").value("epoch", 0)) +
+           ", " + std::to_string(s.value("batch", 0)) + ", " + fmt(s.value("lr", 0.0), 4);
+  });
+  row("**test loss, z sampled**", [&](const Run& r) { return "**" + fmt(fin(r, "test_loss")) + "**"; });
+  row("test recon / KL, z sampled", [&](const Run& r) { return fmt(fin(r, "test_recon")) + " / " + fmt(fin(r, "test_kl")); });
+  row("test loss, z = mu", [&](const Run& r) { return fmt(fin(r, "test_loss_z_mu")); });
+  row("train loss, last epoch", [&](const Run& r) { return fmt(fin(r, "train_loss")); });
+  row("PyTorch, 50 epochs", [&](const Run& r) {
+    const Reference ref = reference_for(r.metrics);
+    return std::isnan(ref.pytorch_50) ? std::string("n/a") : fmt(ref.pytorch_50);
+  });
+  row("acceptance", [&](const Run& r) {
+    const Reference ref = reference_for(r.metrics);
+    if (std::isnan(ref.bar)) return std::string("n/a (not the write-up's settings)");
+    return std::string(fin(r, "test_loss") <= ref.bar ? "pass" : "FAIL") + " (<= " + fmt(ref.bar, 1) + ")";
+  });
+  row("training time", [&](const Run& r) {
+    return fmt(r.metrics.at("run").value("epochs_seconds", 0.0) / 60, 1) + " min (" +
+           std::to_string(r.metrics.at("settings").value("threads", 0)) + " threads)";
+  });
+  md += "\n## Loss curves\n\n![loss curves](loss_curves.png)\n\n"
+        "Solid: training loss (running mean over the epoch); dashed: test loss after the epoch. "
+        "Log scale, so that both objectives fit.\n\n";
+  md += "## Reconstructions\n\n![reconstructions](reconstructions.png)\n\n"
+        "The first 32 test digits, each followed by its reconstruction from every model (z = mu).\n\n";
+  md += "## Samples: decoding z ~ N(0, I)\n\n![samples](samples.png)\n\n"
+        "Both decoders get the same 64 draws from the prior. The autoencoder's latent codes were "
+        "never asked to look like N(0, I), so its decodes of prior draws are mostly not digits; "
+        "the VAE's KL term shapes the codes towards the prior, so its decodes are digits.\n\n";
+  md += "## Each run\n\n";
+  for (const Run& r : runs) {
+    md += "- **" + r.label + "** (`" + rel(r.dir) + "/`): [losses.csv](" + rel(r.dir) + "/losses.csv), [metrics.json](" +
+          rel(r.dir) + "/metrics.json), [loss curve](" + rel(r.dir) + "/loss_curve.png), [reconstructions](" +
+          rel(r.dir) + "/reconstructions.png), [samples](" + rel(r.dir) + "/samples.png)" +
+          (r.latent == 2 ? ", [manifold](" + rel(r.dir) + "/manifold.png)" : "") + ", weights `" + rel(r.dir) +
+          "/weights.vaew`\n";
+  }
+  return md;
+}
+
+int run(int argc, char** argv) {
+  std::string out = "reports", data = "data/mnist";
+  std::vector<std::string> dirs;
+  double wall_seconds = 0;
+  CLI::App app{"Set finished vae_train runs side by side: summary.md, loss_curves.png, "
+               "reconstructions.png, samples.png.", "vae_report"};
+  app.option_defaults()->always_capture_default();
+  app.add_option("--out", out, "folder for the summary and the comparison pictures");
+  app.add_option("--data", data, "folder with the MNIST test files (for the reconstructions)");
+  app.add_option("--wall-seconds", wall_seconds, "wall time of the whole experiment, for the summary (0: omit)");
+  app.add_option("runs", dirs, "run directories (vae_train --report DIR --out DIR/weights.vaew)")->required();
+  app.footer("Exit status: 0 done, 1 runtime error, 2 usage error.");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    throw UsageError(e.what());
+  }
+  if (dirs.size() > 4) throw UsageError("at most 4 runs fit in one comparison");
+  const vae::ImageSet test = vae::load_mnist(data, vae::Split::test).images;
+  std::vector<Run> runs;
+  for (const std::string& d : dirs) runs.push_back(load_run(d, test));
+  std::error_code ec;
+  std::filesystem::create_directories(out, ec);
+  if (ec) throw vae::Error("--out " + out + ": cannot create the directory (" + ec.message() + ")");
+  write_loss_curves(out + "/loss_curves.png", runs);
+  write_reconstructions(out + "/reconstructions.png", runs, test);
+  write_samples(out + "/samples.png", runs);
+  vae::write_file_atomic(out + "/summary.md", summary_markdown(runs, out, wall_seconds));
+  std::printf("vae_report: wrote %s/summary.md, loss_curves.png, reconstructions.png, samples.png\n", out.c_str());
+  return 0;
+}
+
+std::string one_line(std::string s) {
+  for (char& c : s) c = c == '\n' || c == '\r' ? ' ' : c;
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "vae_report: %s (see --help)\n", one_line(e.what()).c_str());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vae_report: %s\n", one_line(e.what()).c_str());
+    return 1;
+  }
+}

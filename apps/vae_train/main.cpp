@@ -1,0 +1,235 @@
+// vae_train - train the autoencoder or the VAE on MNIST; write weights, checkpoints and a report.
+//
+//   vae_train --mode ae  --out ae.vaew  --report reports/ae      # MSE only (beta 0)
+//   vae_train --mode vae --out vae.vaew --report reports/vae     # MSE + KL (beta 1)
+//   vae_train --checkpoint run.vaeckpt ...; vae_train --resume run.vaeckpt   # continue a run
+//
+// This file is the command line: parsing (CLI11), validation, MNIST location (fetching it when
+// the default folder is empty), taking over a checkpoint's settings on --resume, and dispatch to
+// the compiled model (latent 20 or 2); run.hpp does the work. Exit status: 0 done, 1 runtime
+// error (data, files, divergence), 2 usage error. Every error is one line on stderr.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <new>
+#include <string>
+#include <thread>
+
+#include "run.hpp"
+#include "vae/idx.hpp"
+
+#ifndef VAE_SOURCE_DIR
+#define VAE_SOURCE_DIR "."
+#endif
+
+namespace {
+
+using vae_apps::TrainSettings;
+using vae_apps::UsageError;
+
+bool is_dir(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+bool is_file(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+void make_dirs(const std::string& dir, const char* flag) {
+  if (dir.empty()) return;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !is_dir(dir)) {
+    throw vae::Error(std::string(flag) + " " + dir + ": cannot create the directory (" +
+                     (ec ? ec.message() : "a file is in the way") + ")");
+  }
+}
+void make_parent_dir(const std::string& file, const char* flag) {
+  const std::filesystem::path parent = std::filesystem::path(file).parent_path();
+  if (!parent.empty()) make_dirs(parent.string(), flag);
+}
+
+// MNIST in `dir`: present, or fetched when `dir` is the default and the fetch script exists.
+void ensure_mnist(const TrainSettings& s, bool data_given, bool quiet) {
+  const std::string first = s.data + "/train-images-idx3-ubyte";
+  const std::string fetch = std::string(VAE_SOURCE_DIR) + "/scripts/fetch-mnist";
+  const std::string command = fetch + " --data " + shell_quote(s.data);
+  if (data_given && !is_dir(s.data)) {
+    throw UsageError("--data " + s.data + ": no such directory (fetch MNIST into it with: " +
+                     command + ")");
+  }
+  if (is_file(first)) return;
+  if (data_given || !is_file(fetch)) {
+    throw vae::Error("--data " + s.data + ": MNIST is missing (" + first + "); fetch it with: " + command);
+  }
+  if (!quiet) std::printf("MNIST is not in %s; fetching it: %s\n", s.data.c_str(), command.c_str());
+  std::fflush(stdout);
+  const std::string run = command + (quiet ? " >/dev/null" : "") + " 1>&2";
+  if (std::system(run.c_str()) != 0) {
+    throw vae::Error("fetching MNIST into " + s.data + " failed; run it by hand: " + command);
+  }
+}
+
+vae::ImageSet head(const vae::ImageSet& s, std::size_t n) {
+  if (n == 0 || n >= s.count) return s;
+  vae::ImageSet h;
+  h.count = n;
+  h.rows = s.rows;
+  h.cols = s.cols;
+  h.pixels.assign(s.pixels.begin(), s.pixels.begin() + static_cast<std::ptrdiff_t>(n * s.pixels_per_image()));
+  return h;
+}
+
+// --resume: the checkpoint's training-defining settings win; a flag given explicitly with a
+// different value is a usage error rather than a silent change of the run.
+void adopt_checkpoint_settings(TrainSettings& s, const vae::Checkpoint& ck, const CLI::App& app) {
+  nlohmann::json saved;
+  try {
+    saved = nlohmann::json::parse(ck.settings);
+    auto take = [&](const char* flag, const char* key, auto& value) {
+      using T = std::decay_t<decltype(value)>;
+      const T v = saved.at(key).get<T>();
+      if (app.count(flag) > 0 && !(v == value)) {
+        throw UsageError("--resume " + s.resume + ": the run was trained with " + flag + " " +
+                         nlohmann::json(v).dump() + "; " + flag + " " + nlohmann::json(value).dump() +
+                         " would change it (drop the flag to continue the run)");
+      }
+      value = v;
+    };
+    take("--mode", "mode", s.mode);
+    take("--loss", "loss", s.loss);
+    take("--beta", "beta", s.beta);
+    take("--batch", "batch", s.batch);
+    // lr is used as a float: compare it as one.
+    const double saved_lr = saved.at("lr").get<double>();
+    if (app.count("--lr") > 0 && static_cast<float>(saved_lr) != static_cast<float>(s.lr)) {
+      throw UsageError("--resume " + s.resume + ": the run was trained with --lr " +
+                       nlohmann::json(saved_lr).dump() + "; drop --lr to continue the run");
+    }
+    s.lr = saved_lr;
+    take("--seed", "seed", s.seed);
+    take("--latent", "latent", s.latent);
+    take("--train-limit", "train_limit", s.train_limit);
+  } catch (const nlohmann::json::exception& e) {
+    throw vae::Error(s.resume + ": the checkpoint's settings are not what this vae_train wrote (" +
+                     std::string(e.what()) + ")");
+  }
+  if (s.latent != static_cast<int>(ck.dim_z)) {
+    throw vae::Error(s.resume + ": settings say latent " + std::to_string(s.latent) +
+                     " but the parameters are for latent " + std::to_string(ck.dim_z));
+  }
+}
+
+int run(int argc, char** argv) {
+  TrainSettings s;
+  s.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+
+  CLI::App app{"Train the autoencoder (--mode ae) or the VAE (--mode vae) on MNIST; write the "
+               "weights (--out), checkpoints and a report directory with losses and pictures.",
+               "vae_train"};
+  app.option_defaults()->always_capture_default();
+  app.get_formatter()->column_width(36);
+  app.add_option("--mode", s.mode, "ae: reconstruction only (beta 0); vae: reconstruction + beta KL")
+      ->check(CLI::IsMember({"ae", "vae"}));
+  app.add_option("--loss", s.loss, "reconstruction loss, summed over pixels")
+      ->check(CLI::IsMember({"mse", "bce"}));
+  app.add_option("--beta", s.beta, "weight of the KL term (default: 0 for ae, 1 for vae)")
+      ->check(CLI::NonNegativeNumber)
+      ->default_str("");   // shown in the text: it follows --mode
+  app.add_option("--epochs", s.epochs, "total epochs (a resumed run continues up to it)")
+      ->check(CLI::Range(0, 100000));
+  app.add_option("--batch", s.batch, "images per step")->check(CLI::Range(1, 4096));
+  app.add_option("--lr", s.lr, "Adam learning rate")->check(CLI::PositiveNumber);
+  app.add_option("--seed", s.seed, "seed of initialization, shuffling and noise");
+  app.add_option("--threads", s.threads, "threads for the matrix products (this machine's cores)")
+      ->check(CLI::Range(1, 256));
+  app.add_option("--latent", s.latent, "latent dimensions: 20 or 2 (the compiled models)")
+      ->check(CLI::IsMember({20, 2}));
+  app.add_option("--data", s.data, "folder with the four MNIST IDX files (fetched if the default is empty)");
+  app.add_option("--train-limit", s.train_limit, "train on the first N training images (0: all)");
+  app.add_option("--test-limit", s.test_limit, "evaluate on the first N test images (0: all)");
+  app.add_option("--out", s.out, "weight file to write at the end (.vaew)");
+  app.add_option("--report", s.report, "report directory: losses.csv, metrics.json, pictures");
+  app.add_option("--checkpoint", s.checkpoint, "checkpoint file, rewritten atomically (default with --resume: that file)");
+  app.add_option("--checkpoint-every", s.checkpoint_every, "epochs between checkpoints (the last epoch always)")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--resume", s.resume, "continue the run saved in this checkpoint");
+  app.add_flag("--quiet", s.quiet, "no progress output (errors only)");
+  app.footer("Exit status: 0 done, 1 runtime error, 2 usage error.");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    throw UsageError(e.what());
+  }
+
+  vae::Checkpoint ck;
+  const bool resuming = !s.resume.empty();
+  if (resuming) {
+    ck = vae::read_checkpoint(s.resume);
+    adopt_checkpoint_settings(s, ck, app);
+    if (s.checkpoint.empty()) s.checkpoint = s.resume;
+  } else if (app.count("--beta") == 0) {
+    s.beta = s.mode == "ae" ? 0.0 : 1.0;
+  } else if (s.mode == "ae" && s.beta != 0.0) {
+    throw UsageError("--mode ae trains without the KL term (beta 0); for --beta " +
+                     nlohmann::json(s.beta).dump() + " use --mode vae");
+  }
+
+  ensure_mnist(s, app.count("--data") > 0, s.quiet);
+  const vae::ImageSet train = head(vae::load_mnist(s.data, vae::Split::train).images, s.train_limit);
+  const vae::ImageSet test = head(vae::load_mnist(s.data, vae::Split::test).images, s.test_limit);
+  if (train.count < static_cast<std::size_t>(s.batch)) {
+    throw UsageError("--batch " + std::to_string(s.batch) + " is larger than the " +
+                     std::to_string(train.count) + " training images");
+  }
+  make_dirs(s.report, "--report");
+  make_parent_dir(s.out, "--out");
+  make_parent_dir(s.checkpoint, "--checkpoint");
+
+  if (s.latent == 20) {
+    vae_apps::run_training<vae::Vae784_400_20>(s, train, test, resuming ? &ck : nullptr);
+  } else {
+    vae_apps::run_training<vae::Vae784_400_2>(s, train, test, resuming ? &ck : nullptr);
+  }
+  return 0;
+}
+
+}  // namespace
+
+// Errors are one line whatever the message holds.
+std::string one_line(std::string s) {
+  for (char& c : s) c = c == '\n' || c == '\r' ? ' ' : c;
+  return s;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "vae_train: %s (see --help)\n", one_line(e.what()).c_str());
+    return 2;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "vae_train: out of memory\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vae_train: %s\n", one_line(e.what()).c_str());
+    return 1;
+  }
+}

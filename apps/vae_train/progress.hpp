@@ -1,0 +1,47 @@
+// progress.hpp - vae_train's progress display.
+//
+// On a terminal: one line per epoch, redrawn in place (carriage return, at most 10 times a
+// second) with the epoch, a bar, the running loss and its terms, images per second and the ETA
+// of the whole run; when the epoch ends the line is finished with its test figures. Without a
+// terminal (CI, pipes, files): only the finished line of each epoch. Disabled: nothing at all.
+// It only formats and prints to stdout; it never touches the model.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+#include "vae/checkpoint.hpp"
+#include "vae/losses.hpp"
+
+namespace vae_apps {
+
+class Progress {
+ public:
+  enum class Mode { off, lines, tty };
+  // total_epochs: the run's last epoch; images_per_epoch: training images.
+  Progress(Mode mode, int total_epochs, std::size_t images_per_epoch);
+
+  void epoch_start(int epoch);   // 1-based
+  void step(std::size_t batch_index, std::size_t batches, const vae::LossSums& running);
+  void epoch_end(const vae::EpochRecord& r);
+  void message(const std::string& line);   // a plain line (finishes a pending TTY line first)
+
+  static Mode detect(bool quiet);   // off if quiet, tty if stdout is a terminal, else lines
+
+ private:
+  using clock = std::chrono::steady_clock;
+  std::string eta_text(double images_left) const;
+
+  Mode mode_;
+  int total_epochs_;
+  std::size_t images_per_epoch_;
+  int epoch_ = 0;
+  clock::time_point epoch_start_, last_draw_;
+  double rate_ = 0;          // images per second, last epoch's (or the current one's so far)
+  bool line_open_ = false;   // a TTY line is drawn without its newline
+};
+
+std::string format_duration(double seconds);   // "4.2s", "3m07s", "1h02m"
+
+}  // namespace vae_apps

@@ -1,0 +1,169 @@
+// run.hpp - one vae_train run for a compiled model configuration: train, evaluate, checkpoint,
+// guard against divergence, then write the weights and the report directory.
+//
+// Order of effects per epoch: train (progress on stdout), evaluate the test set with z sampled,
+// append the epoch to the history, write the checkpoint (atomically), then losses.csv and
+// loss_curve.png. A non-finite loss stops the run before anything of that epoch is written, so
+// the last checkpoint stays the last good one. At the end: the test loss once more with z = mu,
+// the weight file (--out) and the report (--report). Not the CLI: main.cpp parses and validates.
+#pragma once
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "model_pictures.hpp"
+#include "progress.hpp"
+#include "report_files.hpp"
+#include "settings.hpp"
+#include "vae/blas.hpp"
+#include "vae/checkpoint.hpp"
+#include "vae/error.hpp"
+#include "vae/image.hpp"
+#include "vae/trainer.hpp"
+#include "vae/vae.hpp"
+#include "vae/weights.hpp"
+
+namespace vae_apps {
+
+// The settings that define training, as stored in checkpoints (see settings.hpp).
+nlohmann::json training_settings_json(const TrainSettings& s);
+// The free-text note of the weight file: the settings that produced it, reproducibly.
+std::string weights_note(const TrainSettings& s, std::size_t train_images);
+// loss_curve.png of one run: train (solid) and test (dashed) loss per epoch.
+void write_loss_curve(const std::string& path, const std::vector<vae::EpochRecord>& history,
+                      const std::string& title);
+// metrics.json: final figures, settings, model, data and run facts.
+void write_metrics_json(const std::string& path, const TrainSettings& s, const nlohmann::json& final_figures,
+                        const nlohmann::json& model, std::size_t train_images, std::size_t test_images,
+                        const std::vector<vae::EpochRecord>& history, int resumed_from,
+                        double session_seconds);
+std::string run_title(const TrainSettings& s);
+
+template <class Model>
+void run_training(const TrainSettings& s, const vae::ImageSet& train, const vae::ImageSet& test,
+                  const vae::Checkpoint* resume) {
+  using clock = std::chrono::steady_clock;
+  const auto session_start = clock::now();
+  vae::set_blas_threads(s.threads);
+
+  auto model = std::make_unique<Model>(static_cast<std::size_t>(s.batch));
+  vae::TrainOptions opt;
+  opt.loss = vae::LossSpec{s.loss == "bce" ? vae::Recon::bce : vae::Recon::mse, static_cast<float>(s.beta)};
+  opt.adam.lr = static_cast<float>(s.lr);
+  opt.batch = static_cast<std::size_t>(s.batch);
+  opt.seed = s.seed;
+  vae::Trainer<Model> trainer(*model, train, opt);
+
+  std::vector<vae::EpochRecord> history;
+  int resumed_from = -1;
+  if (resume) {
+    vae::restore_checkpoint(*resume, *model, s.resume);
+    trainer.restore(static_cast<int>(resume->epochs_done), resume->rng);
+    history = resume->history;
+    resumed_from = static_cast<int>(resume->epochs_done);
+  }
+  const std::string settings_text = training_settings_json(s).dump();
+  const std::string title = run_title(s);
+
+  // For the divergence message: which epoch the checkpoint file holds, if any.
+  int checkpoint_epoch = resume && s.checkpoint == s.resume ? resumed_from : -1;
+  auto checkpoint_state = [&]() -> std::string {
+    if (s.checkpoint.empty()) return "; no --checkpoint was given";
+    if (checkpoint_epoch < 0) return "; no checkpoint had been written yet";
+    return "; the last good checkpoint " + s.checkpoint + " (epoch " +
+           std::to_string(checkpoint_epoch) + ") is left intact";
+  };
+  Progress progress(Progress::detect(s.quiet), s.epochs, train.count);
+  if (resume) {
+    progress.message("resumed from " + s.resume + " at epoch " + std::to_string(resumed_from) +
+                     (resumed_from >= s.epochs ? "; --epochs " + std::to_string(s.epochs) + " already reached, nothing to train" : ""));
+  }
+  for (int epoch = trainer.epoch() + 1; epoch <= s.epochs; ++epoch) {
+    const auto t0 = clock::now();
+    progress.epoch_start(epoch);
+    const vae::LossSums tr = trainer.train_epoch([&](const vae::StepReport& r) {
+      if (!std::isfinite(r.running.total)) {
+        throw vae::Error("the loss is not finite at epoch " + std::to_string(epoch) + ", batch " +
+                         std::to_string(r.batch_index) + " of " + std::to_string(r.batches_per_epoch) +
+                         ": training diverged and was stopped (try a smaller --lr)" +
+                         checkpoint_state());
+      }
+      progress.step(r.batch_index, r.batches_per_epoch, r.running);
+    });
+    const vae::LossSums te = trainer.evaluate(test, true);
+    if (!std::isfinite(te.total)) {
+      throw vae::Error("the test loss is not finite after epoch " + std::to_string(epoch) +
+                       ": training diverged and was stopped (try a smaller --lr)" + checkpoint_state());
+    }
+    const double seconds = std::chrono::duration<double>(clock::now() - t0).count();
+    history.push_back(vae::EpochRecord{static_cast<double>(epoch), tr.total_per_image(),
+                                       tr.recon_per_image(), tr.kl_per_image(), te.total_per_image(),
+                                       te.recon_per_image(), te.kl_per_image(), seconds});
+    progress.epoch_end(history.back());
+    if (!s.checkpoint.empty() && (epoch % s.checkpoint_every == 0 || epoch == s.epochs)) {
+      vae::write_checkpoint(s.checkpoint, vae::capture_checkpoint(*model, static_cast<std::uint32_t>(epoch),
+                                                                  trainer.rng(), history, settings_text));
+      checkpoint_epoch = epoch;
+    }
+    if (!s.report.empty()) {
+      write_losses_csv(s.report + "/losses.csv", history);
+      write_loss_curve(s.report + "/loss_curve.png", history, title);
+    }
+  }
+
+  // Final figures: the test set with z sampled (as in training's evaluation) and with z = mu.
+  const vae::LossSums sampled = trainer.evaluate(test, true);
+  const vae::LossSums mean = trainer.evaluate(test, false);
+  nlohmann::json final_figures = {
+      {"epoch", trainer.epoch()},
+      {"test_loss", sampled.total_per_image()},
+      {"test_recon", sampled.recon_per_image()},
+      {"test_kl", sampled.kl_per_image()},
+      {"test_loss_z_mu", mean.total_per_image()},
+      {"test_recon_z_mu", mean.recon_per_image()},
+      {"test_kl_z_mu", mean.kl_per_image()},
+  };
+  if (!history.empty()) {
+    final_figures["train_loss"] = history.back().train_loss;
+    final_figures["train_recon"] = history.back().train_recon;
+    final_figures["train_kl"] = history.back().train_kl;
+  }
+
+  if (!s.out.empty()) {
+    vae::SaveOptions so;
+    so.note = weights_note(s, train.count);
+    vae::save_weights(*model, s.out, so);
+  }
+  if (!s.report.empty()) {
+    const std::string& dir = s.report;
+    write_losses_csv(dir + "/losses.csv", history);
+    if (!history.empty()) write_loss_curve(dir + "/loss_curve.png", history, title);
+    const GrayPicture rec = reconstructions(*model, test, 16, std::min<int>(2, static_cast<int>(test.count / 16)));
+    vae::write_png_gray(dir + "/reconstructions.png", rec.width, rec.height, rec.pixels.data());
+    const GrayPicture smp = samples(*model, s.seed);
+    vae::write_png_gray(dir + "/samples.png", smp.width, smp.height, smp.pixels.data());
+    if constexpr (Model::dim_z == 2) {
+      const GrayPicture man = manifold(*model);
+      vae::write_png_gray(dir + "/manifold.png", man.width, man.height, man.pixels.data());
+    }
+    const nlohmann::json model_json = {{"dim_x", Model::dim_x}, {"dim_h", Model::dim_h},
+                                       {"dim_z", Model::dim_z}, {"num_params", Model::num_params}};
+    write_metrics_json(dir + "/metrics.json", s, final_figures, model_json, train.count, test.count,
+                       history, resumed_from,
+                       std::chrono::duration<double>(clock::now() - session_start).count());
+  }
+  char line[256];
+  std::snprintf(line, sizeof line, "done: epoch %d, test loss %.3f (recon %.3f, kl %.3f) with z sampled, %.3f with z = mu; %s",
+                trainer.epoch(), sampled.total_per_image(), sampled.recon_per_image(),
+                sampled.kl_per_image(), mean.total_per_image(),
+                format_duration(std::chrono::duration<double>(clock::now() - session_start).count()).c_str());
+  progress.message(line);
+}
+
+}  // namespace vae_apps

@@ -1,0 +1,41 @@
+// settings.hpp - what a vae_train run was asked to do: the command-line values after defaults
+// and after a checkpoint's settings were taken over on --resume.
+//
+// The training-defining part (mode, loss, beta, batch, lr, seed, latent, train limit) goes into
+// every checkpoint as JSON and comes back on --resume; the rest (epochs, threads, paths, quiet)
+// belongs to one invocation. Not a config-file format: the CLI is the interface.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace vae_apps {
+
+struct TrainSettings {
+  // training-defining (saved in checkpoints)
+  std::string mode = "vae";        // ae: recon only (beta 0); vae: recon + beta KL
+  std::string loss = "mse";        // mse | bce
+  double beta = 1.0;               // resolved from the mode unless given
+  int batch = 128;
+  double lr = 1e-3;
+  std::uint64_t seed = 1;
+  int latent = 20;                 // 20 | 2, the compiled configurations
+  std::size_t train_limit = 0;     // first N training images; 0 = all
+  // per invocation
+  int epochs = 50;                 // total epochs of the run (a resumed run continues to it)
+  int threads = 1;
+  std::string data = "data/mnist";
+  std::size_t test_limit = 0;      // first N test images; 0 = all
+  std::string out, report, checkpoint, resume;
+  int checkpoint_every = 1;
+  bool quiet = false;
+};
+
+// A bad command line: reported in one line with exit status 2 (runtime errors exit 1).
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace vae_apps

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# test_vae_train.sh - the vae_train and vae_report command lines, end to end, on small data.
+#
+# usage: test_vae_train.sh CASE VAE_TRAIN VAE_REPORT DATA_DIR
+#   report    a short run writes every report file and a weight file that vae_report loads
+#             (vae::load_weights) and whose header is a version-1 .vaew for 784-400-20
+#   resume    1 epoch + --resume to 2 gives the bytes of an uninterrupted 2-epoch run (1 thread)
+#   kill      SIGKILL after a checkpoint, then --resume: the same bytes as an uninterrupted run
+#   errors    bad flags: one-line errors on stderr, exit 2 (usage) or 1 (runtime), no trace
+#   diverge   a learning rate that blows up: exit 1, one line, the last checkpoint still loads
+# Each case runs in a fresh temporary folder and removes it. Runs are tiny (1000 training
+# images, 500 test images) so that the ASan build stays fast. Not a unit test of the trainer:
+# test_trainer.cpp and test_checkpoint.cpp cover the library; this covers the apps' plumbing.
+set -euo pipefail
+
+abs() { [[ "$1" == /* ]] && echo "$1" || echo "$PWD/$1"; }
+case_name="$1" train="$(abs "$2")" report="$(abs "$3")" data="$(abs "${VAE_DATA:-$4}")"
+work="$(mktemp -d /tmp/vae_cli_XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+fail() { echo "FAIL ($case_name): $*" >&2; exit 1; }
+small=(--data "$data" --train-limit 1000 --test-limit 500 --quiet)
+
+# The first 8 bytes of a PNG (RFC 2083).
+is_png() { [[ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" == "89504e470d0a1a0a" ]]; }
+# A little-endian u32 of file $1 at byte offset $2.
+u32_at() { od -An -tu4 -j "$2" -N 4 "$1" | tr -d ' '; }
+
+# $1: expected exit status; the rest: the command. Checks one line of stderr, no trace.
+expect_error() {
+  local want="$1"; shift
+  local rc=0
+  "$@" >out.txt 2>err.txt || rc=$?
+  [[ $rc -eq $want ]] || fail "'$*' exited $rc, expected $want; stderr: $(cat err.txt)"
+  [[ $(wc -l <err.txt) -eq 1 ]] || fail "'$*' printed $(wc -l <err.txt) lines on stderr: $(cat err.txt)"
+  grep -q '^vae_train: ' err.txt || fail "'$*': error does not start with 'vae_train: ': $(cat err.txt)"
+  if grep -qiE 'terminate called|stack|backtrace|Aborted|AddressSanitizer|runtime error' err.txt; then
+    fail "'$*': not a clean error: $(cat err.txt)"
+  fi
+  echo "ok: exit $rc: $(cat err.txt)"
+}
+
+case "$case_name" in
+report)
+  "$train" "${small[@]}" --epochs 2 --report rep --out rep/weights.vaew --checkpoint ck.vaeckpt
+  for f in losses.csv metrics.json loss_curve.png reconstructions.png samples.png weights.vaew; do
+    [[ -s "rep/$f" ]] || fail "rep/$f is missing or empty"
+  done
+  for f in loss_curve.png reconstructions.png samples.png; do is_png "rep/$f" || fail "rep/$f is not a PNG"; done
+  [[ ! -e rep/manifold.png ]] || fail "manifold.png is for latent 2 only"
+  [[ $(wc -l <rep/losses.csv) -eq 3 ]] || fail "losses.csv should have a header and 2 rows"
+  head -1 rep/losses.csv | grep -qx 'epoch,train_loss,train_recon,train_kl,test_loss,test_recon,test_kl,seconds' \
+    || fail "losses.csv header: $(head -1 rep/losses.csv)"
+  grep -q '"test_loss_z_mu"' rep/metrics.json || fail "metrics.json lacks test_loss_z_mu"
+  grep -q '"mode": "vae"' rep/metrics.json || fail "metrics.json lacks the settings"
+  # The weight file's header (docs/weights-format.md): "VAEW", version 1, dims 784 400 20.
+  [[ "$(head -c 4 rep/weights.vaew)" == "VAEW" ]] || fail "weights.vaew has no VAEW magic"
+  [[ "$(u32_at rep/weights.vaew 4) $(u32_at rep/weights.vaew 16) $(u32_at rep/weights.vaew 20) $(u32_at rep/weights.vaew 24)" == "1 784 400 20" ]] \
+    || fail "weights.vaew header: version/dims wrong"
+  [[ "$(u32_at rep/weights.vaew 48)" == "$(stat -c %s rep/weights.vaew)" ]] || fail "weights.vaew size field"
+  [[ "$(head -c 7 ck.vaeckpt)" == "VAECKPT" ]] || fail "checkpoint magic"
+  # vae_report loads the weights with vae::load_weights and writes the comparison.
+  "$report" --data "$data" --out cmp rep >/dev/null
+  for f in summary.md loss_curves.png reconstructions.png samples.png; do
+    [[ -s "cmp/$f" ]] || fail "vae_report did not write cmp/$f"
+  done
+  # Latent 2 adds the manifold.
+  "$train" "${small[@]}" --epochs 1 --latent 2 --mode ae --report rep2
+  is_png rep2/manifold.png || fail "latent 2: manifold.png missing"
+  # Progress without a terminal: one plain line per epoch, no carriage returns.
+  "$train" --data "$data" --train-limit 300 --test-limit 100 --epochs 2 >progress.txt
+  [[ $(grep -c '^epoch [12]/2  train' progress.txt) -eq 2 ]] || fail "progress lines: $(cat progress.txt)"
+  ! grep -q $'\r' progress.txt || fail "carriage returns without a terminal"
+  echo "ok: report files, weight header, vae_report, manifold, plain progress"
+  ;;
+resume)
+  args=("${small[@]}" --threads 1)
+  "$train" "${args[@]}" --epochs 2 --out full.vaew
+  "$train" "${args[@]}" --epochs 1 --checkpoint part.vaeckpt
+  "$train" "${args[@]}" --epochs 2 --resume part.vaeckpt --out resumed.vaew
+  cmp full.vaew resumed.vaew || fail "resumed weights differ from the uninterrupted run"
+  # A flag that would change the run is refused on resume; a finished run trains nothing.
+  expect_error 2 "$train" "${args[@]}" --epochs 3 --resume part.vaeckpt --lr 0.01
+  "$train" --data "$data" --train-limit 1000 --test-limit 500 --epochs 2 --resume part.vaeckpt >again.txt
+  grep -q 'nothing to train' again.txt || fail "resuming a finished run: $(cat again.txt)"
+  echo "ok: 1 epoch + resume == 2 epochs, byte for byte"
+  ;;
+kill)
+  epochs=12
+  args=(--data "$data" --train-limit 600 --test-limit 200 --quiet --threads 1 --epochs "$epochs")
+  "$train" "${args[@]}" --out full.vaew
+  "$train" "${args[@]}" --checkpoint ck.vaeckpt --out killed.vaew &
+  pid=$!
+  for _ in $(seq 1 2000); do [[ -e ck.vaeckpt ]] && break; sleep 0.01; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  [[ -e ck.vaeckpt ]] || fail "no checkpoint appeared"
+  done_epochs="$(u32_at ck.vaeckpt 28)"
+  echo "killed after the checkpoint of epoch $done_epochs of $epochs"
+  "$train" "${args[@]}" --resume ck.vaeckpt --out resumed.vaew
+  cmp full.vaew resumed.vaew || fail "weights after kill + resume differ from the uninterrupted run"
+  echo "ok: SIGKILL at epoch $done_epochs + resume == uninterrupted, byte for byte"
+  ;;
+errors)
+  expect_error 2 "$train" --mode foo
+  expect_error 2 "$train" --epochs -3
+  expect_error 2 "$train" --data "$work/no/such/dir"
+  expect_error 2 "$train" --loss l1
+  expect_error 2 "$train" --latent 3
+  expect_error 2 "$train" --no-such-flag
+  expect_error 2 "$train" --mode ae --beta 0.5 --data "$data"
+  expect_error 2 "$train" --batch 0
+  mkdir empty
+  expect_error 1 "$train" --data empty
+  echo "not a checkpoint" >bad.vaeckpt
+  expect_error 1 "$train" --data "$data" --resume bad.vaeckpt
+  expect_error 1 "$train" --data "$data" --resume missing.vaeckpt
+  grep -q 'fetch-mnist --data' err.txt && fail "a missing checkpoint is not a data problem" || true
+  "$train" --data empty 2>err.txt || true
+  grep -q 'scripts/fetch-mnist --data' err.txt || fail "missing MNIST should name the fetch command: $(cat err.txt)"
+  "$train" --help | grep -q -- '--epochs INT.*=50' || fail "--help does not list the default epochs"
+  ;;
+diverge)
+  rc=0
+  "$train" "${small[@]}" --threads 1 --epochs 4 --lr 0.9 --checkpoint ck.vaeckpt 2>err.txt || rc=$?
+  [[ $rc -eq 1 ]] || fail "a diverging run exited $rc: $(cat err.txt)"
+  [[ $(wc -l <err.txt) -eq 1 ]] || fail "divergence message is not one line: $(cat err.txt)"
+  grep -q 'not finite.*diverged' err.txt || fail "unclear divergence message: $(cat err.txt)"
+  if grep -q 'is left intact' err.txt; then
+    good="$(sed -n 's/.*(epoch \([0-9]*\)) is left intact.*/\1/p' err.txt)"
+    [[ "$(u32_at ck.vaeckpt 28)" == "$good" ]] || fail "checkpoint is not at epoch $good"
+    "$train" --data "$data" --train-limit 1000 --test-limit 500 --resume ck.vaeckpt --epochs "$good" --quiet \
+      || fail "the last good checkpoint does not load"
+  else
+    grep -q 'no checkpoint had been written yet' err.txt || fail "message: $(cat err.txt)"
+    [[ ! -e ck.vaeckpt ]] || fail "a checkpoint was written after divergence"
+  fi
+  echo "ok: $(cat err.txt)"
+  ;;
+*)
+  fail "unknown case"
+  ;;
+esac
