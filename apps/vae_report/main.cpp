@@ -216,7 +216,10 @@ std::string summary_markdown(const std::vector<Run>& runs, const std::string& ou
   const std::string commit = vae_apps::git_commit(VAE_SOURCE_DIR);
   md += "Written by `vae_report` on " + std::string(date) +
         (commit.empty() ? "" : ", source commit `" + commit + "`") + ".";
-  if (wall_seconds > 0) md += " Wall time of the whole `scripts/run train`: **" + fmt(wall_seconds / 60, 1) + " min**.";
+  if (wall_seconds > 0) {
+    md += " Wall time of all the runs and this report (--wall-seconds, as `scripts/run train` "
+          "measures it): **" + fmt(wall_seconds / 60, 1) + " min**.";
+  }
   md += "\n\nLosses are per test image, summed over the 784 pixels; \"z sampled\" draws z once per "
         "image from the encoder's posterior, as the PyTorch reference evaluates.\n\n";
   md += "| |";

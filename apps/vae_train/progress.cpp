@@ -26,6 +26,7 @@ std::string format_duration(double s) {
 namespace {
 std::string rate_text(double images_per_s) {
   char buf[32];
+  if (images_per_s <= 0) return "? img/s";   // not measured yet (the first half second)
   if (images_per_s >= 1000) {
     std::snprintf(buf, sizeof buf, "%.1fk img/s", images_per_s / 1000);
   } else {
