@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include "vae/parallel.hpp"
+
 namespace vae {
 
 void adam_step(float* params, const float* grads, float* m, float* v, std::size_t n,
@@ -14,12 +16,15 @@ void adam_step(float* params, const float* grads, float* m, float* v, std::size_
   const float bc2_sqrt = static_cast<float>(std::sqrt(bc2));
   const float b1 = cfg.beta1, b2 = cfg.beta2, eps = cfg.eps;
   const float one_minus_b1 = 1.0f - b1, one_minus_b2 = 1.0f - b2;
-  for (std::size_t i = 0; i < n; ++i) {
-    const float g = grads[i];
-    m[i] = b1 * m[i] + one_minus_b1 * g;
-    v[i] = b2 * v[i] + one_minus_b2 * g * g;
-    params[i] -= step_size * m[i] / (std::sqrt(v[i]) / bc2_sqrt + eps);
-  }
+  // One pass, split across the thread pool: each parameter's update depends only on itself.
+  parallel_for(n, 16384, [&](std::size_t, std::size_t lo, std::size_t hi) {
+    for (std::size_t i = lo; i < hi; ++i) {
+      const float g = grads[i];
+      m[i] = b1 * m[i] + one_minus_b1 * g;
+      v[i] = b2 * v[i] + one_minus_b2 * g * g;
+      params[i] -= step_size * m[i] / (std::sqrt(v[i]) / bc2_sqrt + eps);
+    }
+  });
 }
 
 }  // namespace vae

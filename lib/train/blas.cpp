@@ -1,6 +1,8 @@
 // blas.cpp - sgemm over OpenBLAS's CBLAS, split across the library's own thread pool.
 #include "vae/blas.hpp"
 
+#include "vae/parallel.hpp"
+
 #include <cblas.h>
 
 #include <algorithm>
@@ -54,16 +56,8 @@ struct GemmJob {
   float* C;
   std::size_t ldc;
   bool split_rows;   // else columns
-  int parts;
-  unsigned fp_mode;
 
-  void run(int p) const {
-    write_fp_mode(fp_mode);
-    const std::size_t extent = split_rows ? M : N;
-    // Blocks are multiples of 16 so that every thread's kernel sees whole vector tiles.
-    const std::size_t step = (extent / 16 + static_cast<std::size_t>(parts) - 1) / static_cast<std::size_t>(parts) * 16;
-    const std::size_t lo = std::min(extent, step * static_cast<std::size_t>(p));
-    const std::size_t hi = p + 1 == parts ? extent : std::min(extent, lo + step);
+  void run(std::size_t lo, std::size_t hi) const {
     if (lo >= hi) return;
     if (split_rows) {
       const float* a = ta == Trans::yes ? A + lo : A + lo * lda;
@@ -75,8 +69,25 @@ struct GemmJob {
   }
 };
 
+// One loop split into parts: [0, n) in blocks that are multiples of 16 elements.
+struct Job {
+  RangeFn fn;
+  void* ctx;
+  std::size_t n;
+  std::size_t parts;
+  unsigned fp_mode;   // the caller's MXCSR, so workers flush denormals when the caller does
+
+  void run(std::size_t p) const {
+    write_fp_mode(fp_mode);
+    const std::size_t step = (n / 16 + parts - 1) / parts * 16;
+    const std::size_t lo = std::min(n, step * p);
+    const std::size_t hi = p + 1 == parts ? n : std::min(n, lo + step);
+    if (lo < hi) fn(ctx, p, lo, hi);
+  }
+};
+
 // A fixed set of workers that run parts 1..n-1 of a job while the caller runs part 0. Workers
-// spin briefly on a generation counter (a step issues GEMMs back to back), then sleep on a
+// spin briefly on a generation counter (a step issues its loops back to back), then sleep on a
 // condition variable. Nothing here allocates after the workers are started.
 class Pool {
  public:
@@ -96,10 +107,15 @@ class Pool {
     workers_.clear();
     stop_ = false;
     threads_ = threads;
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { work(i); });
+    // Each worker starts from the generation current now, so a job posted before the thread
+    // first runs is still seen as new.
+    const std::uint64_t start = generation_.load();
+    for (int i = 1; i < threads; ++i) {
+      workers_.emplace_back([this, i, start] { work(static_cast<std::size_t>(i), start); });
+    }
   }
 
-  void run(const GemmJob& job) {
+  void run(const Job& job) {
     if (job.parts <= 1) {
       job.run(0);
       return;
@@ -107,7 +123,7 @@ class Pool {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       job_ = &job;
-      pending_.store(job.parts - 1);
+      pending_.store(static_cast<int>(job.parts) - 1);
       generation_.fetch_add(1);
     }
     wake_.notify_all();
@@ -120,8 +136,7 @@ class Pool {
   }
 
  private:
-  void work(int index) {
-    std::uint64_t seen = generation_.load();
+  void work(std::size_t index, std::uint64_t seen) {
     for (;;) {
       // Spin up to ~50 us for the next job, then sleep.
       for (int spin = 0; spin < 20000 && generation_.load(std::memory_order_acquire) == seen; ++spin) {
@@ -129,7 +144,7 @@ class Pool {
         _mm_pause();
 #endif
       }
-      const GemmJob* job;
+      const Job* job;
       {
         std::unique_lock<std::mutex> lock(mutex_);
         wake_.wait(lock, [&] { return generation_.load() != seen; });
@@ -148,7 +163,7 @@ class Pool {
   std::condition_variable wake_;
   std::atomic<std::uint64_t> generation_{0};
   std::atomic<int> pending_{0};
-  const GemmJob* job_ = nullptr;
+  const Job* job_ = nullptr;
   bool stop_ = false;
 };
 
@@ -165,19 +180,29 @@ const bool g_openblas_single = [] {
 
 }  // namespace
 
+std::size_t parallel_parts() { return static_cast<std::size_t>(pool().threads()); }
+
+std::size_t parallel_run(std::size_t n, std::size_t grain, RangeFn fn, void* ctx) {
+  const std::size_t threads = parallel_parts();
+  std::size_t parts = grain ? std::min(threads, n / grain) : threads;
+  parts = std::max<std::size_t>(1, std::min(parts, n / 16));
+  const Job job{fn, ctx, n, parts, read_fp_mode()};
+  pool().run(job);
+  return parts;
+}
+
 void sgemm(Trans trans_a, Trans trans_b, std::size_t M, std::size_t N, std::size_t K, float alpha,
            const float* A, std::size_t lda, const float* B, std::size_t ldb, float beta, float* C,
            std::size_t ldc) {
-  GemmJob job{trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, false, 1, read_fp_mode()};
-  const int threads = pool().threads();
+  GemmJob gemm{trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, M > N};
   // Splitting pays only for products of a few MFLOP; small ones (the latent heads) run whole.
   const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
-  if (threads > 1 && flops >= 4e6) {
-    job.split_rows = M > N;
-    const std::size_t extent = job.split_rows ? M : N;
-    job.parts = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(threads), extent / 16));
-  }
-  pool().run(job);
+  const std::size_t extent = gemm.split_rows ? M : N;
+  parallel_run(extent, flops >= 4e6 ? 16 : extent + 1,
+               [](void* ctx, std::size_t, std::size_t lo, std::size_t hi) {
+                 static_cast<const GemmJob*>(ctx)->run(lo, hi);
+               },
+               &gemm);
 }
 
 void set_blas_threads(int threads) {

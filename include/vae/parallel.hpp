@@ -1,0 +1,35 @@
+// vae/parallel.hpp - split a loop across the library's thread pool (the one sgemm uses).
+//
+// parallel_for(n, grain, f) calls f(lo, hi) on disjoint ranges that cover [0, n), one range per
+// thread, the calling thread included. Ranges are multiples of 16 elements (whole cache lines of
+// floats) and depend only on n and the thread count, so a loop that writes by index, or reduces
+// per range and combines the ranges in order, repeats bit for bit for a given thread count.
+// Loops shorter than `grain` elements per thread run whole on the caller. Nothing allocates.
+#pragma once
+
+#include <cstddef>
+#include <type_traits>
+
+namespace vae {
+
+using RangeFn = void (*)(void* ctx, std::size_t part, std::size_t lo, std::size_t hi);
+
+// The most parts parallel_for will use (the pool's thread count).
+std::size_t parallel_parts();
+
+// Run fn(ctx, part, lo, hi) for each part of [0, n); returns the number of parts used.
+std::size_t parallel_run(std::size_t n, std::size_t grain, RangeFn fn, void* ctx);
+
+// f(part, lo, hi) for each part; returns the number of parts.
+template <class F>
+std::size_t parallel_for(std::size_t n, std::size_t grain, F&& f) {
+  using Fn = std::remove_reference_t<F>;
+  return parallel_run(
+      n, grain,
+      [](void* ctx, std::size_t part, std::size_t lo, std::size_t hi) {
+        (*static_cast<Fn*>(ctx))(part, lo, hi);
+      },
+      const_cast<void*>(static_cast<const void*>(&f)));
+}
+
+}  // namespace vae

@@ -1,0 +1,100 @@
+// test_blas.cpp - sgemm through the library's thread pool against a naive double-precision
+// product, for every transpose combination and several thread counts; parallel_for coverage;
+// identical results when repeated with the same thread count.
+#include "vae/blas.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <vector>
+
+#include "vae/parallel.hpp"
+#include "vae_rt/rng.h"
+
+namespace {
+
+std::vector<float> randn(std::size_t n, std::uint64_t seed) {
+  vae_rt::Rng r;
+  vae_rt::rng_seed(&r, seed, 1);
+  std::vector<float> v(n);
+  vae_rt::rng_fill_normal(&r, v.data(), n);
+  return v;
+}
+
+struct Shape {
+  std::size_t M, N, K;
+};
+
+class Sgemm : public ::testing::TestWithParam<int> {
+ protected:
+  void SetUp() override { vae::set_blas_threads(GetParam()); }
+  void TearDown() override { vae::set_blas_threads(1); }
+};
+
+TEST_P(Sgemm, MatchesNaiveProductForEveryTransposeAndShape) {
+  // The training step's shapes (batch 128, 784-400-20) and some odd ones that do not divide by 16.
+  for (const Shape s : {Shape{128, 400, 784}, Shape{400, 784, 128}, Shape{128, 784, 400},
+                        Shape{128, 20, 400}, Shape{37, 53, 29}, Shape{5, 300, 7}}) {
+    for (int ta = 0; ta < 2; ++ta) {
+      for (int tb = 0; tb < 2; ++tb) {
+        const std::size_t M = s.M, N = s.N, K = s.K;
+        const std::vector<float> A = randn(M * K, 1), B = randn(K * N, 2), C0 = randn(M * N, 3);
+        std::vector<float> C = C0;
+        const std::size_t lda = ta ? M : K, ldb = tb ? K : N;
+        vae::sgemm(ta ? vae::Trans::yes : vae::Trans::no, tb ? vae::Trans::yes : vae::Trans::no, M, N, K,
+                   0.5f, A.data(), lda, B.data(), ldb, 2.0f, C.data(), N);
+        double worst = 0.0;
+        for (std::size_t i = 0; i < M; ++i) {
+          for (std::size_t j = 0; j < N; ++j) {
+            double ref = 2.0 * C0[i * N + j], magnitude = std::fabs(ref);
+            for (std::size_t k = 0; k < K; ++k) {
+              const double a = ta ? A[k * M + i] : A[i * K + k];
+              const double b = tb ? B[j * K + k] : B[k * N + j];
+              ref += 0.5 * a * b;
+              magnitude += std::fabs(0.5 * a * b);
+            }
+            // float32 summation of K terms: rounding error grows like sqrt(K) * 2^-24 * sum |terms|
+            // for random data (K * 2^-24 * sum |terms| at worst); a wrong block errs by O(1).
+            const double tol = std::sqrt(static_cast<double>(K)) * 6e-8 * magnitude + 1e-6;
+            worst = std::max(worst, std::fabs(C[i * N + j] - ref) / tol);
+          }
+        }
+        EXPECT_LT(worst, 2.0) << "M=" << M << " N=" << N << " K=" << K << " ta=" << ta << " tb=" << tb;
+      }
+    }
+  }
+}
+
+TEST_P(Sgemm, RepeatsBitForBit) {
+  const std::size_t M = 128, N = 784, K = 400;
+  const std::vector<float> A = randn(M * K, 4), B = randn(N * K, 5);
+  std::vector<float> C1(M * N), C2(M * N);
+  vae::sgemm(vae::Trans::no, vae::Trans::yes, M, N, K, 1.0f, A.data(), K, B.data(), K, 0.0f, C1.data(), N);
+  vae::sgemm(vae::Trans::no, vae::Trans::yes, M, N, K, 1.0f, A.data(), K, B.data(), K, 0.0f, C2.data(), N);
+  EXPECT_EQ(C1, C2);
+}
+
+TEST_P(Sgemm, ParallelForCoversEveryIndexOnce) {
+  for (std::size_t n : {0u, 1u, 15u, 16u, 17u, 1000u, 100003u}) {
+    std::vector<std::atomic<int>> hits(n);
+    const std::size_t parts = vae::parallel_for(n, 16, [&](std::size_t part, std::size_t lo, std::size_t hi) {
+      EXPECT_LT(part, vae::parallel_parts());
+      for (std::size_t i = lo; i < hi; ++i) hits[i].fetch_add(1);
+    });
+    EXPECT_GE(parts, 1u);
+    EXPECT_LE(parts, static_cast<std::size_t>(GetParam()));
+    for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 1) << "n=" << n << " i=" << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Threads, Sgemm, ::testing::Values(1, 2, 3));
+
+TEST(Blas, ThreadCountIsSetAndReported) {
+  vae::set_blas_threads(2);
+  EXPECT_EQ(vae::blas_threads(), 2);
+  vae::set_blas_threads(0);   // clamped to 1
+  EXPECT_EQ(vae::blas_threads(), 1);
+}
+
+}  // namespace
