@@ -64,7 +64,7 @@ void on_log(const char* message) {
 
 }  // namespace
 
-int main() {
+int app_main() {
   vae_rt::set_log_hook(on_log);
   vae_rt::set_abort_hook(on_abort);
 

@@ -12,3 +12,7 @@ void platform_write(const char* text, size_t size);
 size_t platform_stack_used();
 // Bytes reserved for the stack (0 where unknown).
 size_t platform_stack_size();
+
+// The firmware's entry point (main.cpp), called by the platform after start-up: Reset_Handler on
+// a Cortex-M, main() on a host. Returns the exit code.
+int app_main();

@@ -14,3 +14,5 @@ void platform_exit(int code) {
 
 size_t platform_stack_used() { return 0; }
 size_t platform_stack_size() { return 0; }
+
+int main() { return app_main(); }

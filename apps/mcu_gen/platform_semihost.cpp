@@ -3,7 +3,7 @@
 //
 // Reset_Handler enables the FPU, paints the stack with a pattern (so the high-water mark can be
 // measured at exit), copies .data from flash, zeroes .bss, runs static constructors and calls
-// main(). There is no heap: nothing provides _sbrk, so a firmware that pulls in malloc fails to
+// app_main(). There is no heap: nothing provides _sbrk, so a firmware that pulls in malloc fails to
 // link (see apps/mcu_gen/CMakeLists.txt).
 #include <stdint.h>
 
@@ -12,7 +12,6 @@
 extern "C" {
 extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _sstack, _estack;
 extern void (*__init_array_start[])(), (*__init_array_end[])();
-int main();
 void Reset_Handler();
 void Default_Handler();
 }
@@ -80,7 +79,7 @@ extern "C" void Reset_Handler() {
   for (uint32_t *src = &_sidata, *dst = &_sdata; dst < &_edata;) *dst++ = *src++;
   for (uint32_t* dst = &_sbss; dst < &_ebss;) *dst++ = 0;
   for (auto* f = __init_array_start; f < __init_array_end; ++f) (*f)();
-  platform_exit(main());
+  platform_exit(app_main());
 }
 
 extern "C" void Default_Handler() {

@@ -26,6 +26,7 @@
 #include "vae/atomic_file.hpp"
 #include "vae/error.hpp"
 #include "vae/image.hpp"
+#include "vae_rt/ascii.h"
 #include "vae_rt/decoder.h"
 #include "vae_rt/format.h"
 
@@ -87,18 +88,28 @@ std::vector<float> make_latents(const Options& o, std::size_t Z, std::size_t* n)
   return z;
 }
 
-// Digits (n, 28, 28) as text, `per_row` side by side; ten shades from ' ' to '@'.
-void print_ascii(const std::vector<std::uint8_t>& px, std::size_t n, std::size_t per_row) {
-  static const char shades[] = " .:-=+*#%@";
+// Digits (n, 28, 28) as text, `per_row` side by side, with the ramp of vae_rt/ascii.h. Each row
+// of digits starts with one line per digit, "seed S digit I fnv1a 0x........" (or "latent I ..."
+// when the latents were given), the FNV-1a of its uint8 pixels. With one digit per row the block
+// is exactly what the mcu_gen firmware prints for that seed, which its QEMU test relies on.
+void print_ascii(const std::vector<std::uint8_t>& px, std::size_t n, std::size_t per_row,
+                 const Options& o) {
   for (std::size_t first = 0; first < n; first += per_row) {
     const std::size_t last = std::min(n, first + per_row);
+    for (std::size_t i = first; i < last; ++i) {
+      const std::uint32_t sum = vae_rt::fnv1a32(px.data() + i * 784, 784);
+      if (o.latent.empty()) {
+        std::printf("seed %llu digit %zu fnv1a 0x%08x\n", static_cast<unsigned long long>(o.seed), i, sum);
+      } else {
+        std::printf("latent %zu fnv1a 0x%08x\n", i, sum);
+      }
+    }
     for (int r = 0; r < kSide; ++r) {
       std::string line;
       for (std::size_t i = first; i < last; ++i) {
-        for (int c = 0; c < kSide; ++c) line += shades[px[i * 784 + r * kSide + c] * 10 / 256];
-        line += "  ";
+        if (i != first) line += "  ";
+        for (int c = 0; c < kSide; ++c) line += vae_rt::ascii_ramp[px[i * 784 + r * kSide + c] * 10 / 256];
       }
-      while (!line.empty() && line.back() == ' ') line.pop_back();
       std::printf("%s\n", line.c_str());
     }
     std::printf("\n");
@@ -152,7 +163,7 @@ int run(const Options& o, const std::vector<std::uint8_t>& file) {
     }
     std::fprintf(stderr, "vae_gen: wrote %zu digits to %s\n", n, o.out.c_str());
   }
-  if (o.ascii) print_ascii(px, n, 4);
+  if (o.ascii) print_ascii(px, n, 4, o);
   return 0;
 }
 
