@@ -110,3 +110,21 @@ TEST(LossSums, PerImageFigures) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(SigmoidReconLoss, EqualsSigmoidThenLossBitForBit) {
+  for (vae::Recon recon : {vae::Recon::mse, vae::Recon::bce}) {
+    const std::vector<float> logits = randn(5000, 21, 4.0f), x = uniform01(5000, 22);
+    std::vector<float> xhat_a(5000), d_a(5000), xhat_b(5000), d_b(5000);
+    vae::sigmoid_forward(xhat_a.data(), logits.data(), 5000);
+    const double la = recon == vae::Recon::mse ? vae::mse_loss(d_a.data(), xhat_a.data(), x.data(), 5000)
+                                               : vae::bce_loss(d_a.data(), logits.data(), xhat_a.data(), x.data(), 5000);
+    const double lb = vae::sigmoid_recon_loss(recon, xhat_b.data(), d_b.data(), logits.data(), x.data(), 5000);
+    EXPECT_EQ(la, lb);
+    EXPECT_EQ(xhat_a, xhat_b);
+    EXPECT_EQ(d_a, d_b);
+  }
+}
+
+}  // namespace

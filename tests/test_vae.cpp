@@ -101,7 +101,11 @@ INSTANTIATE_TEST_SUITE_P(Losses, GradFixture,
                          ::testing::Values(vae::LossSpec{vae::Recon::mse, 1.0f},
                                            vae::LossSpec{vae::Recon::bce, 1.0f},
                                            vae::LossSpec{vae::Recon::mse, 0.0f},
-                                           vae::LossSpec{vae::Recon::bce, 0.5f}));
+                                           vae::LossSpec{vae::Recon::bce, 0.5f}),
+                         [](const ::testing::TestParamInfo<vae::LossSpec>& p) {
+                           const char* recon = p.param.recon == vae::Recon::mse ? "mse" : "bce";
+                           return std::string(recon) + "_beta" + std::to_string(static_cast<int>(p.param.beta * 10)) + "tenths";
+                         });
 
 // --- the encoder and decoder used alone ----------------------------------------------------------
 

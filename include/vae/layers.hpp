@@ -20,6 +20,7 @@
 #include <cstddef>
 
 #include "vae/blas.hpp"
+#include "vae/parallel.hpp"
 
 namespace vae {
 
@@ -48,34 +49,43 @@ struct Dense {
   // y (B, Out) = x (B, In) W^T + b. The bias is written into y first and sgemm adds the product
   // to it (beta = 1), which saves a pass over y.
   void forward(float* y, const float* x, std::size_t B) const {
-    for (std::size_t i = 0; i < B; ++i) {
-      float* yi = y + i * Out;
-      for (std::size_t o = 0; o < Out; ++o) yi[o] = b[o];
-    }
+    parallel_for(B, 16, [&](std::size_t, std::size_t lo, std::size_t hi) {
+      for (std::size_t i = lo; i < hi; ++i) {
+        float* yi = y + i * Out;
+        for (std::size_t o = 0; o < Out; ++o) yi[o] = b[o];
+      }
+    });
     sgemm(Trans::no, Trans::yes, B, Out, In, 1.0f, x, In, w, In, 1.0f, y, Out);
   }
 
   // dW (Out, In) = dy^T x;  db (Out) = sum over rows of dy;  dx (B, In) = dy W (skipped if null).
   void backward(float* dx, const float* dy, const float* x, std::size_t B) {
     sgemm(Trans::yes, Trans::no, Out, In, B, 1.0f, dy, Out, x, In, 0.0f, dw, In);
-    for (std::size_t o = 0; o < Out; ++o) db[o] = 0.0f;
-    for (std::size_t i = 0; i < B; ++i) {
-      const float* dyi = dy + i * Out;
-      for (std::size_t o = 0; o < Out; ++o) db[o] += dyi[o];
-    }
+    // Column sums, split by columns: each thread adds its columns' rows in row order.
+    parallel_for(Out, 4096, [&](std::size_t, std::size_t lo, std::size_t hi) {
+      for (std::size_t o = lo; o < hi; ++o) db[o] = 0.0f;
+      for (std::size_t i = 0; i < B; ++i) {
+        const float* dyi = dy + i * Out;
+        for (std::size_t o = lo; o < hi; ++o) db[o] += dyi[o];
+      }
+    });
     if (dx) sgemm(Trans::no, Trans::no, B, In, Out, 1.0f, dy, Out, w, In, 0.0f, dx, In);
   }
 };
 
 // ReLU, in place on n values: y = max(x, 0).
 inline void relu_forward(float* y, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+  parallel_for(n, 16384, [&](std::size_t, std::size_t lo, std::size_t hi) {
+    for (std::size_t i = lo; i < hi; ++i) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+  });
 }
 
 // dx = dy where the output y > 0, else 0. Uses the saved output, so no pre-activation is kept.
 // dx may alias dy.
 inline void relu_backward(float* dx, const float* dy, const float* y, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+  parallel_for(n, 16384, [&](std::size_t, std::size_t lo, std::size_t hi) {
+    for (std::size_t i = lo; i < hi; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+  });
 }
 
 // Sigmoid y = 1 / (1 + e^-x) over n values, with the runtime's portable exp so that the

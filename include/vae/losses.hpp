@@ -43,6 +43,12 @@ double mse_loss(float* d_logits, const float* xhat, const float* x, std::size_t 
 double bce_loss(float* d_logits, const float* logits, const float* xhat, const float* x,
                 std::size_t n);
 
+// The decoder's sigmoid and the reconstruction loss fused into one pass over n values, for
+// training: xhat = sigmoid(logits), d_logits as mse_loss / bce_loss above, returns the summed
+// loss. The same arithmetic as sigmoid_forward followed by mse_loss or bce_loss, bit for bit.
+double sigmoid_recon_loss(Recon recon, float* xhat, float* d_logits, const float* logits,
+                          const float* x, std::size_t n);
+
 // KL( N(mu, diag(e^logvar)) || N(0, I) ), summed over n values. For one dimension,
 //   KL = 1/2 (sigma^2 + mu^2 - 1 - log sigma^2) = -1/2 (1 + logvar - mu^2 - e^logvar)
 // (Kingma & Welling 2014, appendix B). Its gradient, scaled by beta, is ADDED:

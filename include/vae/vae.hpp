@@ -106,7 +106,7 @@ struct Encoder {
 //
 // The decoder concept (what Vae needs of its Dec parameter): dim_in, dim_out, num_params,
 // activation_bytes(B), carve(arena, B), bind(params, grads), for_each_layer(f), forward(z, B)
-// that fills `logits` and `xhat`, and backward(d_z, z, B) that starts from `d_logits`, which the
+// that fills `logits` and `xhat`, forward_logits(z, B) that fills `logits` only, and backward(d_z, z, B) that starts from `d_logits`, which the
 // loss has written. A decoder with two hidden layers is a struct with dec_fc1, dec_fc2, dec_out.
 template <std::size_t Z, std::size_t H, std::size_t D>
 struct Decoder {
@@ -143,10 +143,14 @@ struct Decoder {
 
   // logits and xhat (B, D) from z (B, Z); z may be any caller memory.
   void forward(const float* z, std::size_t B) {
+    forward_logits(z, B);
+    sigmoid_forward(xhat, logits, B * D);
+  }
+  // logits (B, D) only: training fuses the sigmoid into the loss (sigmoid_recon_loss).
+  void forward_logits(const float* z, std::size_t B) {
     fc.forward(h, z, B);
     relu_forward(h, B * H);
     out.forward(logits, h, B);
-    sigmoid_forward(xhat, logits, B * D);
   }
   // From d_logits (B, D): parameter gradients and d_z (B, Z).
   void backward(float* d_z, const float* z, std::size_t B) {
@@ -262,8 +266,14 @@ class Vae {
     check_batch(B);
     encode(B);
     reparameterize(B);
-    decode(B);
-    const LossSums s = loss(spec, B, true);
+    // The decoder's sigmoid and the reconstruction loss in one pass (the same arithmetic as
+    // decode() followed by loss()).
+    dec.forward_logits(z, B);
+    LossSums s;
+    s.recon = sigmoid_recon_loss(spec.recon, dec.xhat, dec.d_logits, dec.logits, x, B * D);
+    s.kl = kl_loss(nullptr, nullptr, enc.mu, enc.logvar, B * Z, spec.beta);
+    s.total = s.recon + static_cast<double>(spec.beta) * s.kl;
+    s.images = B;
     backward(spec, B);
     adam_step(params, grads, adam_m, adam_v, num_params, adam, ++adam_t);
     return s;

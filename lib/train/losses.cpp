@@ -71,6 +71,35 @@ double bce_loss(float* d_logits, const float* logits, const float* xhat, const f
   });
 }
 
+double sigmoid_recon_loss(Recon recon, float* xhat, float* d_logits, const float* logits,
+                          const float* x, std::size_t n) {
+  return parallel_sum(n, [&](std::size_t lo, std::size_t hi) {
+    double sum = 0.0;
+    if (recon == Recon::mse) {
+#pragma omp simd reduction(+ : sum)
+      for (std::size_t i = lo; i < hi; ++i) {
+        const float s = vae_rt::rt_sigmoidf(logits[i]);
+        xhat[i] = s;
+        const float diff = s - x[i];
+        sum += static_cast<double>(diff * diff);
+        d_logits[i] = 2.0f * diff * s * (1.0f - s);
+      }
+    } else {
+#pragma omp simd reduction(+ : sum)
+      for (std::size_t i = lo; i < hi; ++i) {
+        const float a = logits[i];
+        const float s = vae_rt::rt_sigmoidf(a);
+        xhat[i] = s;
+        const float s_abs = s > 0.5f ? s : 1.0f - s;   // sigmoid(|a|), as in bce_loss
+        const float l = (a > 0.0f ? a : 0.0f) - a * x[i] - vae_rt::rt_logf(s_abs);
+        sum += static_cast<double>(l);
+        d_logits[i] = s - x[i];
+      }
+    }
+    return sum;
+  });
+}
+
 double kl_loss(float* d_mu, float* d_logvar, const float* mu, const float* logvar, std::size_t n,
                float beta) {
   double sum = 0.0;
