@@ -1,0 +1,144 @@
+// classifier_train - train the 784-256-10 MLP classifier on MNIST with the VAE's own library and
+// save it as a .vaew file (docs/weights-format.md, "A classifier in the same format").
+//
+//   classifier_train --epochs 5 --out weights/mnist_classifier.vaew
+//
+// The classifier is the judge of apps/vae_eval --samples. Each epoch prints the training loss and
+// accuracy and the test accuracy. Exit status: 0 done, 1 runtime error (data, files), 2 usage
+// error. Every error is one line on stderr.
+//
+// Not here: checkpoints, resuming, reports; a run takes a minute or two.
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <new>
+#include <string>
+#include <thread>
+
+#include "vae/blas.hpp"
+#include "vae/classifier.hpp"
+#include "vae/idx.hpp"
+
+namespace {
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Settings {
+  int epochs = 5;
+  int batch = 128;
+  double lr = 1e-3;
+  std::uint64_t seed = 1;
+  int threads = 1;
+  std::string data = "data/mnist";
+  std::string out;
+  double min_accuracy = 0.0;
+  bool quiet = false;
+};
+
+std::string one_line(std::string s) {
+  for (char& c : s) c = c == '\n' || c == '\r' ? ' ' : c;
+  return s;
+}
+
+int run(int argc, char** argv) {
+  Settings s;
+  s.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  CLI::App app{"Train the MLP digit classifier (784-256-10, ReLU, softmax cross-entropy, Adam) on "
+               "MNIST and write it as a .vaew file (--out).",
+               "classifier_train"};
+  app.option_defaults()->always_capture_default();
+  app.get_formatter()->column_width(36);
+  app.add_option("--epochs", s.epochs, "passes over the 60,000 training images")->check(CLI::Range(1, 100000));
+  app.add_option("--batch", s.batch, "images per step")->check(CLI::Range(1, 4096));
+  app.add_option("--lr", s.lr, "Adam learning rate")->check(CLI::PositiveNumber);
+  app.add_option("--seed", s.seed, "seed of initialization and shuffling");
+  app.add_option("--threads", s.threads, "threads for the matrix products (this machine's cores)")
+      ->check(CLI::Range(1, 256));
+  app.add_option("--data", s.data, "folder with the four MNIST IDX files (scripts/fetch-mnist)");
+  app.add_option("--out", s.out, "weight file to write at the end (.vaew)");
+  app.add_option("--min-accuracy", s.min_accuracy,
+                 "fail (exit 1, no file written) below this test accuracy, in [0, 1]")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_flag("--quiet", s.quiet, "no progress output (errors only)");
+  app.footer("Exit status: 0 done, 1 runtime error, 2 usage error.");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    throw UsageError(e.what());
+  }
+  if (!std::filesystem::is_directory(s.data)) {
+    throw UsageError("--data " + s.data + ": no such directory (fetch MNIST with scripts/fetch-mnist)");
+  }
+
+  const vae::Dataset train = vae::load_mnist(s.data, vae::Split::train);
+  const vae::Dataset test = vae::load_mnist(s.data, vae::Split::test);
+  vae::set_blas_threads(s.threads);
+  vae::set_flush_denormals();
+
+  using Model = vae::Classifier784_256_10;
+  Model model(static_cast<std::size_t>(s.batch));
+  vae::AdamConfig adam;
+  adam.lr = static_cast<float>(s.lr);
+  vae::ClassifierTrainer<Model> trainer(model, train, static_cast<std::size_t>(s.batch), adam, s.seed);
+  if (!s.quiet) {
+    std::printf("classifier 784-256-10: %zu parameters, arena %.1f MB; %zu training, %zu test images\n",
+                Model::num_params, static_cast<double>(Model::arena_bytes(static_cast<std::size_t>(s.batch))) / 1e6,
+                train.size(), test.size());
+  }
+  vae::ClassSums te;
+  for (int e = 1; e <= s.epochs; ++e) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const vae::ClassSums tr = trainer.train_epoch();
+    te = trainer.evaluate(test);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!std::isfinite(tr.loss)) throw vae::Error("training diverged (loss is not finite) in epoch " + std::to_string(e));
+    if (!s.quiet) {
+      std::printf("epoch %3d  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%  (%.1f s)\n", e,
+                  tr.loss_per_image(), 100.0 * tr.accuracy(), te.loss_per_image(), 100.0 * te.accuracy(), secs);
+      std::fflush(stdout);
+    }
+  }
+  if (te.accuracy() < s.min_accuracy) {
+    throw vae::Error("test accuracy " + std::to_string(100.0 * te.accuracy()) + "% is below --min-accuracy " +
+                     std::to_string(100.0 * s.min_accuracy) + "%; no file written");
+  }
+  if (!s.out.empty()) {
+    const std::filesystem::path parent = std::filesystem::path(s.out).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
+    char note[256];
+    std::snprintf(note, sizeof note,
+                  "784-256-10 MLP, softmax CE, Adam lr %g, batch %d, %d epochs, seed %llu; "
+                  "MNIST test accuracy %.2f%%",
+                  s.lr, s.batch, s.epochs, static_cast<unsigned long long>(s.seed), 100.0 * te.accuracy());
+    vae::save_classifier(model, s.out, note);
+    if (!s.quiet) std::printf("wrote %s (test accuracy %.2f%%)\n", s.out.c_str(), 100.0 * te.accuracy());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "classifier_train: %s (see --help)\n", one_line(e.what()).c_str());
+    return 2;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "classifier_train: out of memory\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "classifier_train: %s\n", one_line(e.what()).c_str());
+    return 1;
+  }
+}
