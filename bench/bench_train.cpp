@@ -1,60 +1,679 @@
-// bench_train.cpp - training throughput of 784-400-20 at batch 128: one train_step, and a whole
-// 60k-image epoch, with 1 and 2 threads. Prints a table; it is a benchmark, not a test.
+// bench_train.cpp - the training benchmark: 784-400-20 at batch 128, one table (and --json).
 //
-//   build/release/bench/bench_train [--data DIR] [--epochs-per-point N]
+// For each thread count of --threads (default 1,2), in ONE process, so that every figure of a
+// column comes from the same machine state:
+//
+//   ceiling  OpenBLAS sgemm GFLOP/s on exactly the 14 products of one training step (shapes,
+//            transposes and beta as vae/vae.hpp issues them), each called through vae::sgemm:
+//            OpenBLAS itself stays single-threaded and our pool splits the product, as in
+//            training. Each product is repeated on hot operands; the ceiling is the step's GEMM
+//            FLOPs over the sum of the products' median times.
+//   step     Vae::train_step on a batch of 128 images staged outside the timed region.
+//   split    the step's phases as separate calls (noise, encode, reparameterize, decode to
+//            logits, sigmoid + loss, backward, Adam), as Vae::train_step_given_eps makes them.
+//            The GEMM time inside the passes is the isolated sgemm time of the same shapes
+//            (above); "elementwise" is a pass's time minus its products' time.
+//   epoch    Trainer::train_epoch over the 60,000 training images: the shuffle, 469 batch
+//            stagings (uint8 -> float) and 469 steps. The share of the ceiling is
+//            (GEMM FLOPs per step x steps) / epoch time / ceiling.
+//   late     with --resume CKPT (a vae_train checkpoint, e.g. reports/ae/checkpoint.vaeckpt after
+//            the 50-epoch autoencoder run): step, split and epoch again from that state, with the
+//            checkpoint's own loss (MSE, beta 0 for the autoencoder). Late in autoencoder training
+//            subnormal floats appear; the library sets flush-to-zero and denormals-are-zero
+//            (vae::set_flush_denormals), and the table reports the mode and how many subnormal
+//            values the model's buffers hold after the timed steps. --no-ftz leaves the mode off.
+//
+// Statistics: every time is the MEDIAN of its repetitions (the epoch also shows the best), after
+// warm-up: 10 calls before each timed product or step loop, and the step loops run before the
+// epochs in the same process. The fresh state is seed 1's initialization (vae_train's default).
+// Not measured here: the clean-build time (docs/performance.md has the command) and generation
+// (bench_generate).
+//
+// Modes other than the table: --epoch-only times epochs only; --serve is the persistent mode of
+// bench/compare_pytorch.py: one model, commands on stdin, one JSON line per command on stdout:
+//   warm N   N training steps (untimed)             -> {"warm":N}
+//   epoch    one timed Trainer::train_epoch         -> {"epoch":E,"seconds":S,"loss":L}
+//   quit     (or end of input) exits 0
+// It first prints {"ready":true,...}. The timed region of "epoch" is train_epoch alone: the data
+// are in memory (uint8, as the trainer keeps them) before the command arrives.
+#include <cblas.h>
+
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
+
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 
 #include "vae/blas.hpp"
+#include "vae/checkpoint.hpp"
+#include "vae/error.hpp"
 #include "vae/idx.hpp"
 #include "vae/trainer.hpp"
 #include "vae/vae.hpp"
 
 namespace {
 
+using Model = vae::Vae784_400_20;
+constexpr std::size_t D = Model::dim_x, H = Model::dim_h, Z = Model::dim_z;
+constexpr std::size_t batch = 128;
+
+const char* const usage_text =
+    "usage: bench_train [options]\n"
+    "  --threads LIST     thread counts, comma-separated (default 1,2)\n"
+    "  --data DIR         MNIST IDX files (default $VAE_DATA or data/mnist)\n"
+    "  --ae               MSE only, beta 0 (the autoencoder) instead of BCE + KL for the fresh state\n"
+    "  --resume CKPT      also time a late state: this vae_train checkpoint, with its own loss\n"
+    "  --reps N           timed repetitions of each product, step and phase (default 100)\n"
+    "  --epochs N         timed epochs per state and thread count (default 3)\n"
+    "  --epoch-only       time epochs only (no ceiling, step or split)\n"
+    "  --serve            persistent mode for compare_pytorch.py (first thread count of --threads)\n"
+    "  --no-ftz           leave flush-to-zero / denormals-are-zero off\n"
+    "  --json FILE        also write the figures as JSON; '-' writes JSON to stdout, the table to stderr\n"
+    "  --help             this text\n";
+
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+double median(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+double min_of(const std::vector<double>& v) { return v.empty() ? 0.0 : *std::min_element(v.begin(), v.end()); }
+
+// --- the products of one step, as vae/vae.hpp issues them -------------------------------------
+enum class Phase { encode, decode, backward };
+struct Gemm {
+  const char* name;
+  Phase phase;
+  vae::Trans ta, tb;
+  std::size_t M, N, K;
+  float beta;
+  double flops() const { return 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K); }
+};
+std::vector<Gemm> step_gemms(std::size_t B) {
+  using vae::Trans;
+  return {
+      {"enc_fc     fwd  x W^T", Phase::encode, Trans::no, Trans::yes, B, H, D, 1.0f},
+      {"enc_mu     fwd  h W^T", Phase::encode, Trans::no, Trans::yes, B, Z, H, 1.0f},
+      {"enc_logvar fwd  h W^T", Phase::encode, Trans::no, Trans::yes, B, Z, H, 1.0f},
+      {"dec_fc     fwd  z W^T", Phase::decode, Trans::no, Trans::yes, B, H, Z, 1.0f},
+      {"dec_out    fwd  h W^T", Phase::decode, Trans::no, Trans::yes, B, D, H, 1.0f},
+      {"dec_out    dW   dy^T h", Phase::backward, Trans::yes, Trans::no, D, H, B, 0.0f},
+      {"dec_out    dx   dy W", Phase::backward, Trans::no, Trans::no, B, H, D, 0.0f},
+      {"dec_fc     dW   dy^T z", Phase::backward, Trans::yes, Trans::no, H, Z, B, 0.0f},
+      {"dec_fc     dz   dy W", Phase::backward, Trans::no, Trans::no, B, Z, H, 0.0f},
+      {"enc_mu     dW   dy^T h", Phase::backward, Trans::yes, Trans::no, Z, H, B, 0.0f},
+      {"enc_mu     dh   dy W", Phase::backward, Trans::no, Trans::no, B, H, Z, 0.0f},
+      {"enc_logvar dW   dy^T h", Phase::backward, Trans::yes, Trans::no, Z, H, B, 0.0f},
+      {"enc_logvar dh  +dy W", Phase::backward, Trans::no, Trans::no, B, H, Z, 1.0f},
+      {"enc_fc     dW   dy^T x", Phase::backward, Trans::yes, Trans::no, H, D, B, 0.0f},
+  };
+}
+double step_gemm_flops(std::size_t B) {
+  double f = 0.0;
+  for (const Gemm& g : step_gemms(B)) f += g.flops();
+  return f;
+}
+// The GEMM FLOPs of one epoch over `count` images: full batches and the last, partial one.
+double epoch_gemm_flops(std::size_t count) {
+  return static_cast<double>(count / batch) * step_gemm_flops(batch) +
+         (count % batch ? step_gemm_flops(count % batch) : 0.0);
+}
+
+struct AlignedFloats {   // a 64-byte aligned scratch buffer for the isolated products
+  explicit AlignedFloats(std::size_t n) : p(static_cast<float*>(std::aligned_alloc(64, (n * 4 + 63) / 64 * 64))) {
+    if (!p) throw vae::Error("out of memory for the sgemm operands");
+  }
+  ~AlignedFloats() { std::free(p); }
+  AlignedFloats(const AlignedFloats&) = delete;
+  AlignedFloats& operator=(const AlignedFloats&) = delete;
+  float* p;
+};
+
+// Median seconds of each product of step_gemms(batch), on hot operands, with the pool as set.
+std::vector<double> time_gemms(int reps) {
+  const std::size_t n = D * D;
+  AlignedFloats a(n), b(n), c(n);
+  vae_rt::Rng rng;
+  vae_rt::rng_seed(&rng, 7, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    a.p[i] = vae_rt::rng_uniform(&rng, -0.05f, 0.05f);
+    b.p[i] = vae_rt::rng_uniform(&rng, -0.05f, 0.05f);
+    c.p[i] = 0.0f;
+  }
+  std::vector<double> out;
+  for (const Gemm& g : step_gemms(batch)) {
+    const std::size_t lda = g.ta == vae::Trans::yes ? g.M : g.K;
+    const std::size_t ldb = g.tb == vae::Trans::yes ? g.K : g.N;
+    auto call = [&] { vae::sgemm(g.ta, g.tb, g.M, g.N, g.K, 1.0f, a.p, lda, b.p, ldb, g.beta, c.p, g.N); };
+    for (int i = 0; i < 10; ++i) call();
+    std::vector<double> t(static_cast<std::size_t>(reps));
+    for (double& s : t) {
+      const auto t0 = Clock::now();
+      call();
+      s = seconds_since(t0);
+    }
+    out.push_back(median(t));
+  }
+  return out;
+}
+
+// --- the model's phases -------------------------------------------------------------------
+struct Phases {   // medians, seconds
+  double noise = 0, encode = 0, reparam = 0, decode = 0, loss = 0, backward = 0, adam = 0;
+  double sum() const { return noise + encode + reparam + decode + loss + backward + adam; }
+};
+
+struct StateResult {
+  bool measured = false;
+  std::string label;             // "fresh" or "late (epoch 50)"
+  vae::LossSpec loss;
+  int first_epoch = 1;           // the number of the first timed epoch
+  std::vector<double> step_s;    // train_step samples
+  std::vector<double> stage_s;   // stage_batch samples
+  Phases phases;
+  std::vector<double> epoch_s;   // epoch samples
+  std::size_t subnormals = 0;    // in params, grads, Adam state and activations, after the steps
+  std::size_t subnormals_checked = 0;
+};
+
+struct ThreadResult {
+  int threads = 1;
+  std::vector<double> gemm_s;    // median per product of step_gemms(batch)
+  double gemm_step_s = 0;        // their sum
+  double ceiling = 0;            // GFLOP/s = step GEMM FLOPs / gemm_step_s
+  StateResult fresh, late;
+};
+
+std::size_t count_subnormals(const float* p, std::size_t n) {
+  std::size_t c = 0;
+  for (std::size_t i = 0; i < n; ++i) c += std::fpclassify(p[i]) == FP_SUBNORMAL;
+  return c;
+}
+// Subnormal values in every buffer of the model; `checked` gets the number of floats scanned.
+std::size_t model_subnormals(const Model& m, std::size_t& checked) {
+  const std::size_t P = Model::num_params, B = batch;
+  const std::pair<const float*, std::size_t> bufs[] = {
+      {m.params, P}, {m.grads, P}, {m.adam_m, P}, {m.adam_v, P}, {m.x, B * D}, {m.eps, B * Z},
+      {m.z, B * Z}, {m.d_z, B * Z}, {m.d_mu, B * Z}, {m.d_logvar, B * Z}, {m.enc.h, B * H},
+      {m.enc.mu, B * Z}, {m.enc.logvar, B * Z}, {m.enc.d_h, B * H}, {m.dec.h, B * H},
+      {m.dec.logits, B * D}, {m.dec.xhat, B * D}, {m.dec.d_h, B * H}, {m.dec.d_logits, B * D}};
+  std::size_t c = 0;
+  checked = 0;
+  for (const auto& [p, n] : bufs) {
+    c += count_subnormals(p, n);
+    checked += n;
+  }
+  return c;
+}
+
+// Stage batch number `k` of the training set in order (wrapping), outside any timed region.
+void stage(Model& m, const vae::ImageSet& images, std::size_t k) {
+  std::uint32_t idx[batch];
+  for (std::size_t i = 0; i < batch; ++i) idx[i] = static_cast<std::uint32_t>((k * batch + i) % images.count);
+  vae::stage_batch(m.x, images, idx, batch);
+}
+
+struct Options {
+  std::vector<int> threads{1, 2};
+  std::string data = std::getenv("VAE_DATA") ? std::getenv("VAE_DATA") : "data/mnist";
+  bool ae = false;
+  std::string resume;
+  int reps = 100;
+  int epochs = 3;
+  bool epoch_only = false;
+  bool serve = false;
+  bool ftz = true;
+  std::string json;
+};
+
+// The model and trainer of one state: fresh from seed 1, or restored from the checkpoint.
+struct Setup {
+  std::unique_ptr<Model> model;
+  std::unique_ptr<vae::Trainer<Model>> trainer;
+};
+Setup make_setup(const vae::ImageSet& train, const vae::LossSpec& loss, bool ftz, const vae::Checkpoint* ck,
+                 const std::string& ck_name) {
+  Setup s;
+  s.model = std::make_unique<Model>(batch);
+  vae::TrainOptions opt;
+  opt.loss = loss;
+  opt.batch = batch;
+  opt.flush_denormals = ftz;
+  s.trainer = std::make_unique<vae::Trainer<Model>>(*s.model, train, opt);
+  if (ck) {
+    vae::restore_checkpoint(*ck, *s.model, ck_name);
+    s.trainer->restore(static_cast<int>(ck->epochs_done), ck->rng);
+  }
+  return s;
+}
+
+void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o, const vae::Checkpoint* ck) {
+  r.measured = true;
+  r.first_epoch = ck ? static_cast<int>(ck->epochs_done) + 1 : 1;
+  const vae::AdamConfig adam;
+  const std::size_t reps = static_cast<std::size_t>(o.reps);
+  if (!o.epoch_only) {
+    Setup s = make_setup(train, r.loss, o.ftz, ck, o.resume);
+    Model& m = *s.model;
+    vae_rt::Rng& rng = s.trainer->rng();
+    std::size_t k = 0;
+    for (int i = 0; i < 10; ++i) {
+      stage(m, train, k++);
+      m.train_step(batch, r.loss, adam, rng);
+    }
+    // The whole step.
+    r.step_s.resize(reps);
+    r.stage_s.resize(reps);
+    for (std::size_t i = 0; i < reps; ++i) {
+      auto t0 = Clock::now();
+      stage(m, train, k++);
+      r.stage_s[i] = seconds_since(t0);
+      t0 = Clock::now();
+      m.train_step(batch, r.loss, adam, rng);
+      r.step_s[i] = seconds_since(t0);
+    }
+    // The phases of the same step as separate calls: the body of Vae::train_step_given_eps
+    // (vae/vae.hpp), statement for statement. Keep the two in step; the table prints the sum of
+    // the phases next to the whole step, so a drift shows.
+    std::vector<double> noise(reps), enc(reps), rep(reps), dec(reps), loss(reps), bwd(reps), adm(reps);
+    for (std::size_t i = 0; i < reps; ++i) {
+      stage(m, train, k++);
+      const auto t0 = Clock::now();
+      vae_rt::rng_fill_normal(&rng, m.eps, batch * Z);
+      const auto t1 = Clock::now();
+      m.encode(batch);
+      const auto t2 = Clock::now();
+      m.reparameterize(batch);
+      const auto t3 = Clock::now();
+      m.dec.forward_logits(m.z, batch);
+      const auto t4 = Clock::now();
+      vae::sigmoid_recon_loss(r.loss.recon, m.dec.xhat, m.dec.d_logits, m.dec.logits, m.x, batch * D);
+      vae::kl_loss(nullptr, nullptr, m.enc.mu, m.enc.logvar, batch * Z, r.loss.beta);
+      const auto t5 = Clock::now();
+      m.backward(r.loss, batch);
+      const auto t6 = Clock::now();
+      vae::adam_step(m.params, m.grads, m.adam_m, m.adam_v, Model::num_params, adam, ++m.adam_t);
+      const auto t7 = Clock::now();
+      auto d = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
+      noise[i] = d(t0, t1); enc[i] = d(t1, t2); rep[i] = d(t2, t3); dec[i] = d(t3, t4);
+      loss[i] = d(t4, t5); bwd[i] = d(t5, t6); adm[i] = d(t6, t7);
+    }
+    r.phases = Phases{median(noise), median(enc), median(rep), median(dec), median(loss), median(bwd), median(adm)};
+    r.subnormals = model_subnormals(m, r.subnormals_checked);
+  }
+  // Epochs, from the state itself (a fresh setup: the step loops above trained their own copy).
+  Setup s = make_setup(train, r.loss, o.ftz, ck, o.resume);
+  for (int i = 0; i < 3; ++i) {   // touch the new arena and wake the pool; not timed
+    stage(*s.model, train, static_cast<std::size_t>(i));
+    s.model->eval_step(batch, r.loss, nullptr);
+  }
+  for (int e = 0; e < o.epochs; ++e) {
+    const auto t0 = Clock::now();
+    s.trainer->train_epoch();
+    r.epoch_s.push_back(seconds_since(t0));
+  }
+}
+
+// --- machine facts -------------------------------------------------------------------------
+std::string cpu_model() {
+  std::ifstream f("/proc/cpuinfo");
+  for (std::string line; std::getline(f, line);) {
+    if (line.rfind("model name", 0) == 0) {
+      const auto colon = line.find(':');
+      return colon == std::string::npos ? line : line.substr(colon + 2);
+    }
+  }
+  return "unknown";
+}
+std::string load_average() {
+  std::ifstream f("/proc/loadavg");
+  std::string a, b, c;
+  f >> a >> b >> c;
+  return a + " " + b + " " + c;
+}
+unsigned fp_mode() {
+#if defined(__SSE__)
+  return _mm_getcsr();
+#else
+  return 0;
+#endif
+}
+bool ftz_on() { return (fp_mode() & 0x8040u) == 0x8040u; }
+
+// The loss a vae_train checkpoint was trained with, from its settings JSON ("loss", "beta").
+std::string json_token(const std::string& text, const std::string& key) {
+  const std::string k = "\"" + key + "\":";
+  const auto at = text.find(k);
+  if (at == std::string::npos) return "";
+  std::size_t i = at + k.size();
+  while (i < text.size() && text[i] == ' ') ++i;
+  std::size_t j = i;
+  if (j < text.size() && text[j] == '"') {
+    j = text.find('"', j + 1);
+    return j == std::string::npos ? "" : text.substr(i + 1, j - i - 1);
+  }
+  while (j < text.size() && text[j] != ',' && text[j] != '}') ++j;
+  return text.substr(i, j - i);
+}
+vae::LossSpec checkpoint_loss(const vae::Checkpoint& ck, const std::string& name) {
+  const std::string loss = json_token(ck.settings, "loss"), beta = json_token(ck.settings, "beta");
+  if ((loss != "mse" && loss != "bce") || beta.empty()) {
+    throw vae::Error(name + ": no \"loss\" and \"beta\" in the checkpoint's settings (not written by vae_train?)");
+  }
+  return vae::LossSpec{loss == "mse" ? vae::Recon::mse : vae::Recon::bce, std::stof(beta)};
+}
+std::string loss_name(const vae::LossSpec& l) {
+  if (l.recon == vae::Recon::mse && l.beta == 0.0f) return "MSE only (autoencoder, beta 0)";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s + %g KL", l.recon == vae::Recon::mse ? "MSE" : "BCE", static_cast<double>(l.beta));
+  return buf;
+}
+
+// --- the table -----------------------------------------------------------------------------
+struct Table {
+  std::vector<std::pair<std::string, std::vector<std::string>>> rows;
+  void section(const std::string& s) { rows.push_back({s, {}}); }
+  void row(const std::string& label, const std::vector<std::string>& cells) { rows.push_back({label, cells}); }
+  void print(std::FILE* f, const std::vector<int>& threads) const {
+    std::fprintf(f, "%-50s", "");
+    for (int t : threads) std::fprintf(f, " %14s", (std::to_string(t) + (t == 1 ? " thread" : " threads")).c_str());
+    std::fprintf(f, "\n");
+    for (const auto& [label, cells] : rows) {
+      if (cells.empty()) {
+        std::fprintf(f, "%s\n", label.c_str());
+        continue;
+      }
+      std::fprintf(f, "  %-48s", label.c_str());
+      for (const std::string& c : cells) std::fprintf(f, " %14s", c.c_str());
+      std::fprintf(f, "\n");
+    }
+  }
+};
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+template <class F>
+std::vector<std::string> cells(const std::vector<ThreadResult>& rs, F&& f) {
+  std::vector<std::string> c;
+  for (const ThreadResult& r : rs) c.push_back(f(r));
+  return c;
+}
+
+void state_rows(Table& t, const std::vector<ThreadResult>& rs, StateResult ThreadResult::*which,
+                const Options& o, std::size_t train_count) {
+  const StateResult& first = rs.front().*which;
+  t.section(first.label + ": " + loss_name(first.loss));
+  const double nb = static_cast<double>((train_count + batch - 1) / batch);
+  const double fe = epoch_gemm_flops(train_count);
+  auto ms = [](double s) { return fmt("%.3f", s * 1e3); };
+  if (!o.epoch_only) {
+    t.row("train_step (ms)", cells(rs, [&](const ThreadResult& r) { return ms(median((r.*which).step_s)); }));
+    t.row("  GEMM share of ceiling (%)", cells(rs, [&](const ThreadResult& r) {
+            return fmt("%.1f", 100.0 * step_gemm_flops(batch) / median((r.*which).step_s) / (r.ceiling * 1e9)); }));
+    t.section("  split of one step, phases as separate calls (ms):");
+    auto gemm_of = [](const ThreadResult& r, Phase p) {
+      double s = 0;
+      const auto g = step_gemms(batch);
+      for (std::size_t i = 0; i < g.size(); ++i) s += g[i].phase == p ? r.gemm_s[i] : 0.0;
+      return s;
+    };
+    t.row("  GEMM (isolated sgemm, 14 products)", cells(rs, [&](const ThreadResult& r) { return ms(r.gemm_step_s); }));
+    t.row("  elementwise fwd (bias, ReLU)", cells(rs, [&](const ThreadResult& r) {
+            const Phases& p = (r.*which).phases;
+            return ms(p.encode + p.decode - gemm_of(r, Phase::encode) - gemm_of(r, Phase::decode)); }));
+    t.row("  noise + reparameterize", cells(rs, [&](const ThreadResult& r) {
+            const Phases& p = (r.*which).phases;
+            return ms(p.noise + p.reparam); }));
+    t.row("  sigmoid + loss (recon, KL value, d_logits)", cells(rs, [&](const ThreadResult& r) { return ms((r.*which).phases.loss); }));
+    t.row("  elementwise bwd (ReLU', db, reparam', KL')", cells(rs, [&](const ThreadResult& r) {
+            return ms((r.*which).phases.backward - gemm_of(r, Phase::backward)); }));
+    t.row("  Adam", cells(rs, [&](const ThreadResult& r) { return ms((r.*which).phases.adam); }));
+    t.row("  sum of the phases", cells(rs, [&](const ThreadResult& r) { return ms((r.*which).phases.sum()); }));
+    t.row("stage_batch, uint8 -> float (ms)", cells(rs, [&](const ThreadResult& r) { return ms(median((r.*which).stage_s)); }));
+    t.row("subnormal floats in the model after steps", cells(rs, [&](const ThreadResult& r) {
+            return std::to_string((r.*which).subnormals); }));
+  }
+  t.row("epoch 60k (s, median)", cells(rs, [&](const ThreadResult& r) { return fmt("%.3f", median((r.*which).epoch_s)); }));
+  t.row("epoch 60k (s, best)", cells(rs, [&](const ThreadResult& r) { return fmt("%.3f", min_of((r.*which).epoch_s)); }));
+  t.row("samples/s (median epoch)", cells(rs, [&](const ThreadResult& r) {
+          return fmt("%.0f", static_cast<double>(train_count) / median((r.*which).epoch_s)); }));
+  t.row("epoch per step (ms)", cells(rs, [&](const ThreadResult& r) { return ms(median((r.*which).epoch_s) / nb); }));
+  if (!o.epoch_only) {
+    t.row("epoch GEMM share of ceiling (%)", cells(rs, [&](const ThreadResult& r) {
+            return fmt("%.1f", 100.0 * fe / median((r.*which).epoch_s) / (r.ceiling * 1e9)); }));
+  }
+}
+
+// --- JSON ----------------------------------------------------------------------------------
+std::string json_array(const std::vector<double>& v) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + fmt("%.6g", v[i]);
+  return s + "]";
+}
+std::string json_string(const std::string& v) {
+  std::string s = "\"";
+  for (char c : v) {
+    if (c == '"' || c == '\\') s += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20) s += c;
+  }
+  return s + "\"";
+}
+std::string json_state(const StateResult& r, const ThreadResult& tr, std::size_t train_count) {
+  std::ostringstream j;
+  const double ep = median(r.epoch_s);
+  j << "{\"label\":" << json_string(r.label) << ",\"loss\":" << json_string(loss_name(r.loss))
+    << ",\"first_epoch\":" << r.first_epoch << ",\"epoch_s\":" << json_array(r.epoch_s)
+    << ",\"epoch_s_median\":" << fmt("%.6g", ep) << ",\"epoch_s_best\":" << fmt("%.6g", min_of(r.epoch_s))
+    << ",\"samples_per_s\":" << fmt("%.6g", static_cast<double>(train_count) / ep);
+  if (!r.step_s.empty()) {
+    const Phases& p = r.phases;
+    j << ",\"epoch_gemm_share_of_ceiling\":" << fmt("%.4f", epoch_gemm_flops(train_count) / ep / (tr.ceiling * 1e9))
+      << ",\"step_ms_median\":" << fmt("%.6g", median(r.step_s) * 1e3)
+      << ",\"step_ms_best\":" << fmt("%.6g", min_of(r.step_s) * 1e3)
+      << ",\"stage_batch_ms_median\":" << fmt("%.6g", median(r.stage_s) * 1e3)
+      << ",\"phases_ms_median\":{\"noise\":" << fmt("%.6g", p.noise * 1e3) << ",\"encode\":" << fmt("%.6g", p.encode * 1e3)
+      << ",\"reparameterize\":" << fmt("%.6g", p.reparam * 1e3) << ",\"decode\":" << fmt("%.6g", p.decode * 1e3)
+      << ",\"loss\":" << fmt("%.6g", p.loss * 1e3) << ",\"backward\":" << fmt("%.6g", p.backward * 1e3)
+      << ",\"adam\":" << fmt("%.6g", p.adam * 1e3) << "}"
+      << ",\"subnormals\":" << r.subnormals << ",\"floats_checked\":" << r.subnormals_checked;
+  }
+  j << "}";
+  return j.str();
+}
+
+std::vector<int> parse_threads(const std::string& s) {
+  std::vector<int> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');) {
+    const int t = std::atoi(item.c_str());
+    if (t < 1 || t > 256) throw vae::Error("--threads: '" + item + "' is not a thread count (1..256)");
+    out.push_back(t);
+  }
+  if (out.empty()) throw vae::Error("--threads: empty list");
+  return out;
+}
+
+int positive(const char* flag, const char* v) {
+  const int n = std::atoi(v);
+  if (n < 1) throw vae::Error(std::string(flag) + ": expected a positive count, got '" + v + "'");
+  return n;
+}
+
+// --serve: see the opening comment.
+int serve(const Options& o, const vae::ImageSet& train, const vae::Checkpoint* ck, const vae::LossSpec& loss) {
+  vae::set_blas_threads(o.threads.front());
+  Setup s = make_setup(train, loss, o.ftz, ck, o.resume);
+  std::printf("{\"ready\":true,\"threads\":%d,\"loss\":%s,\"start_epoch\":%d,\"ftz\":%s}\n", o.threads.front(),
+              json_string(loss_name(loss)).c_str(), s.trainer->epoch(), ftz_on() ? "true" : "false");
+  std::fflush(stdout);
+  std::size_t k = 0;
+  for (std::string line; std::getline(std::cin, line);) {
+    std::istringstream in(line);
+    std::string cmd;
+    in >> cmd;
+    if (cmd == "quit") break;
+    if (cmd == "warm") {
+      long n = 0;
+      in >> n;
+      for (long i = 0; i < n; ++i) {
+        stage(*s.model, train, k++);
+        s.model->train_step(batch, loss, vae::AdamConfig{}, s.trainer->rng());
+      }
+      std::printf("{\"warm\":%ld}\n", n);
+    } else if (cmd == "epoch") {
+      const auto t0 = Clock::now();
+      const vae::LossSums sums = s.trainer->train_epoch();
+      const double sec = seconds_since(t0);
+      std::printf("{\"epoch\":%d,\"seconds\":%.6f,\"loss\":%.6f}\n", s.trainer->epoch(), sec, sums.total_per_image());
+    } else {
+      std::printf("{\"error\":%s}\n", json_string("unknown command '" + cmd + "' (warm N, epoch, quit)").c_str());
+    }
+    std::fflush(stdout);
+  }
+  return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string dir = std::getenv("VAE_DATA") ? std::getenv("VAE_DATA") : "data/mnist";
-  int epochs = 1;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--data") && i + 1 < argc) dir = argv[++i];
-    else if (!std::strcmp(argv[i], "--epochs-per-point") && i + 1 < argc) epochs = std::atoi(argv[++i]);
-    else {
-      std::fprintf(stderr, "usage: %s [--data DIR] [--epochs-per-point N]\n", argv[0]);
-      return 2;
+  Options o;
+  try {
+    for (int i = 1; i < argc; ++i) {
+      const std::string a = argv[i];
+      auto value = [&]() -> const char* {
+        if (i + 1 >= argc) throw vae::Error(a + " needs a value");
+        return argv[++i];
+      };
+      if (a == "--threads") o.threads = parse_threads(value());
+      else if (a == "--data") o.data = value();
+      else if (a == "--ae") o.ae = true;
+      else if (a == "--resume") o.resume = value();
+      else if (a == "--reps") o.reps = positive("--reps", value());
+      else if (a == "--epochs") o.epochs = positive("--epochs", value());
+      else if (a == "--epoch-only") o.epoch_only = true;
+      else if (a == "--serve") o.serve = true;
+      else if (a == "--no-ftz") o.ftz = false;
+      else if (a == "--json") o.json = value();
+      else if (a == "--help" || a == "-h") { std::fputs(usage_text, stdout); return 0; }
+      else throw vae::Error("unknown option '" + a + "'");
     }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_train: %s\n%s", e.what(), usage_text);
+    return 2;
   }
   try {
-    const vae::Dataset train = vae::load_mnist(dir, vae::Split::train);
-    using Model = vae::Vae784_400_20;
-    std::printf("model 784-400-20, batch 128, BCE + KL, arena %zu bytes\n", Model::arena_bytes(128));
-    std::printf("%-8s %14s %14s %14s\n", "threads", "ms/step", "samples/s", "s/epoch(60k)");
-    for (int threads : {1, 2}) {
+    const std::string load_before = load_average();
+    const vae::Dataset data = vae::load_mnist(o.data, vae::Split::train);
+    const vae::ImageSet& train = data.images;
+    std::unique_ptr<vae::Checkpoint> ck;
+    vae::LossSpec late_loss;
+    if (!o.resume.empty()) {
+      ck = std::make_unique<vae::Checkpoint>(vae::read_checkpoint(o.resume));
+      late_loss = checkpoint_loss(*ck, o.resume);
+    }
+    const vae::LossSpec fresh_loss = o.ae ? vae::LossSpec{vae::Recon::mse, 0.0f} : vae::LossSpec{};
+    if (o.serve) return serve(o, train, ck.get(), ck ? late_loss : fresh_loss);
+
+    std::vector<ThreadResult> results;
+    for (int threads : o.threads) {
       vae::set_blas_threads(threads);
-      Model model(128);
-      vae::Trainer<Model> trainer(model, train.images, vae::TrainOptions{});
-      // One step, timed over 200 repetitions on the same staged batch, after a warm-up.
-      std::uint32_t idx[128];
-      for (std::uint32_t i = 0; i < 128; ++i) idx[i] = i;
-      vae::stage_batch(model.x, train.images, idx, 128);
-      for (int i = 0; i < 20; ++i) model.train_step(128, vae::LossSpec{}, vae::AdamConfig{}, trainer.rng());
-      auto t0 = Clock::now();
-      const int reps = 200;
-      for (int i = 0; i < reps; ++i) model.train_step(128, vae::LossSpec{}, vae::AdamConfig{}, trainer.rng());
-      const double step = seconds_since(t0) / reps;
-      t0 = Clock::now();
-      for (int e = 0; e < epochs; ++e) trainer.train_epoch();
-      const double epoch = seconds_since(t0) / epochs;
-      std::printf("%-8d %14.3f %14.0f %14.3f\n", threads, step * 1e3, 60000.0 / epoch, epoch);
+      if (o.ftz) vae::set_flush_denormals();
+      ThreadResult r;
+      r.threads = threads;
+      if (!o.epoch_only) {
+        r.gemm_s = time_gemms(o.reps);
+        for (double s : r.gemm_s) r.gemm_step_s += s;
+        r.ceiling = step_gemm_flops(batch) / r.gemm_step_s / 1e9;
+      }
+      r.fresh.label = "fresh (seed 1, epochs from 1)";
+      r.fresh.loss = fresh_loss;
+      measure_state(r.fresh, train, o, nullptr);
+      if (ck) {
+        r.late.label = "late (" + o.resume + ", epochs from " + std::to_string(ck->epochs_done + 1) + ")";
+        r.late.loss = late_loss;
+        measure_state(r.late, train, o, ck.get());
+      }
+      results.push_back(std::move(r));
+    }
+    const std::string load_after = load_average();
+
+    // The table.
+    std::FILE* out = o.json == "-" ? stderr : stdout;
+    const std::string openblas = openblas_get_config();
+    std::fprintf(out, "bench_train: 784-400-20, batch %zu, %zu training images; %s\n", batch, train.count,
+                 o.epoch_only ? "epochs only" : "ceiling, step, split and epoch");
+    std::fprintf(out, "machine: %s, %u hardware threads; OpenBLAS %s (single-threaded, split by our pool)\n",
+                 cpu_model().c_str(), std::thread::hardware_concurrency(), openblas.c_str());
+    std::fprintf(out, "FTZ/DAZ: %s (MXCSR 0x%04x); load average (1, 5, 15 min) before %s, after %s\n",
+                 ftz_on() ? "on" : "off", fp_mode(), load_before.c_str(), load_after.c_str());
+    std::fprintf(out, "statistic: median of %d reps (steps, phases, products; after 10 warm-up calls) and of %d epochs\n",
+                 o.reps, o.epochs);
+    Table t;
+    if (!o.epoch_only) {
+      t.section("sgemm ceiling, our pool over single-threaded OpenBLAS (GFLOP/s; MFLOP each):");
+      const auto g = step_gemms(batch);
+      for (std::size_t i = 0; i < g.size(); ++i) {
+        char label[96];
+        std::snprintf(label, sizeof label, "%s %zux%zux%zu %5.1f", g[i].name, g[i].M, g[i].N, g[i].K, g[i].flops() / 1e6);
+        t.row(label, cells(results, [&](const ThreadResult& r) { return fmt("%.1f", g[i].flops() / r.gemm_s[i] / 1e9); }));
+      }
+      t.row("ceiling: step GEMM FLOPs / sum of times", cells(results, [](const ThreadResult& r) { return fmt("%.1f", r.ceiling); }));
+      t.row("floor: 60k epoch of GEMMs at the ceiling (s)", cells(results, [&](const ThreadResult& r) {
+              return fmt("%.3f", epoch_gemm_flops(train.count) / (r.ceiling * 1e9)); }));
+    }
+    state_rows(t, results, &ThreadResult::fresh, o, train.count);
+    if (ck) state_rows(t, results, &ThreadResult::late, o, train.count);
+    t.print(out, o.threads);
+
+    if (!o.json.empty()) {
+      std::ostringstream j;
+      j << "{\"model\":\"784-400-20\",\"batch\":" << batch << ",\"train_images\":" << train.count
+        << ",\"statistic\":\"median\",\"reps\":" << o.reps << ",\"epochs\":" << o.epochs
+        << ",\"cpu\":" << json_string(cpu_model()) << ",\"hardware_threads\":" << std::thread::hardware_concurrency()
+        << ",\"openblas\":" << json_string(openblas) << ",\"ftz_daz\":" << (ftz_on() ? "true" : "false")
+        << ",\"load_before\":" << json_string(load_before) << ",\"load_after\":" << json_string(load_after)
+        << ",\"step_gemm_flops\":" << fmt("%.6g", step_gemm_flops(batch))
+        << ",\"epoch_gemm_flops\":" << fmt("%.6g", epoch_gemm_flops(train.count)) << ",\"runs\":[";
+      for (std::size_t i = 0; i < results.size(); ++i) {
+        const ThreadResult& r = results[i];
+        j << (i ? "," : "") << "{\"threads\":" << r.threads;
+        if (!o.epoch_only) {
+          j << ",\"ceiling_gflops\":" << fmt("%.6g", r.ceiling) << ",\"gemm_ms_median\":[";
+          for (std::size_t g = 0; g < r.gemm_s.size(); ++g) j << (g ? "," : "") << fmt("%.6g", r.gemm_s[g] * 1e3);
+          j << "]";
+        }
+        j << ",\"fresh\":" << json_state(r.fresh, r, train.count);
+        if (ck) j << ",\"late\":" << json_state(r.late, r, train.count);
+        j << "}";
+      }
+      j << "]}\n";
+      if (o.json == "-") {
+        std::fputs(j.str().c_str(), stdout);
+      } else {
+        std::ofstream f(o.json);
+        f << j.str();
+        if (!f) throw vae::Error(o.json + ": cannot write the JSON output");
+      }
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_train: %s\n", e.what());
