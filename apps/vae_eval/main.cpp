@@ -1,0 +1,378 @@
+// vae_eval - how good is a trained model? Losses, the importance-weighted bound, and sample scores.
+//
+//   vae_eval weights/mnist_vae.vaew                                    # losses on the test set
+//   vae_eval weights/mnist_vae.vaew --iwae 1,50,1000                   # + the IWAE bound
+//   vae_eval weights/mnist_vae.vaew --samples 10000 --classifier weights/mnist_classifier.vaew
+//   vae_eval ... --json eval.json
+//
+// On MNIST's test set (or its first --limit images), with the training library's model:
+//   - reconstruction MSE and BCE, KL and the totals (MSE + KL, BCE + KL), per image, for z drawn
+//     once per image from q(z|x) ("sampled") and for z = mu;
+//   - per digit class, the reconstruction MSE and BCE with z = mu;
+//   - --iwae K: -L_K in nats per image for the BCE decoder (vae/iwae.hpp): for each batch of
+//     images the encoder runs once and the K draws are decoded batch by batch, their log weights
+//     folded into one online log-mean-exp per image (nothing of size K is stored).
+// --samples N scores N generated digits with the classifier (a 784-256-10 .vaew file from
+// classifier_train): z ~ N(0, I) from vae_rt::rng_seed(--seed, stream 0), Z values per digit in
+// order as vae_gen draws them, decoded by the training decoder, pixels rounded to 1/255 as in a
+// PNG; and the same scores for the first N real test images, for reference:
+//   - confident: the share of images whose largest class probability is > 0.9;
+//   - the histogram of predicted classes and its entropy (nats; ln 10 = 2.303 is uniform);
+//   - the inception score exp E_x[KL(p(y|x) || p(y))], p(y) the mean of p(y|x) over the images
+//     (1 to 10: high when each image is one clear digit and all digits occur).
+// Exit status: 0 done, 1 runtime error (data, files), 2 usage error. Every error is one line.
+//
+// Not here: the runtime decoder (vae_gen is its tool), pictures, the mixture prior.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <new>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "vae/blas.hpp"
+#include "vae/classifier.hpp"
+#include "vae/idx.hpp"
+#include "vae/iwae.hpp"
+#include "vae/losses.hpp"
+#include "vae/vae.hpp"
+#include "vae/weights.hpp"
+
+namespace {
+
+using json = nlohmann::json;
+constexpr std::size_t kClasses = 10;
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Options {
+  std::string weights;
+  std::string data = "data/mnist";
+  int batch = 128;
+  std::vector<int> iwae;
+  std::uint64_t seed = 1;
+  int threads = 1;
+  std::size_t limit = 0;
+  int samples = 0;
+  std::string classifier;
+  std::string json_out;
+  bool quiet = false;
+};
+
+std::string one_line(std::string s) {
+  for (char& c : s) c = c == '\n' || c == '\r' ? ' ' : c;
+  return s;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Sums over images of one pass.
+struct PassSums {
+  double mse = 0, bce = 0, kl = 0;
+  std::size_t n = 0;
+  json to_json() const {
+    const double k = n ? 1.0 / static_cast<double>(n) : 0.0;
+    return {{"mse", mse * k}, {"bce", bce * k}, {"kl", kl * k}, {"mse_plus_kl", (mse + kl) * k},
+            {"bce_plus_kl", (bce + kl) * k}, {"images", n}};
+  }
+};
+
+// Classifier scores of a set of images (see the file comment).
+struct Scores {
+  std::size_t n = 0, confident = 0, correct = 0;
+  bool has_labels = false;
+  std::array<std::size_t, kClasses> hist{};
+  std::array<double, kClasses> p_sum{};   // sum over images of p(y|x)
+  double neg_entropy_sum = 0;             // sum over images of sum_y p log p
+
+  void add(const float* p, const std::uint8_t* label) {
+    std::size_t arg = 0;
+    double nh = 0;
+    for (std::size_t c = 0; c < kClasses; ++c) {
+      const double pc = p[c];
+      p_sum[c] += pc;
+      if (pc > 0) nh += pc * std::log(pc);
+      if (p[c] > p[arg]) arg = c;
+    }
+    ++hist[arg];
+    confident += p[arg] > 0.9f ? 1 : 0;
+    neg_entropy_sum += nh;
+    if (label) {
+      has_labels = true;
+      correct += arg == *label ? 1 : 0;
+    }
+    ++n;
+  }
+  double share_confident() const { return static_cast<double>(confident) / static_cast<double>(n); }
+  double hist_entropy() const {
+    double h = 0;
+    for (std::size_t c : hist) {
+      if (c == 0) continue;
+      const double q = static_cast<double>(c) / static_cast<double>(n);
+      h -= q * std::log(q);
+    }
+    return h;
+  }
+  // E_x KL(p(y|x) || p(y)) = E_x[sum p log p] - sum_y p(y) log p(y).
+  double inception_score() const {
+    double marg = 0;
+    for (double s : p_sum) {
+      const double q = s / static_cast<double>(n);
+      if (q > 0) marg += q * std::log(q);
+    }
+    return std::exp(neg_entropy_sum / static_cast<double>(n) - marg);
+  }
+  json to_json() const {
+    json j = {{"images", n}, {"confident_share", share_confident()}, {"histogram", hist},
+              {"histogram_entropy_nats", hist_entropy()}, {"inception_score", inception_score()}};
+    if (has_labels) j["accuracy"] = static_cast<double>(correct) / static_cast<double>(n);
+    return j;
+  }
+};
+
+template <class Model>
+json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset& test) {
+  constexpr std::size_t D = Model::dim_x, Z = Model::dim_z;
+  const std::size_t Bmax = static_cast<std::size_t>(o.batch);
+  Model model(Bmax);
+  vae::weights_to_model(wf, model, o.weights);
+  json out;
+  out["weights"] = o.weights;
+  out["note"] = wf.note;
+  out["latent"] = Z;
+  out["test_images"] = test.size();
+  std::vector<std::uint32_t> idx(Bmax);
+  auto stage = [&](std::size_t first, std::size_t B) {
+    for (std::size_t i = 0; i < B; ++i) idx[i] = static_cast<std::uint32_t>(first + i);
+    vae::stage_batch(model.x, test.images, idx.data(), B);
+  };
+
+  // --- losses, sampled and z = mu; per class with z = mu --------------------------------------
+  PassSums sampled, mean;
+  std::array<PassSums, kClasses> per_class;
+  vae_rt::Rng rng;
+  vae_rt::rng_seed(&rng, o.seed, 1);
+  for (int pass = 0; pass < 2; ++pass) {
+    PassSums& sums = pass == 0 ? sampled : mean;
+    for (std::size_t first = 0; first < test.size(); first += Bmax) {
+      const std::size_t B = std::min(Bmax, test.size() - first);
+      stage(first, B);
+      model.encode(B);
+      if (pass == 0) {
+        vae_rt::rng_fill_normal(&rng, model.eps, B * Z);
+        model.reparameterize(B);
+      } else {
+        std::copy(model.enc.mu, model.enc.mu + B * Z, model.z);
+      }
+      model.decode(B);
+      for (std::size_t i = 0; i < B; ++i) {
+        const double mse = vae::mse_loss(nullptr, model.dec.xhat + i * D, model.x + i * D, D);
+        const double bce = vae::bce_loss(nullptr, model.dec.logits + i * D, model.dec.xhat + i * D,
+                                         model.x + i * D, D);
+        const double kl = vae::kl_loss(nullptr, nullptr, model.enc.mu + i * Z, model.enc.logvar + i * Z, Z, 1.0f);
+        sums.mse += mse; sums.bce += bce; sums.kl += kl; ++sums.n;
+        if (pass == 1) {
+          PassSums& c = per_class[test.labels[first + i]];
+          c.mse += mse; c.bce += bce; c.kl += kl; ++c.n;
+        }
+      }
+    }
+  }
+  out["sampled"] = sampled.to_json();
+  out["mean"] = mean.to_json();
+  for (std::size_t c = 0; c < kClasses; ++c) out["per_class_mean"][std::to_string(c)] = per_class[c].to_json();
+  if (!o.quiet) {
+    std::printf("%s: latent %zu, %zu test images\n\n", o.weights.c_str(), Z, test.size());
+    std::printf("%-12s %9s %9s %9s %11s %11s\n", "pass", "MSE", "BCE", "KL", "MSE + KL", "BCE + KL");
+    for (const auto& [name, s] : {std::pair<const char*, const PassSums&>{"z sampled", sampled}, {"z = mu", mean}}) {
+      const double k = 1.0 / static_cast<double>(s.n);
+      std::printf("%-12s %9.3f %9.3f %9.3f %11.3f %11.3f\n", name, s.mse * k, s.bce * k, s.kl * k,
+                  (s.mse + s.kl) * k, (s.bce + s.kl) * k);
+    }
+    std::printf("\nper digit class, z = mu:\n%-6s %7s %9s %9s\n", "class", "images", "MSE", "BCE");
+    for (std::size_t c = 0; c < kClasses; ++c) {
+      const PassSums& s = per_class[c];
+      const double k = s.n ? 1.0 / static_cast<double>(s.n) : 0.0;
+      std::printf("%-6zu %7zu %9.3f %9.3f\n", c, s.n, s.mse * k, s.bce * k);
+    }
+    std::fflush(stdout);
+  }
+
+  // --- the IWAE bound ---------------------------------------------------------------------------
+  if (!o.iwae.empty()) {
+    if (!o.quiet) std::printf("\nIWAE bound, BCE decoder (-L_K, nats per image; lower is better):\n");
+    std::vector<vae::LogMeanExp> acc(Bmax);
+    for (int K : o.iwae) {
+      const auto t0 = std::chrono::steady_clock::now();
+      vae_rt::Rng krng;
+      vae_rt::rng_seed(&krng, o.seed, 2);
+      double sum = 0;
+      for (std::size_t first = 0; first < test.size(); first += Bmax) {
+        const std::size_t B = std::min(Bmax, test.size() - first);
+        stage(first, B);
+        model.encode(B);
+        std::fill(acc.begin(), acc.end(), vae::LogMeanExp{});
+        for (int k = 0; k < K; ++k) {
+          vae_rt::rng_fill_normal(&krng, model.eps, B * Z);
+          model.reparameterize(B);
+          model.decode(B);
+          for (std::size_t i = 0; i < B; ++i) {
+            const float* z = model.z + i * Z;
+            const double log_px_z = -vae::bce_loss(nullptr, model.dec.logits + i * D,
+                                                   model.dec.xhat + i * D, model.x + i * D, D);
+            acc[i].add(log_px_z + vae::log_normal_standard(z, Z) -
+                       vae::log_normal_diag(z, model.enc.mu + i * Z, model.enc.logvar + i * Z, Z));
+          }
+        }
+        for (std::size_t i = 0; i < B; ++i) sum -= acc[i].value();
+      }
+      const double nll = sum / static_cast<double>(test.size());
+      out["iwae"][std::to_string(K)] = nll;
+      if (!o.quiet) {
+        std::printf("  K = %-6d %10.3f   (%.1f s)\n", K, nll, seconds_since(t0));
+        std::fflush(stdout);
+      }
+    }
+  }
+
+  // --- sample scores --------------------------------------------------------------------------
+  if (o.samples > 0) {
+    using Cls = vae::Classifier784_256_10;
+    static_assert(Cls::dim_x == D, "the classifier reads the model's images");
+    Cls cls(Bmax);
+    vae::load_classifier(cls, o.classifier);
+    const std::size_t N = static_cast<std::size_t>(o.samples);
+    Scores gen, real;
+    vae_rt::Rng srng;
+    vae_rt::rng_seed(&srng, o.seed, 0);
+    for (std::size_t first = 0; first < N; first += Bmax) {
+      const std::size_t B = std::min(Bmax, N - first);
+      vae_rt::rng_fill_normal(&srng, model.z, B * Z);
+      model.decode(B);
+      for (std::size_t i = 0; i < B * D; ++i) cls.x[i] = std::nearbyint(model.dec.xhat[i] * 255.0f) / 255.0f;
+      cls.predict(B);
+      for (std::size_t i = 0; i < B; ++i) gen.add(cls.probs + i * kClasses, nullptr);
+    }
+    const std::size_t Nreal = std::min(N, test.size());
+    for (std::size_t first = 0; first < Nreal; first += Bmax) {
+      const std::size_t B = std::min(Bmax, Nreal - first);
+      for (std::size_t i = 0; i < B; ++i) idx[i] = static_cast<std::uint32_t>(first + i);
+      vae::stage_batch(cls.x, test.images, idx.data(), B);
+      cls.predict(B);
+      for (std::size_t i = 0; i < B; ++i) real.add(cls.probs + i * kClasses, &test.labels[first + i]);
+    }
+    out["samples"] = {{"classifier", o.classifier}, {"seed", o.seed}, {"generated", gen.to_json()},
+                      {"real_test", real.to_json()}};
+    if (!o.quiet) {
+      std::printf("\nsample scores (classifier %s):\n", o.classifier.c_str());
+      std::printf("%-24s %7s %10s %12s %10s   histogram 0..9\n", "images", "N", "p>0.9", "hist. H", "IS");
+      for (const auto& [name, s] : {std::pair<const char*, const Scores&>{"z ~ N(0, I), decoded", gen}, {"real test images", real}}) {
+        std::printf("%-24s %7zu %9.1f%% %12.3f %10.3f  ", name, s.n, 100.0 * s.share_confident(), s.hist_entropy(),
+                    s.inception_score());
+        for (std::size_t c : s.hist) std::printf(" %zu", c);
+        std::printf("\n");
+      }
+      if (real.has_labels) {
+        std::printf("(classifier accuracy on those real images: %.2f%%)\n",
+                    100.0 * static_cast<double>(real.correct) / static_cast<double>(real.n));
+      }
+    }
+  }
+  return out;
+}
+
+int run(int argc, char** argv) {
+  Options o;
+  o.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  CLI::App app{"Evaluate a .vaew model on the MNIST test set: MSE, BCE, KL (z sampled and z = mu), "
+               "per-class reconstruction, the IWAE bound (--iwae), and classifier scores of its "
+               "samples (--samples, --classifier).",
+               "vae_eval"};
+  app.option_defaults()->always_capture_default();
+  app.get_formatter()->column_width(36);
+  app.add_option("weights", o.weights, "a full model (.vaew with the encoder), latent 20 or 2")->required();
+  app.add_option("--data", o.data, "folder with the MNIST IDX files (scripts/fetch-mnist)");
+  app.add_option("--batch", o.batch, "images per batch")->check(CLI::Range(1, 4096));
+  app.add_option("--iwae", o.iwae, "importance samples K of the IWAE bound; a list, e.g. 1,50,1000")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--seed", o.seed, "seed of every draw (z of the sampled pass, IWAE, samples)");
+  app.add_option("--threads", o.threads, "threads for the matrix products")->check(CLI::Range(1, 256));
+  app.add_option("--limit", o.limit, "use the first N test images (0: all 10,000)");
+  app.add_option("--samples", o.samples, "score N generated digits and N real ones (needs --classifier)")
+      ->check(CLI::Range(0, 10000000));
+  app.add_option("--classifier", o.classifier, "classifier .vaew (classifier_train) for --samples");
+  app.add_option("--json", o.json_out, "also write every figure to this JSON file");
+  app.add_flag("--quiet", o.quiet, "no table (with --json: the file only)");
+  app.footer("Exit status: 0 done, 1 runtime error, 2 usage error.");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    throw UsageError(e.what());
+  }
+  if (o.samples > 0 && o.classifier.empty()) throw UsageError("--samples needs --classifier FILE");
+  if (!o.classifier.empty() && o.samples == 0) throw UsageError("--classifier is used by --samples N");
+  if (!std::filesystem::is_directory(o.data)) {
+    throw UsageError("--data " + o.data + ": no such directory (fetch MNIST with scripts/fetch-mnist)");
+  }
+
+  const vae::WeightsFile wf = vae::read_weights(o.weights);
+  if (wf.find("cls_fc_w")) throw vae::Error(o.weights + ": a classifier file; vae_eval needs a VAE or an autoencoder");
+  if (!wf.has_encoder()) throw vae::Error(o.weights + ": decoder-only file; the evaluation needs the encoder too");
+  vae::Dataset test = vae::load_mnist(o.data, vae::Split::test);
+  if (o.limit > 0 && o.limit < test.size()) {
+    test.images.count = o.limit;
+    test.images.pixels.resize(o.limit * test.images.pixels_per_image());
+    test.labels.resize(o.limit);
+  }
+  vae::set_blas_threads(o.threads);
+  vae::set_flush_denormals();
+
+  json out;
+  if (wf.dim_z == 20) {
+    out = run_model<vae::Vae784_400_20>(o, wf, test);
+  } else if (wf.dim_z == 2) {
+    out = run_model<vae::Vae784_400_2>(o, wf, test);
+  } else {
+    throw vae::Error(o.weights + ": file has latent " + std::to_string(wf.dim_z) + "; vae_eval is built for 20 and 2");
+  }
+  if (!o.json_out.empty()) {
+    std::ofstream f(o.json_out);
+    f << out.dump(2) << "\n";
+    if (!f) throw vae::Error("--json " + o.json_out + ": cannot write the file");
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "vae_eval: %s (see --help)\n", one_line(e.what()).c_str());
+    return 2;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "vae_eval: out of memory\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vae_eval: %s\n", one_line(e.what()).c_str());
+    return 1;
+  }
+}

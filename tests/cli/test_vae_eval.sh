@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# test_vae_eval.sh - the vae_eval and classifier_train command lines on small data.
+#
+# usage: test_vae_eval.sh VAE_EVAL CLASSIFIER_TRAIN WEIGHTS_DIR DATA_DIR
+# vae_eval on the shipped VAE and classifier with 200 test images: the table, --json with every
+# section, IWAE monotone in K on average (K = 1 >= K = 20 in nats); usage errors exit 2 and
+# runtime errors exit 1, each one line on stderr. classifier_train: --help and a usage error
+# (a training run is tests/test_classifier.cpp's business). Runs in a temporary folder.
+set -euo pipefail
+
+abs() { [[ "$1" == /* ]] && echo "$1" || echo "$PWD/$1"; }
+eval_bin="$(abs "$1")" train_bin="$(abs "$2")" weights="$(abs "$3")" data="$(abs "${VAE_DATA:-$4}")"
+work="$(mktemp -d /tmp/vae_eval_cli_XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# $1: expected exit status; the rest: the command. stderr must be one line.
+expect_exit() {
+  local want="$1"; shift
+  set +e; "$@" >out.txt 2>err.txt; local got=$?; set -e
+  [[ $got == "$want" ]] || fail "$* exited $got, expected $want: $(cat err.txt)"
+  [[ $(wc -l <err.txt) -le 1 ]] || fail "$*: stderr is not one line: $(cat err.txt)"
+}
+
+expect_exit 0 "$eval_bin" "$weights/mnist_vae.vaew" --data "$data" --limit 200 --iwae 1,20 \
+  --samples 200 --classifier "$weights/mnist_classifier.vaew" --json eval.json
+grep -q "z = mu" out.txt || fail "no table"
+for key in '"sampled"' '"mean"' '"per_class_mean"' '"iwae"' '"confident_share"' '"inception_score"' '"real_test"'; do
+  grep -q "$key" eval.json || fail "eval.json lacks $key"
+done
+# -L_1 >= -L_20 (nats): the bound tightens with K.
+k1=$(grep -A2 '"iwae"' eval.json | grep '"1"' | sed 's/.*: *//; s/,//')
+k20=$(grep -A2 '"iwae"' eval.json | grep '"20"' | sed 's/.*: *//; s/,//')
+awk -v a="$k1" -v b="$k20" 'BEGIN { exit !(a >= b) }' || fail "IWAE K=1 $k1 < K=20 $k20"
+
+expect_exit 2 "$eval_bin" "$weights/mnist_vae.vaew" --data "$data" --samples 10
+expect_exit 2 "$eval_bin" "$weights/mnist_vae.vaew" --data "$data" --iwae 0
+expect_exit 2 "$eval_bin" --data "$data"
+expect_exit 2 "$eval_bin" "$weights/mnist_vae.vaew" --data "$work/none"
+expect_exit 1 "$eval_bin" "$weights/mnist_classifier.vaew" --data "$data"
+grep -q "classifier file" err.txt || fail "a classifier file as WEIGHTS: $(cat err.txt)"
+expect_exit 1 "$eval_bin" "$weights/mnist_vae_decoder_int8.vaew" --data "$data"
+expect_exit 1 "$eval_bin" "$weights/mnist_vae.vaew" --data "$data" --limit 10 --samples 10 --classifier "$weights/mnist_vae.vaew"
+grep -q "not a classifier" err.txt || fail "a VAE file as --classifier: $(cat err.txt)"
+expect_exit 1 "$eval_bin" "$work/missing.vaew" --data "$data"
+
+expect_exit 0 "$train_bin" --help
+grep -q -- "--epochs" out.txt || fail "classifier_train --help lists no --epochs"
+expect_exit 2 "$train_bin" --epochs 0
+expect_exit 2 "$train_bin" --data "$work/none"
+echo "ok"
