@@ -22,7 +22,12 @@
 //     (1 to 10: high when each image is one clear digit and all digits occur).
 // Exit status: 0 done, 1 runtime error (data, files), 2 usage error. Every error is one line.
 //
-// Not here: the runtime decoder (vae_gen is its tool), pictures, the mixture prior.
+// --fit-prior gmm:K fits a K-component diagonal Gaussian mixture to the encoder's mu over the
+// 60,000 training images (vae/gmm.hpp; EM, deterministic start) and, with --samples, also scores
+// digits decoded from z drawn from it; --save-prior FILE writes WEIGHTS plus the mixture as
+// prior_logits, prior_mu, prior_logvar with flag bit 2 (docs/weights-format.md).
+//
+// Not here: the runtime decoder (vae_gen is its tool; its --prior is not done), pictures.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -40,6 +45,7 @@
 
 #include "vae/blas.hpp"
 #include "vae/classifier.hpp"
+#include "vae/gmm.hpp"
 #include "vae/idx.hpp"
 #include "vae/iwae.hpp"
 #include "vae/losses.hpp"
@@ -66,6 +72,10 @@ struct Options {
   int samples = 0;
   std::string classifier;
   std::string json_out;
+  std::string fit_prior;     // "gmm:K"
+  std::size_t gmm_k = 0;
+  int gmm_iters = 100;
+  std::string save_prior;
   bool quiet = false;
 };
 
@@ -143,7 +153,8 @@ struct Scores {
 };
 
 template <class Model>
-json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset& test) {
+json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset& test,
+               const vae::Dataset* train) {
   constexpr std::size_t D = Model::dim_x, Z = Model::dim_z;
   const std::size_t Bmax = static_cast<std::size_t>(o.batch);
   Model model(Bmax);
@@ -247,6 +258,45 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
     }
   }
 
+  // --- the mixture prior, fitted to the encoder's mu over the training set --------------------
+  vae::Gmm gmm;
+  if (o.gmm_k > 0) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::size_t N = train->size();
+    std::vector<float> mus(N * Z);
+    std::vector<std::uint32_t> tidx(Bmax);
+    for (std::size_t first = 0; first < N; first += Bmax) {
+      const std::size_t B = std::min(Bmax, N - first);
+      for (std::size_t i = 0; i < B; ++i) tidx[i] = static_cast<std::uint32_t>(first + i);
+      vae::stage_batch(model.x, train->images, tidx.data(), B);
+      model.encode(B);
+      std::copy(model.enc.mu, model.enc.mu + B * Z, mus.begin() + static_cast<std::ptrdiff_t>(first * Z));
+    }
+    const vae::GmmFit fit = vae::fit_gmm(mus.data(), N, Z, o.gmm_k, o.gmm_iters);
+    gmm = fit.gmm;
+    // The same data under N(0, I), for comparison.
+    double ll_normal = 0;
+    for (std::size_t n = 0; n < N; ++n) ll_normal += vae::log_normal_standard(mus.data() + n * Z, Z);
+    ll_normal /= static_cast<double>(N);
+    out["prior_gmm"] = {{"k", o.gmm_k}, {"iterations", o.gmm_iters}, {"train_images", N},
+                        {"loglik_first", fit.loglik.front()}, {"loglik_last", fit.loglik.back()},
+                        {"loglik_standard_normal", ll_normal}};
+    if (!o.quiet) {
+      std::printf("\nmixture prior: %zu components fitted to mu of %zu training images, %d EM iterations "
+                  "(%.1f s)\n  mean log-likelihood of mu: %.3f -> %.3f nats (N(0, I): %.3f)\n",
+                  o.gmm_k, N, o.gmm_iters, seconds_since(t0), fit.loglik.front(), fit.loglik.back(), ll_normal);
+    }
+    if (!o.save_prior.empty()) {
+      vae::WeightsFile with = wf;
+      with.flags |= vae_rt::format::flag_mixture_prior;
+      with.tensors.push_back(vae::float_tensor("prior_logits", static_cast<std::uint32_t>(gmm.K), 0, gmm.logits.data()));
+      with.tensors.push_back(vae::float_tensor("prior_mu", static_cast<std::uint32_t>(gmm.K), static_cast<std::uint32_t>(Z), gmm.mu.data()));
+      with.tensors.push_back(vae::float_tensor("prior_logvar", static_cast<std::uint32_t>(gmm.K), static_cast<std::uint32_t>(Z), gmm.logvar.data()));
+      vae::write_weights(o.save_prior, with);
+      if (!o.quiet) std::printf("  wrote %s (the model and the prior)\n", o.save_prior.c_str());
+    }
+  }
+
   // --- sample scores --------------------------------------------------------------------------
   if (o.samples > 0) {
     using Cls = vae::Classifier784_256_10;
@@ -254,7 +304,7 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
     Cls cls(Bmax);
     vae::load_classifier(cls, o.classifier);
     const std::size_t N = static_cast<std::size_t>(o.samples);
-    Scores gen, real;
+    Scores gen, gen_gmm, real;
     vae_rt::Rng srng;
     vae_rt::rng_seed(&srng, o.seed, 0);
     for (std::size_t first = 0; first < N; first += Bmax) {
@@ -264,6 +314,18 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
       for (std::size_t i = 0; i < B * D; ++i) cls.x[i] = std::nearbyint(model.dec.xhat[i] * 255.0f) / 255.0f;
       cls.predict(B);
       for (std::size_t i = 0; i < B; ++i) gen.add(cls.probs + i * kClasses, nullptr);
+    }
+    if (o.gmm_k > 0) {
+      vae_rt::Rng grng;
+      vae_rt::rng_seed(&grng, o.seed, 3);
+      for (std::size_t first = 0; first < N; first += Bmax) {
+        const std::size_t B = std::min(Bmax, N - first);
+        vae::gmm_sample(gmm, grng, model.z, B);
+        model.decode(B);
+        for (std::size_t i = 0; i < B * D; ++i) cls.x[i] = std::nearbyint(model.dec.xhat[i] * 255.0f) / 255.0f;
+        cls.predict(B);
+        for (std::size_t i = 0; i < B; ++i) gen_gmm.add(cls.probs + i * kClasses, nullptr);
+      }
     }
     const std::size_t Nreal = std::min(N, test.size());
     for (std::size_t first = 0; first < Nreal; first += Bmax) {
@@ -275,10 +337,15 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
     }
     out["samples"] = {{"classifier", o.classifier}, {"seed", o.seed}, {"generated", gen.to_json()},
                       {"real_test", real.to_json()}};
+    if (o.gmm_k > 0) out["samples"]["generated_gmm"] = gen_gmm.to_json();
     if (!o.quiet) {
       std::printf("\nsample scores (classifier %s):\n", o.classifier.c_str());
       std::printf("%-24s %7s %10s %12s %10s   histogram 0..9\n", "images", "N", "p>0.9", "hist. H", "IS");
-      for (const auto& [name, s] : {std::pair<const char*, const Scores&>{"z ~ N(0, I), decoded", gen}, {"real test images", real}}) {
+      std::vector<std::pair<const char*, const Scores*>> rows = {{"z ~ N(0, I), decoded", &gen}};
+      if (o.gmm_k > 0) rows.push_back({"z ~ mixture, decoded", &gen_gmm});
+      rows.push_back({"real test images", &real});
+      for (const auto& [name, sp] : rows) {
+        const Scores& s = *sp;
         std::printf("%-24s %7zu %9.1f%% %12.3f %10.3f  ", name, s.n, 100.0 * s.share_confident(), s.hist_entropy(),
                     s.inception_score());
         for (std::size_t c : s.hist) std::printf(" %zu", c);
@@ -314,6 +381,11 @@ int run(int argc, char** argv) {
   app.add_option("--samples", o.samples, "score N generated digits and N real ones (needs --classifier)")
       ->check(CLI::Range(0, 10000000));
   app.add_option("--classifier", o.classifier, "classifier .vaew (classifier_train) for --samples");
+  app.add_option("--fit-prior", o.fit_prior,
+                 "gmm:K fits a K-component diagonal Gaussian mixture to the encoder's mu over the "
+                 "training set (EM); --samples then also scores z drawn from it");
+  app.add_option("--gmm-iters", o.gmm_iters, "EM iterations of --fit-prior")->check(CLI::Range(1, 100000));
+  app.add_option("--save-prior", o.save_prior, "write WEIGHTS with the fitted mixture (prior_* tensors) to this .vaew");
   app.add_option("--json", o.json_out, "also write every figure to this JSON file");
   app.add_flag("--quiet", o.quiet, "no table (with --json: the file only)");
   app.footer("Exit status: 0 done, 1 runtime error, 2 usage error.");
@@ -331,6 +403,22 @@ int run(int argc, char** argv) {
   if (!std::filesystem::is_directory(o.data)) {
     throw UsageError("--data " + o.data + ": no such directory (fetch MNIST with scripts/fetch-mnist)");
   }
+  if (!o.fit_prior.empty()) {
+    const std::string pre = "gmm:";
+    std::size_t k = 0, used = 0;
+    if (o.fit_prior.compare(0, pre.size(), pre) == 0) {
+      try {
+        k = std::stoul(o.fit_prior.substr(pre.size()), &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+    }
+    if (used == 0 || pre.size() + used != o.fit_prior.size() || k < 1 || k > 1000) {
+      throw UsageError("--fit-prior " + o.fit_prior + ": expected gmm:K with K in 1..1000");
+    }
+    o.gmm_k = k;
+  }
+  if (!o.save_prior.empty() && o.gmm_k == 0) throw UsageError("--save-prior needs --fit-prior gmm:K");
 
   const vae::WeightsFile wf = vae::read_weights(o.weights);
   if (wf.find("cls_fc_w")) throw vae::Error(o.weights + ": a classifier file; vae_eval needs a VAE or an autoencoder");
@@ -341,14 +429,16 @@ int run(int argc, char** argv) {
     test.images.pixels.resize(o.limit * test.images.pixels_per_image());
     test.labels.resize(o.limit);
   }
+  vae::Dataset train;
+  if (o.gmm_k > 0) train = vae::load_mnist(o.data, vae::Split::train);
   vae::set_blas_threads(o.threads);
   vae::set_flush_denormals();
 
   json out;
   if (wf.dim_z == 20) {
-    out = run_model<vae::Vae784_400_20>(o, wf, test);
+    out = run_model<vae::Vae784_400_20>(o, wf, test, &train);
   } else if (wf.dim_z == 2) {
-    out = run_model<vae::Vae784_400_2>(o, wf, test);
+    out = run_model<vae::Vae784_400_2>(o, wf, test, &train);
   } else {
     throw vae::Error(o.weights + ": file has latent " + std::to_string(wf.dim_z) + "; vae_eval is built for 20 and 2");
   }

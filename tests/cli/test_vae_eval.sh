@@ -37,6 +37,9 @@ awk -v a="$k1" -v b="$k20" 'BEGIN { exit !(a >= b) }' || fail "IWAE K=1 $k1 < K=
 expect_exit 2 "$eval_bin" "$weights/mnist_vae.vaew" --data "$data" --samples 10
 expect_exit 2 "$eval_bin" "$weights/mnist_vae.vaew" --data "$data" --iwae 0
 expect_exit 2 "$eval_bin" --data "$data"
+expect_exit 2 "$eval_bin" "$weights/mnist_vae.vaew" --data "$data" --fit-prior gmm:0
+expect_exit 2 "$eval_bin" "$weights/mnist_vae.vaew" --data "$data" --fit-prior kmeans:3
+expect_exit 2 "$eval_bin" "$weights/mnist_vae.vaew" --data "$data" --save-prior out.vaew
 expect_exit 2 "$eval_bin" "$weights/mnist_vae.vaew" --data "$work/none"
 expect_exit 1 "$eval_bin" "$weights/mnist_classifier.vaew" --data "$data"
 grep -q "classifier file" err.txt || fail "a classifier file as WEIGHTS: $(cat err.txt)"

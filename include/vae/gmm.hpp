@@ -1,0 +1,51 @@
+// vae/gmm.hpp - a diagonal Gaussian mixture fitted with EM: the "better prior" of issue 9.
+//
+// Sampling z ~ N(0, I) is a plain VAE's weak point: the aggregate posterior (the encoder's mu
+// over the training set) does not fill the prior, and an autoencoder's latent does not match it
+// at all. A K-component mixture fitted to those mu after training samples where the codes are.
+//
+//   p(z) = sum_k pi_k N(z; mu_k, diag(e^logvar_k)),   pi = softmax(logits)
+//
+// EM (Dempster et al. 1977): the E step sets r_nk = p(k | z_n) (in the log domain, with a
+// log-sum-exp over k), the M step sets pi_k = mean_n r_nk, mu_k = the r-weighted mean and
+// var_k = the r-weighted variance, floored at `var_floor`. Each step maximizes the expected
+// complete-data log-likelihood (the floor is the constrained maximum of a function unimodal in
+// var), so the log-likelihood never decreases (tests/test_gmm.cpp checks every iteration).
+// Initialization is deterministic: the means are the points at indices (2k + 1) N / (2K), evenly
+// spaced through the data as given; the variances are the data's, the weights uniform.
+//
+// Stored in a weight file as prior_logits (K), prior_mu (K, Z), prior_logvar (K, Z) with flag
+// bit 2 (docs/weights-format.md). Not here: the runtime's sampler (vae_gen --prior).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "vae_rt/rng.h"
+
+namespace vae {
+
+struct Gmm {
+  std::size_t K = 0, Z = 0;
+  std::vector<float> logits;   // (K)     log pi_k up to a constant
+  std::vector<float> mu;       // (K, Z)
+  std::vector<float> logvar;   // (K, Z)
+};
+
+struct GmmFit {
+  Gmm gmm;
+  std::vector<double> loglik;   // mean log-likelihood per point, before each iteration and after the last
+};
+
+// Fit K components to N points of Z values (row-major), `iters` EM iterations.
+GmmFit fit_gmm(const float* data, std::size_t N, std::size_t Z, std::size_t K, int iters,
+               double var_floor = 1e-4);
+
+// Mean log p(z_n) over N points.
+double gmm_log_likelihood(const Gmm& g, const float* data, std::size_t N);
+
+// n draws (n, Z) into z: a component from pi, then mu_k + eps e^(logvar_k / 2).
+void gmm_sample(const Gmm& g, vae_rt::Rng& rng, float* z, std::size_t n);
+
+}  // namespace vae
