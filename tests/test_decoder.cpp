@@ -2,8 +2,10 @@
 // independent references: the kernels against a plain loop written from the documented summation
 // order, the float32 decoder against the training library's Decoder (OpenBLAS sgemm, a different
 // order) on a model trained here on an MNIST subset, int8 against float32 on MNIST test
-// reconstructions, the exact round trip train -> save -> load -> decode, and init's failures
-// (arena, alignment, dims, dtypes, missing tensors) each with its own Status and message.
+// reconstructions, the exact round trip train -> save -> load -> decode, batching (decode_batch
+// and generate_batch with 1 to 4 digits per pass give exactly the single-digit path, which gives
+// exactly the reference kernels), and init's failures (arena, alignment, dims, dtypes, missing
+// tensors) each with its own Status and message. The batched kernels alone: test_kernels.cpp.
 #include "vae_rt/decoder.h"
 
 #include <gtest/gtest.h>
@@ -31,7 +33,9 @@ using Dec = vae_rt::Decoder<20, 400, 784>;
 constexpr std::size_t D = 784, H = 400, Z = 20;
 
 static_assert(Dec::arena_bytes == (400 + 20) * 4, "h and z, nothing else");
-static_assert(Dec::arena_bytes <= 5 * 1024, "the 5 KB arena goal");
+static_assert(vae_rt::Decoder<20, 400, 784, 3>::arena_bytes == 3 * (400 + 20) * 4,
+              "3 digits per pass: h and z of each");
+static_assert(vae_rt::Decoder<20, 400, 784, 3>::arena_bytes <= 5 * 1024, "the 5 KB arena goal");
 
 // A 16-byte-aligned copy of a byte vector (a .vaew held in flash or a static array).
 struct AlignedBytes {
@@ -75,7 +79,7 @@ TEST(Kernels, DotFollowsTheDocumentedOrderBitForBit) {
   }
 }
 
-TEST(Kernels, DenseRowsInGroupsOfFourEqualSingleDots) {
+TEST(Kernels, DenseRowsEqualSingleDots) {
   vae_rt::Rng rng;
   vae_rt::rng_seed(&rng, 8, 0);
   const std::size_t rows = 11, cols = 13;   // 2 groups of 4 rows + 3 single rows, tails of 5
@@ -293,6 +297,130 @@ TEST(Decoder, RoundTripTrainSaveLoadDecodeIsExact) {
     dec.decode(m.z + i * Z, out.data());
     for (std::size_t k = 0; k < D; ++k) ASSERT_NEAR(out[k], m.dec.xhat[i * D + k], 1e-5);
   }
+}
+
+// --- batching -----------------------------------------------------------------------------------
+
+// The reference pipeline, digit by digit: the plain-loop kernels on the decoder's own tensors.
+std::vector<std::uint8_t> reference_pixels(const Dec& dec, const float* z, std::size_t n,
+                                           std::vector<float>* probs) {
+  const fmt::File& f = dec.file();
+  fmt::Tensor w1, b1, w2, b2, s1{}, s2{};
+  fmt::find_tensor(f, "dec_fc_w", &w1);
+  fmt::find_tensor(f, "dec_fc_b", &b1);
+  fmt::find_tensor(f, "dec_out_w", &w2);
+  fmt::find_tensor(f, "dec_out_b", &b2);
+  const bool int8 = w1.dtype == fmt::Dtype::int8;
+  if (int8) {
+    fmt::find_tensor(f, "dec_fc_w.scale", &s1);
+    fmt::find_tensor(f, "dec_out_w.scale", &s2);
+  }
+  const auto fl = [](const fmt::Tensor& t) { return reinterpret_cast<const float*>(t.data); };
+  const auto q = [](const fmt::Tensor& t) { return reinterpret_cast<const std::int8_t*>(t.data); };
+  std::vector<std::uint8_t> px(n * D);
+  probs->assign(n * D, 0.0f);
+  std::vector<float> h(H);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (int8) {
+      vae_rt::dense_i8(h.data(), q(w1), fl(s1), fl(b1), z + i * Z, H, Z, true);
+    } else {
+      vae_rt::dense_f32(h.data(), fl(w1), fl(b1), z + i * Z, H, Z, true);
+    }
+    const float* w = int8 ? nullptr : fl(w2);
+    vae_rt::dense_sigmoid_u8(px.data() + i * D, w, q(w2), fl(s2), fl(b2), h.data(), D, H);
+    vae_rt::dense_sigmoid_f32(probs->data() + i * D, w, q(w2), fl(s2), fl(b2), h.data(), D, H);
+  }
+  return px;
+}
+
+// decode_batch / decode_batch_u8 / generate_batch of a Decoder with Batch digits per pass.
+template <std::size_t Batch>
+void check_batching(const std::vector<std::uint8_t>& bytes, const char* what) {
+  using BDec = vae_rt::Decoder<20, 400, 784, Batch>;
+  AlignedBytes file(bytes);
+  alignas(16) static std::uint8_t arena[BDec::arena_bytes];
+  BDec dec;
+  fmt::Diag diag;
+  ASSERT_EQ(dec.init(file.data, file.size, arena, sizeof arena, &diag), vae_rt::Status::ok)
+      << diag.text;
+  EXPECT_EQ(dec.arena_used(), BDec::arena_bytes);
+  // Reference decoder (Batch 1, bound the same way) for the plain-loop pipeline.
+  Arena a1;
+  Dec one;
+  ASSERT_EQ(one.init(file.data, file.size, a1.bytes, sizeof a1.bytes), vae_rt::Status::ok);
+
+  const std::size_t max_n = 11;   // every n up to 11: 1..4 digits, odd sizes, several passes
+  vae_rt::Rng rng;
+  vae_rt::rng_seed(&rng, 17, 0);
+  std::vector<float> z(max_n * Z);
+  vae_rt::rng_fill_normal(&rng, z.data(), z.size());
+  std::vector<float> ref_p;
+  const std::vector<std::uint8_t> ref_px = reference_pixels(one, z.data(), max_n, &ref_p);
+  for (std::size_t n = 0; n <= max_n; ++n) {
+    std::vector<std::uint8_t> px(n * D + 1, 201);
+    std::vector<float> p(n * D + 1, -1.0f);
+    dec.decode_batch_u8(z.data(), n, px.data());
+    dec.decode_batch(z.data(), n, p.data());
+    ASSERT_EQ(px[n * D], 201) << "wrote past the end";
+    ASSERT_EQ(p[n * D], -1.0f) << "wrote past the end";
+    ASSERT_EQ(std::memcmp(px.data(), ref_px.data(), n * D), 0) << what << " batch " << Batch << " n " << n;
+    ASSERT_EQ(std::memcmp(p.data(), ref_p.data(), n * D * sizeof(float)), 0)
+        << what << " batch " << Batch << " n " << n;
+  }
+  // Single-digit calls on the batched decoder.
+  std::vector<std::uint8_t> px1(D);
+  std::vector<float> p1(D);
+  dec.decode_u8(z.data() + 5 * Z, px1.data());
+  dec.decode(z.data() + 5 * Z, p1.data());
+  EXPECT_EQ(std::memcmp(px1.data(), ref_px.data() + 5 * D, D), 0);
+  EXPECT_EQ(std::memcmp(p1.data(), ref_p.data() + 5 * D, D * sizeof(float)), 0);
+
+  // generate_batch(rng, n) == n x generate(rng): same pixels, same latents, same stream.
+  for (std::size_t n : {1u, 2u, 3u, 4u, 5u, 7u, 10u}) {
+    vae_rt::Rng r1, r2;
+    vae_rt::rng_seed(&r1, 100 + n, 0);
+    vae_rt::rng_seed(&r2, 100 + n, 0);
+    std::vector<std::uint8_t> batched(n * D), single(n * D);
+    std::vector<float> batched_p(n * D), single_p(n * D);
+    dec.generate_batch(&r1, n, batched.data());
+    std::vector<float> last_z(dec.latent(), dec.latent() + Z);
+    std::vector<float> last_single;
+    for (std::size_t i = 0; i < n; ++i) {
+      one.generate(&r2, single.data() + i * D);
+      last_single.assign(one.latent(), one.latent() + Z);
+    }
+    EXPECT_EQ(batched, single) << what << " batch " << Batch << " n " << n;
+    EXPECT_EQ(last_z, last_single) << "latent() is the last digit's z";
+    EXPECT_EQ(r1.state, r2.state) << "the same number of draws";
+    dec.generate_batch(&r1, n, batched_p.data());
+    for (std::size_t i = 0; i < n; ++i) one.generate(&r2, single_p.data() + i * D);
+    EXPECT_EQ(std::memcmp(batched_p.data(), single_p.data(), n * D * sizeof(float)), 0);
+  }
+}
+
+TEST(Decoder, BatchedDecodingEqualsTheReferenceKernelsDigitByDigit) {
+  const Trained& t = trained();
+  for (const auto* bytes : {&t.f32_file, &t.int8_file}) {
+    const char* what = bytes == &t.f32_file ? "float32" : "int8";
+    check_batching<1>(*bytes, what);
+    check_batching<2>(*bytes, what);
+    check_batching<3>(*bytes, what);
+    check_batching<4>(*bytes, what);
+  }
+}
+
+TEST(Decoder, BatchedArenaIsCheckedAndReported) {
+  using B3 = vae_rt::Decoder<20, 400, 784, 3>;
+  const Trained& t = trained();
+  AlignedBytes file(t.f32_file);
+  alignas(16) static std::uint8_t arena[B3::arena_bytes];
+  B3 dec;
+  fmt::Diag diag;
+  EXPECT_EQ(dec.init(file.data, file.size, arena, Dec::arena_bytes, &diag),
+            vae_rt::Status::arena_too_small);
+  EXPECT_STREQ(diag.text, "arena has 1680 bytes; the decoder needs 5040 (short by 3360)");
+  ASSERT_EQ(dec.init(file.data, file.size, arena, sizeof arena, &diag), vae_rt::Status::ok);
+  EXPECT_EQ(dec.arena_used(), 5040u);
 }
 
 // --- init's failures ---------------------------------------------------------------------------

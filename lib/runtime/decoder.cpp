@@ -82,9 +82,9 @@ void check_ready(const DecoderCore& core) {
 
 }  // namespace
 
-Status decoder_init(DecoderCore* core, size_t z, size_t h, size_t d, const void* weights,
-                    size_t weights_size, void* arena, size_t arena_size, fmt::Diag* diag,
-                    bool verify_crc) {
+Status decoder_init(DecoderCore* core, size_t z, size_t h, size_t d, size_t batch,
+                    const void* weights, size_t weights_size, void* arena, size_t arena_size,
+                    fmt::Diag* diag, bool verify_crc) {
   if (!core) return Status::null_argument;
   core->ready = false;
   Msg m(diag);
@@ -93,7 +93,8 @@ Status decoder_init(DecoderCore* core, size_t z, size_t h, size_t d, const void*
     t.s(!weights ? "weights" : "arena").s(" pointer is null");
     return Status::null_argument;
   }
-  const size_t need = ((h + z) * sizeof(float) + 15) / 16 * 16;
+  if (batch == 0) batch = 1;
+  const size_t need = decoder_arena_bytes(z, h, batch);
   if (reinterpret_cast<uintptr_t>(arena) % 16 != 0) {
     t.s("arena is not 16-byte aligned (declare it alignas(16))");
     return Status::misaligned;
@@ -126,34 +127,36 @@ Status decoder_init(DecoderCore* core, size_t z, size_t h, size_t d, const void*
   core->fc = fc;
   core->out = out;
   core->h = static_cast<float*>(arena);
-  core->z = core->h + h;
+  core->z = core->h + batch * h;
+  core->batch = batch;
   core->used = need;
   core->ready = true;
   return Status::ok;
 }
 
-void decoder_decode(const DecoderCore& core, const float* z, float* out) {
+namespace {
+
+// Pass after pass of up to core.batch digits: layer 1 into the arena's h (m, H), then layer 2
+// with the sigmoid straight into the caller's (m, D) pixels.
+template <class Out, class Sigmoid>
+void decode_passes(const DecoderCore& core, const float* z, size_t n, Out* out, Sigmoid sigmoid) {
   check_ready(core);
-  const DenseView& fc = core.fc;
-  const DenseView& o = core.out;
-  if (fc.w) {
-    dense_f32(core.h, fc.w, fc.b, z, fc.rows, fc.cols, true);
-  } else {
-    dense_i8(core.h, fc.q, fc.scale, fc.b, z, fc.rows, fc.cols, true);
+  const size_t zs = core.fc.cols, ds = core.out.rows;
+  for (size_t i = 0; i < n; i += core.batch) {
+    const size_t m = n - i < core.batch ? n - i : core.batch;
+    dense_batch(core.h, core.fc, z + i * zs, m, true);
+    sigmoid(out + i * ds, core.out, core.h, m);
   }
-  dense_sigmoid_f32(out, o.w, o.q, o.scale, o.b, core.h, o.rows, o.cols);
 }
 
-void decoder_decode_u8(const DecoderCore& core, const float* z, uint8_t* out) {
-  check_ready(core);
-  const DenseView& fc = core.fc;
-  const DenseView& o = core.out;
-  if (fc.w) {
-    dense_f32(core.h, fc.w, fc.b, z, fc.rows, fc.cols, true);
-  } else {
-    dense_i8(core.h, fc.q, fc.scale, fc.b, z, fc.rows, fc.cols, true);
-  }
-  dense_sigmoid_u8(out, o.w, o.q, o.scale, o.b, core.h, o.rows, o.cols);
+}  // namespace
+
+void decoder_decode_batch(const DecoderCore& core, const float* z, size_t n, float* out) {
+  decode_passes(core, z, n, out, dense_sigmoid_batch_f32);
+}
+
+void decoder_decode_batch_u8(const DecoderCore& core, const float* z, size_t n, uint8_t* out) {
+  decode_passes(core, z, n, out, dense_sigmoid_batch_u8);
 }
 
 const char* decoder_dtype_name(const DecoderCore& core) {
