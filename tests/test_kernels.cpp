@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -171,6 +172,32 @@ TEST(Kernels, BatchedEqualsReferenceBitForBit) {
     }
   }
   std::printf("%zu cases, each of 4 kernels, bit-identical to the reference\n", cases);
+}
+
+// A column tail reads eight weights and masks the ones past the row: what lies there (here the
+// next row's first weights, made infinite) must not leak into the row's sum.
+TEST(Kernels, ColumnTailIgnoresTheNextRow) {
+  vae_rt::Rng rng;
+  vae_rt::rng_seed(&rng, 23, 0);
+  const std::size_t rows = 24, cols = 13;   // tails of 5: 3 weights of the next row are read
+  Layer layer = make_layer(rows, cols, 1.0f, &rng);
+  const float inf = std::numeric_limits<float>::infinity();
+  for (std::size_t r = 1; r < rows; r += 2) layer.w[r * cols] = inf;
+  const std::vector<float> x = make_inputs(3, cols, &rng);
+  for (bool dispatch : paths()) {
+    const std::string isa = vae_rt::kernel_allow_dispatch(dispatch);
+    std::vector<float> y(3 * rows);
+    vae_rt::dense_batch(y.data(), layer.view(false), x.data(), 3, false);
+    for (std::size_t j = 0; j < 3; ++j) {
+      for (std::size_t r = 0; r < rows; r += 2) {   // even rows are finite
+        float ref;
+        vae_rt::dense_f32(&ref, layer.w.data() + r * cols, layer.b.data() + r,
+                          x.data() + j * cols, 1, cols, false);
+        EXPECT_EQ(y[j * rows + r], ref) << isa << " row " << r << " vector " << j;
+      }
+    }
+  }
+  vae_rt::kernel_allow_dispatch(true);
 }
 
 // The saturating inputs really reach the sigmoid's ends and the pixel clamps (so the vector
