@@ -16,9 +16,21 @@ It needs Debian's python3-torch, hence /usr/bin/python3 rather than whatever pyt
 PATH. Without torch it says so and exits 0.
 
 Options (defaults in brackets):
-  --threads T       threads for both sides [2]: torch.set_num_threads(T) with OMP_NUM_THREADS
-                    and OPENBLAS_NUM_THREADS set to T before torch loads (Debian's torch calls
-                    OpenBLAS for its matrix products), and `bench_train --threads T`.
+  --threads T       threads for both sides [2]: `bench_train --threads T`, and for PyTorch
+                    torch.set_num_threads(T) with OMP_NUM_THREADS=T, plus the OpenBLAS thread
+                    count and OpenMP wait policy of --torch-config.
+  --torch-config C  how PyTorch runs its T threads [best]. Debian's torch does its matrix
+                    products in OpenBLAS (pthreads build), whose threads torch.set_num_threads
+                    does not govern; and libgomp's threads spin between parallel regions. With
+                    OpenBLAS at T threads (its default here) and spinning OpenMP threads, the two
+                    pools fight over the cores: at T = 2 on this machine a step takes 25-30 ms
+                    instead of 10, and hundreds of ms if anything else runs. So by default the
+                    script measures PyTorch in each configuration first (a child process per
+                    configuration, 20 + 100 steps on random data) and uses the fastest:
+                      blas=B,wait=W   OPENBLAS_NUM_THREADS=B (1 or T), OMP_WAIT_POLICY=W
+                                      (default: unset, i.e. libgomp's spin-then-sleep; passive)
+                    e.g. --torch-config blas=2,wait=default is torch exactly as it loads with
+                    OMP_NUM_THREADS=2. The choice and the calibration are printed.
   --epochs N        timed epochs per side and mode [3].
   --modes LIST      comma-separated, run in this order [vae,ae-late]:
                       vae      BCE + KL (beta 1), both from a fresh initialization;
@@ -95,6 +107,9 @@ def parse_args():
     p.add_argument("--bench", default=os.path.join(ROOT, "build/release/bench/bench_train"))
     p.add_argument("--data", default=os.path.join(ROOT, "data/mnist"))
     p.add_argument("--json", default="")
+    p.add_argument("--torch-config", default="best")
+    p.add_argument("--calibrate-child", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--calibration", default="", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.threads < 1 or a.epochs < 1 or a.warm < 0:
         p.error("--threads and --epochs must be >= 1, --warm >= 0")
@@ -278,11 +293,53 @@ def median(v):
     return s[n // 2] if n % 2 else 0.5 * (s[n // 2 - 1] + s[n // 2])
 
 
+def torch_env(threads, config):
+    """The environment of one PyTorch thread configuration 'blas=B,wait=W'."""
+    fields = dict(kv.split("=", 1) for kv in config.split(","))
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=fields["blas"])
+    env.pop("OMP_WAIT_POLICY", None)
+    if fields["wait"] == "passive":
+        env["OMP_WAIT_POLICY"] = "PASSIVE"
+    return env
+
+
+def torch_configs(threads):
+    blas = sorted({1, threads})
+    waits = ["default", "passive"] if threads > 1 else ["default"]
+    return [f"blas={b},wait={w}" for b in blas for w in waits]
+
+
+def calibrate_child(threads):
+    """--calibrate-child: ms per step of the fresh BCE + KL model on random data; prints it."""
+    import torch
+    torch.set_num_threads(threads)
+    torch.manual_seed(1)
+    Side = torch_side(torch, None)
+    side = Side(torch.rand(4096, D), "bce", 1.0, None)
+    side.warm(20)
+    t0 = time.perf_counter()
+    side.warm(100)
+    print(f"{(time.perf_counter() - t0) * 10:.3f}")
+    return 0
+
+
+def choose_torch_config(args):
+    """The fastest PyTorch configuration for args.threads threads, measured now."""
+    results = []
+    for config in torch_configs(args.threads):
+        r = subprocess.run([sys.executable, os.path.abspath(__file__), "--calibrate-child",
+                            "--threads", str(args.threads)], env=torch_env(args.threads, config),
+                           capture_output=True, text=True)
+        if r.returncode != 0 or not r.stdout.strip():
+            sys.exit(f"compare_pytorch: PyTorch calibration ({config}) failed: {r.stderr.strip()}")
+        results.append((float(r.stdout.split()[-1]), config))
+    return min(results)[1], results
+
+
 def main():
     args = parse_args()
-    # Thread counts must be in the environment before torch (and its OpenBLAS) load.
-    os.environ["OMP_NUM_THREADS"] = str(args.threads)
-    os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
+    if args.calibrate_child:
+        return calibrate_child(args.threads)
     try:
         import numpy  # noqa: F401
         import torch
@@ -291,6 +348,23 @@ def main():
               "nothing to compare. On Debian: apt-get install python3-torch, and run this script "
               "with /usr/bin/python3 (scripts/compare-pytorch does).")
         return 0
+    calibration = []
+    if args.torch_config == "best":
+        args.torch_config, calibration = choose_torch_config(args)
+    elif args.torch_config not in torch_configs(args.threads):
+        sys.exit(f"compare_pytorch: --torch-config: expected best or one of {', '.join(torch_configs(args.threads))}")
+    # Thread counts and the wait policy must be in the environment before libgomp and OpenBLAS
+    # initialize: re-run this script with them when they differ.
+    env = torch_env(args.threads, args.torch_config)
+    keys = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_WAIT_POLICY")
+    if any(os.environ.get(k) != env.get(k) for k in keys):
+        argv = [a for a in sys.argv[1:]]
+        argv += ["--torch-config", args.torch_config]
+        if calibration:
+            argv += ["--calibration", json.dumps(calibration)]
+        os.execve(sys.executable, [sys.executable, os.path.abspath(__file__)] + argv, env)
+    if args.calibration:
+        calibration = [tuple(c) for c in json.loads(args.calibration)]
     if not os.access(args.bench, os.X_OK):
         sys.exit(f"compare_pytorch: {args.bench} is not built; scripts/compare-pytorch builds it "
                  "(cmake --build --preset release --target bench_train)")
@@ -305,13 +379,18 @@ def main():
     print(f"compare_pytorch: 784-400-20, batch {BATCH}, Adam lr 1e-3, {data.shape[0]} images in "
           f"memory, {args.threads} thread{'s' if args.threads > 1 else ''} on each side")
     print(f"machine: {cpu_model()}, {os.cpu_count()} hardware threads; torch {torch.__version__} "
-          f"(get_num_threads {torch.get_num_threads()}, flush denormals "
+          f"(get_num_threads {torch.get_num_threads()}, {args.torch_config}, flush denormals "
           f"{'on' if args.torch_ftz else 'off'}); ours: {args.bench}")
+    if calibration:
+        print("PyTorch thread configurations, ms per step (fresh VAE, random data): " +
+              ", ".join(f"{c} {ms:.2f}" for ms, c in calibration) + f" -> {args.torch_config}")
     print(f"each side: {args.warm} untimed warm-up steps, then {args.epochs} timed epochs, alternating "
           "(PyTorch first in each pair); ratio = PyTorch seconds / our seconds")
 
     report = dict(threads=args.threads, epochs=args.epochs, warm=args.warm, cpu=cpu_model(),
-                  torch=torch.__version__, torch_ftz=args.torch_ftz, modes=[])
+                  torch=torch.__version__, torch_ftz=args.torch_ftz, torch_config=args.torch_config,
+                  torch_calibration_ms_per_step=[dict(config=c, ms=ms) for ms, c in calibration],
+                  modes=[])
     for mode in args.modes:
         state, resume = None, None
         if mode == "vae":
