@@ -62,11 +62,52 @@ inline float ref_dot(const W* w, const float* x, size_t n) {
   return reduce8(a);
 }
 
-// Pre-activations of all rows for one input vector, handed to emit(r, value).
+// Four rows at once share each load of x (a Cortex-M4F does one load per cycle: 5 loads per
+// 4 multiply-adds instead of 8); each row keeps its own eight partial sums in the order of
+// ref_dot, so the result is bit-identical to four separate dots. These are the runtime's
+// original loops, unchanged, so the firmware runs exactly what it ran before. (On x86-64 GCC
+// vectorizes them across the outer loop with many shuffles: slow there, but the host uses the
+// batched kernels.)
+template <class W>
+inline void ref_dot4(float* out, const W* w0, const W* w1, const W* w2, const W* w3,
+                     const float* x, size_t n) {
+  float a0[8] = {0}, a1[8] = {0}, a2[8] = {0}, a3[8] = {0};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (size_t k = 0; k < 8; ++k) {
+      const float xv = x[i + k];
+      a0[k] += static_cast<float>(w0[i + k]) * xv;
+      a1[k] += static_cast<float>(w1[i + k]) * xv;
+      a2[k] += static_cast<float>(w2[i + k]) * xv;
+      a3[k] += static_cast<float>(w3[i + k]) * xv;
+    }
+  }
+  for (size_t k = 0; i + k < n; ++k) {
+    const float xv = x[i + k];
+    a0[k] += static_cast<float>(w0[i + k]) * xv;
+    a1[k] += static_cast<float>(w1[i + k]) * xv;
+    a2[k] += static_cast<float>(w2[i + k]) * xv;
+    a3[k] += static_cast<float>(w3[i + k]) * xv;
+  }
+  out[0] = reduce8(a0);
+  out[1] = reduce8(a1);
+  out[2] = reduce8(a2);
+  out[3] = reduce8(a3);
+}
+
+// Pre-activations of all rows for one input vector, four rows at a time, handed to
+// emit(r, value).
 template <class W, class Emit>
 inline void ref_rows(const W* w, const float* scale, const float* b, const float* x, size_t rows,
                      size_t cols, Emit&& emit) {
-  for (size_t r = 0; r < rows; ++r) {
+  size_t r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    float d[4];
+    const W* wr = w + r * cols;
+    ref_dot4(d, wr, wr + cols, wr + 2 * cols, wr + 3 * cols, x, cols);
+    for (size_t k = 0; k < 4; ++k) emit(r + k, (scale ? d[k] * scale[r + k] : d[k]) + b[r + k]);
+  }
+  for (; r < rows; ++r) {
     const float d = ref_dot(w + r * cols, x, cols);
     emit(r, (scale ? d * scale[r] : d) + b[r]);
   }
