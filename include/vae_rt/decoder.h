@@ -52,7 +52,8 @@
 
 namespace vae_rt {
 
-// The size-independent part of a decoder; Decoder<Z, H, D> wraps it with compile-time sizes.
+// The size-independent part of a decoder; Decoder<Z, H, D, Batch> wraps it with compile-time
+// sizes.
 struct DecoderCore {
   format::File file;
   DenseView fc;     // dec_fc  (H, Z)
@@ -74,7 +75,8 @@ Status decoder_init(DecoderCore* core, size_t z, size_t h, size_t d, size_t batc
                     const void* weights, size_t weights_size, void* arena, size_t arena_size,
                     format::Diag* diag, bool verify_crc);
 // pixels (n, D) in [0, 1] or as uint8 (pixel_u8) for the latents z (n, Z), in passes of
-// core.batch digits. out must not alias z; z may lie in the arena's z block.
+// core.batch digits. out must not alias z; z may be the arena's z block when n <= core.batch
+// (as generate_batch does).
 void decoder_decode_batch(const DecoderCore& core, const float* z, size_t n, float* out);
 void decoder_decode_batch_u8(const DecoderCore& core, const float* z, size_t n, uint8_t* out);
 // "float32", "int8" or "mixed" (per-layer dtypes differ).
