@@ -11,8 +11,10 @@
 //   step     Vae::train_step on a batch of 128 images staged outside the timed region.
 //   split    the step's phases as separate calls (noise, encode, reparameterize, decode to
 //            logits, sigmoid + loss, backward, Adam), as Vae::train_step_given_eps makes them.
-//            The GEMM time inside the passes is the isolated sgemm time of the same shapes
-//            (above); "elementwise" is a pass's time minus its products' time.
+//            The GEMM time inside the passes: after each timed step the same 14 products are
+//            called alone on that step's own operands (C to scratch) and timed; "elementwise"
+//            is a pass's median time minus the median times of its products. Timing them in
+//            the same loop as the phases keeps both under the same machine load.
 //   epoch    Trainer::train_epoch over the 60,000 training images: the shuffle, 469 batch
 //            stagings (uint8 -> float) and 469 steps. The share of the ceiling is
 //            (GEMM FLOPs per step x steps) / epoch time / ceiling.
@@ -188,6 +190,7 @@ struct StateResult {
   std::vector<double> step_s;    // train_step samples
   std::vector<double> stage_s;   // stage_batch samples
   Phases phases;
+  std::vector<double> gemm_s;    // median per product of step_gemms(batch), alone, between steps
   std::vector<double> epoch_s;   // epoch samples
   std::size_t subnormals = 0;    // in params, grads, Adam state and activations, after the steps
   std::size_t subnormals_checked = 0;
@@ -221,6 +224,16 @@ std::size_t model_subnormals(const Model& m, std::size_t& checked) {
     checked += n;
   }
   return c;
+}
+
+// The operands A and B of each product of step_gemms(batch), in the model's own buffers, so that
+// the products timed alone between steps see the step's data and cache state.
+std::vector<std::pair<const float*, const float*>> step_operands(const Model& m) {
+  return {{m.x, m.enc.fc.w},           {m.enc.h, m.enc.mu_head.w},     {m.enc.h, m.enc.logvar_head.w},
+          {m.z, m.dec.fc.w},           {m.dec.h, m.dec.out.w},         {m.dec.d_logits, m.dec.h},
+          {m.dec.d_logits, m.dec.out.w}, {m.dec.d_h, m.z},             {m.dec.d_h, m.dec.fc.w},
+          {m.d_mu, m.enc.h},           {m.d_mu, m.enc.mu_head.w},      {m.d_logvar, m.enc.h},
+          {m.d_logvar, m.enc.logvar_head.w}, {m.enc.d_h, m.x}};
 }
 
 // Stage batch number `k` of the training set in order (wrapping), outside any timed region.
@@ -293,6 +306,11 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
     // (vae/vae.hpp), statement for statement. Keep the two in step; the table prints the sum of
     // the phases next to the whole step, so a drift shows.
     std::vector<double> noise(reps), enc(reps), rep(reps), dec(reps), loss(reps), bwd(reps), adm(reps);
+    const std::vector<Gemm> gemms = step_gemms(batch);
+    const auto ops = step_operands(m);
+    std::vector<std::vector<double>> gemm_t(gemms.size(), std::vector<double>(reps));
+    AlignedFloats scratch(D * H);
+    std::fill(scratch.p, scratch.p + D * H, 0.0f);
     for (std::size_t i = 0; i < reps; ++i) {
       stage(m, train, k++);
       const auto t0 = Clock::now();
@@ -314,8 +332,18 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
       auto d = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
       noise[i] = d(t0, t1); enc[i] = d(t1, t2); rep[i] = d(t2, t3); dec[i] = d(t3, t4);
       loss[i] = d(t4, t5); bwd[i] = d(t5, t6); adm[i] = d(t6, t7);
+      // The step's products alone, right after it, on its operands (C goes to scratch).
+      for (std::size_t g = 0; g < gemms.size(); ++g) {
+        const Gemm& p = gemms[g];
+        const std::size_t lda = p.ta == vae::Trans::yes ? p.M : p.K;
+        const std::size_t ldb = p.tb == vae::Trans::yes ? p.K : p.N;
+        const auto g0 = Clock::now();
+        vae::sgemm(p.ta, p.tb, p.M, p.N, p.K, 1.0f, ops[g].first, lda, ops[g].second, ldb, p.beta, scratch.p, p.N);
+        gemm_t[g][i] = seconds_since(g0);
+      }
     }
     r.phases = Phases{median(noise), median(enc), median(rep), median(dec), median(loss), median(bwd), median(adm)};
+    for (const auto& t : gemm_t) r.gemm_s.push_back(median(t));
     r.subnormals = model_subnormals(m, r.subnormals_checked);
   }
   // Epochs, from the state itself (a fresh setup: the step loops above trained their own copy).
@@ -431,13 +459,17 @@ void state_rows(Table& t, const std::vector<ThreadResult>& rs, StateResult Threa
     t.row("  GEMM share of ceiling (%)", cells(rs, [&](const ThreadResult& r) {
             return fmt("%.1f", 100.0 * step_gemm_flops(batch) / median((r.*which).step_s) / (r.ceiling * 1e9)); }));
     t.section("  split of one step, phases as separate calls (ms):");
-    auto gemm_of = [](const ThreadResult& r, Phase p) {
+    auto gemm_of = [&](const ThreadResult& r, Phase p) {
       double s = 0;
       const auto g = step_gemms(batch);
-      for (std::size_t i = 0; i < g.size(); ++i) s += g[i].phase == p ? r.gemm_s[i] : 0.0;
+      for (std::size_t i = 0; i < g.size(); ++i) s += g[i].phase == p ? (r.*which).gemm_s[i] : 0.0;
       return s;
     };
-    t.row("  GEMM (isolated sgemm, 14 products)", cells(rs, [&](const ThreadResult& r) { return ms(r.gemm_step_s); }));
+    t.row("  GEMM (the 14 products alone, step's operands)", cells(rs, [&](const ThreadResult& r) {
+            const StateResult& st = r.*which;
+            double sum = 0;
+            for (double g : st.gemm_s) sum += g;
+            return ms(sum); }));
     t.row("  elementwise fwd (bias, ReLU)", cells(rs, [&](const ThreadResult& r) {
             const Phases& p = (r.*which).phases;
             return ms(p.encode + p.decode - gemm_of(r, Phase::encode) - gemm_of(r, Phase::decode)); }));
@@ -495,6 +527,11 @@ std::string json_state(const StateResult& r, const ThreadResult& tr, std::size_t
       << ",\"reparameterize\":" << fmt("%.6g", p.reparam * 1e3) << ",\"decode\":" << fmt("%.6g", p.decode * 1e3)
       << ",\"loss\":" << fmt("%.6g", p.loss * 1e3) << ",\"backward\":" << fmt("%.6g", p.backward * 1e3)
       << ",\"adam\":" << fmt("%.6g", p.adam * 1e3) << "}"
+      << ",\"gemm_in_step_ms_median\":" << json_array([&] {
+           std::vector<double> v;
+           for (double g : r.gemm_s) v.push_back(g * 1e3);
+           return v;
+         }())
       << ",\"subnormals\":" << r.subnormals << ",\"floats_checked\":" << r.subnormals_checked;
   }
   j << "}";
