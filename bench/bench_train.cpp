@@ -11,10 +11,12 @@
 //   step     Vae::train_step on a batch of 128 images staged outside the timed region.
 //   split    the step's phases as separate calls (noise, encode, reparameterize, decode to
 //            logits, sigmoid + loss, backward, Adam), as Vae::train_step_given_eps makes them.
-//            The GEMM time inside the passes: after each timed step the same 14 products are
-//            called alone on that step's own operands (C to scratch) and timed; "elementwise"
-//            is a pass's median time minus the median times of its products. Timing them in
-//            the same loop as the phases keeps both under the same machine load.
+//            The GEMM time inside the passes: in each timed step, between the backward pass and
+//            Adam, the same 14 products are called alone on that step's own operands (C to
+//            scratch) and timed; "elementwise" is a pass's median time minus the median times
+//            of its products. Timing them in the same loop as the phases keeps both under the
+//            same machine load; the products' operands are then a little colder than inside the
+//            passes, so small elementwise figures (< 0.1 ms) are within the method's error.
 //   epoch    Trainer::train_epoch over the 60,000 training images: the shuffle, 469 batch
 //            stagings (uint8 -> float) and 469 steps. The share of the ceiling is
 //            (GEMM FLOPs per step x steps) / epoch time / ceiling.
@@ -327,12 +329,8 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
       const auto t5 = Clock::now();
       m.backward(r.loss, batch);
       const auto t6 = Clock::now();
-      vae::adam_step(m.params, m.grads, m.adam_m, m.adam_v, Model::num_params, adam, ++m.adam_t);
-      const auto t7 = Clock::now();
-      auto d = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
-      noise[i] = d(t0, t1); enc[i] = d(t1, t2); rep[i] = d(t2, t3); dec[i] = d(t3, t4);
-      loss[i] = d(t4, t5); bwd[i] = d(t5, t6); adm[i] = d(t6, t7);
-      // The step's products alone, right after it, on its operands (C goes to scratch).
+      // The step's products alone, on its operands (C goes to scratch), where the step has
+      // them: after the backward pass, before Adam sweeps its 10 MB through the caches.
       for (std::size_t g = 0; g < gemms.size(); ++g) {
         const Gemm& p = gemms[g];
         const std::size_t lda = p.ta == vae::Trans::yes ? p.M : p.K;
@@ -341,6 +339,12 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
         vae::sgemm(p.ta, p.tb, p.M, p.N, p.K, 1.0f, ops[g].first, lda, ops[g].second, ldb, p.beta, scratch.p, p.N);
         gemm_t[g][i] = seconds_since(g0);
       }
+      const auto t7 = Clock::now();
+      vae::adam_step(m.params, m.grads, m.adam_m, m.adam_v, Model::num_params, adam, ++m.adam_t);
+      const auto t8 = Clock::now();
+      auto d = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
+      noise[i] = d(t0, t1); enc[i] = d(t1, t2); rep[i] = d(t2, t3); dec[i] = d(t3, t4);
+      loss[i] = d(t4, t5); bwd[i] = d(t5, t6); adm[i] = d(t7, t8);
     }
     r.phases = Phases{median(noise), median(enc), median(rep), median(dec), median(loss), median(bwd), median(adm)};
     for (const auto& t : gemm_t) r.gemm_s.push_back(median(t));
