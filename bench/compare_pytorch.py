@@ -408,7 +408,9 @@ def main():
                 sys.exit(f"compare_pytorch: {args.ae_late}: not an autoencoder run (loss "
                          f"{s.get('loss')}, beta {s.get('beta')})")
             recon, beta, resume = "mse", 0.0, args.ae_late
-            title = (f"ae-late: MSE only, both resumed from {os.path.relpath(args.ae_late, ROOT)} "
+            shown = os.path.relpath(args.ae_late, ROOT)
+            shown = args.ae_late if shown.startswith("..") else shown
+            title = (f"ae-late: MSE only, both resumed from {shown} "
                      f"(epoch {state['epochs_done']}: parameters and Adam state)")
         load_before = load_average()
         ours = OurTrainer(args.bench, args.data, args.threads, recon == "mse", resume)
