@@ -334,23 +334,7 @@ void classifier_from_weights(const WeightsFile& wf, Model& model, const std::str
   check_dim("image size", wf.dim_x, Model::dim_x);
   check_dim("hidden", wf.dim_h, Model::dim_h);
   check_dim("classes", wf.dim_z, Model::num_classes);
-  model.for_each_layer([&](auto& layer) {
-    using L = std::decay_t<decltype(layer)>;
-    const std::string name = layer.name;
-    auto fill = [&](const std::string& tname, std::uint32_t rows, std::uint32_t cols, float* dst) {
-      const WeightTensor* t = wf.find(tname);
-      if (!t) throw Error(path + ": tensor " + tname + " is missing");
-      if (t->dim0 != rows || t->dim1 != cols) {
-        throw Error(path + ": tensor " + tname + " has shape (" + std::to_string(t->dim0) + ", " +
-                    std::to_string(t->dim1) + "); this build expects (" + std::to_string(rows) +
-                    ", " + std::to_string(cols) + ")");
-      }
-      const std::vector<float> v = tensor_floats(wf, tname, path);
-      std::memcpy(dst, v.data(), v.size() * sizeof(float));
-    };
-    fill(name + "_w", static_cast<std::uint32_t>(L::out), static_cast<std::uint32_t>(L::in), layer.w);
-    fill(name + "_b", static_cast<std::uint32_t>(L::out), 1, layer.b);
-  });
+  layers_from_weights(wf, model, path);
 }
 
 template <class Model>

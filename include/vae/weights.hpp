@@ -116,23 +116,10 @@ void save_weights(Model& model, const std::string& path) {
   save_weights(model, path, SaveOptions{});
 }
 
-// Dims and shapes must match the model; int8 weights are dequantized. A decoder-only file is
-// an error (the model has an encoder to fill).
+// Fill every Dense layer of `model` (its <name>_w and <name>_b) from the file, checking each
+// tensor's presence and shape; int8 weights are dequantized. Shared by every model loader.
 template <class Model>
-void weights_to_model(const WeightsFile& wf, Model& model, const std::string& path) {
-  auto check_dim = [&](const char* what, std::uint32_t file, std::size_t build) {
-    if (file != build) {
-      throw Error(path + ": file has " + what + " " + std::to_string(file) +
-                  ", this build expects " + std::to_string(build));
-    }
-  };
-  check_dim("image size", wf.dim_x, Model::dim_x);
-  check_dim("hidden", wf.dim_h, Model::dim_h);
-  check_dim("latent", wf.dim_z, Model::dim_z);
-  if (wf.dim_h2 != 0) throw Error(path + ": file has a second decoder layer; this model has none");
-  if (!wf.has_encoder()) {
-    throw Error(path + ": decoder-only file; loading a full model needs the encoder too");
-  }
+void layers_from_weights(const WeightsFile& wf, Model& model, const std::string& path) {
   model.for_each_layer([&](auto& layer) {
     using L = std::decay_t<decltype(layer)>;
     const std::string name = layer.name;
@@ -150,6 +137,26 @@ void weights_to_model(const WeightsFile& wf, Model& model, const std::string& pa
     fill(name + "_w", static_cast<std::uint32_t>(L::out), static_cast<std::uint32_t>(L::in), layer.w);
     fill(name + "_b", static_cast<std::uint32_t>(L::out), 1, layer.b);
   });
+}
+
+// Dims and shapes must match the model; int8 weights are dequantized. A decoder-only file is
+// an error (the model has an encoder to fill).
+template <class Model>
+void weights_to_model(const WeightsFile& wf, Model& model, const std::string& path) {
+  auto check_dim = [&](const char* what, std::uint32_t file, std::size_t build) {
+    if (file != build) {
+      throw Error(path + ": file has " + what + " " + std::to_string(file) +
+                  ", this build expects " + std::to_string(build));
+    }
+  };
+  check_dim("image size", wf.dim_x, Model::dim_x);
+  check_dim("hidden", wf.dim_h, Model::dim_h);
+  check_dim("latent", wf.dim_z, Model::dim_z);
+  if (wf.dim_h2 != 0) throw Error(path + ": file has a second decoder layer; this model has none");
+  if (!wf.has_encoder()) {
+    throw Error(path + ": decoder-only file; loading a full model needs the encoder too");
+  }
+  layers_from_weights(wf, model, path);
 }
 
 template <class Model>
