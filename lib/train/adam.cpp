@@ -4,8 +4,31 @@
 #include <cmath>
 
 #include "vae/parallel.hpp"
+#include "vector_clones.h"
 
 namespace vae {
+namespace {
+
+struct AdamScalars {
+  float b1, b2, one_minus_b1, one_minus_b2, step_size, bc2_sqrt, eps;
+};
+
+// One range of the update. The pointers are restrict and the scalars a value, so the loop
+// vectorizes (a lambda capturing them by reference left it scalar: 2.1 ms of a 9.4 ms step).
+VAE_VECTOR_CLONES
+void adam_range(float* __restrict params, const float* __restrict grads, float* __restrict m,
+                float* __restrict v, std::size_t n, const AdamScalars k) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float g = grads[i];
+    const float mi = k.b1 * m[i] + k.one_minus_b1 * g;
+    const float vi = k.b2 * v[i] + k.one_minus_b2 * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    params[i] -= k.step_size * mi / (std::sqrt(vi) / k.bc2_sqrt + k.eps);
+  }
+}
+
+}  // namespace
 
 void adam_step(float* params, const float* grads, float* m, float* v, std::size_t n,
                const AdamConfig& cfg, std::int64_t t) {
@@ -14,16 +37,11 @@ void adam_step(float* params, const float* grads, float* m, float* v, std::size_
   const double bc2 = 1.0 - std::pow(static_cast<double>(cfg.beta2), static_cast<double>(t));
   const float step_size = static_cast<float>(static_cast<double>(cfg.lr) / bc1);
   const float bc2_sqrt = static_cast<float>(std::sqrt(bc2));
-  const float b1 = cfg.beta1, b2 = cfg.beta2, eps = cfg.eps;
-  const float one_minus_b1 = 1.0f - b1, one_minus_b2 = 1.0f - b2;
+  const AdamScalars k{cfg.beta1,       cfg.beta2, 1.0f - cfg.beta1, 1.0f - cfg.beta2,
+                      step_size,        bc2_sqrt,  cfg.eps};
   // One pass, split across the thread pool: each parameter's update depends only on itself.
-  parallel_for(n, 16384, [&](std::size_t, std::size_t lo, std::size_t hi) {
-    for (std::size_t i = lo; i < hi; ++i) {
-      const float g = grads[i];
-      m[i] = b1 * m[i] + one_minus_b1 * g;
-      v[i] = b2 * v[i] + one_minus_b2 * g * g;
-      params[i] -= step_size * m[i] / (std::sqrt(v[i]) / bc2_sqrt + eps);
-    }
+  parallel_for(n, 16384, [=](std::size_t, std::size_t lo, std::size_t hi) {
+    adam_range(params + lo, grads + lo, m + lo, v + lo, hi - lo, k);
   });
 }
 

@@ -86,9 +86,14 @@ struct Job {
   }
 };
 
-// A fixed set of workers that run parts 1..n-1 of a job while the caller runs part 0. Workers
-// spin briefly on a generation counter (a step issues its loops back to back), then sleep on a
-// condition variable. Nothing here allocates after the workers are started.
+// A fixed set of workers that share each job's parts with the caller. Parts are claimed from an
+// atomic counter, so whoever is free takes the next one: when the machine is oversubscribed and a
+// worker is slow to wake, the caller runs that worker's part itself instead of waiting a scheduler
+// quantum for it (with a fixed part per thread, a step slowed from 2.1 s to 23 s an epoch when two
+// compilers shared the two cores). Which thread runs a part never changes its result: each part
+// writes its own slice and its own partial sum, combined in part order by the caller.
+// Workers spin briefly on a generation counter (a step issues its loops back to back), then sleep
+// on a condition variable. Nothing here allocates after the workers are started.
 class Pool {
  public:
   ~Pool() { resize(1); }
@@ -111,7 +116,7 @@ class Pool {
     // first runs is still seen as new.
     const std::uint64_t start = generation_.load();
     for (int i = 1; i < threads; ++i) {
-      workers_.emplace_back([this, i, start] { work(static_cast<std::size_t>(i), start); });
+      workers_.emplace_back([this, start] { work(start); });
     }
   }
 
@@ -123,26 +128,53 @@ class Pool {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       job_ = &job;
-      pending_.store(static_cast<int>(job.parts) - 1);
-      generation_.fetch_add(1);
+      next_part_.store(0, std::memory_order_relaxed);
+      parts_done_.store(0, std::memory_order_relaxed);
+      generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
-    job.run(0);
-    while (pending_.load(std::memory_order_acquire) != 0) {
-#if defined(__SSE__)
-      _mm_pause();
-#endif
+    claim_and_run(job);
+    // Every part is claimed; wait for those a worker is still running.
+    wait_until([&] { return parts_done_.load(std::memory_order_acquire) == job.parts; });
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      job_ = nullptr;   // a worker waking late finds no job and cannot touch this one...
     }
+    // ...and one that entered it has left before `job` goes out of scope.
+    wait_until([&] { return active_.load(std::memory_order_acquire) == 0; });
   }
 
  private:
-  void work(std::size_t index, std::uint64_t seen) {
+  static void pause() {
+#if defined(__SSE__)
+    _mm_pause();
+#endif
+  }
+
+  // Spin ~10 us, then yield the core: under oversubscription the thread we wait for may need it.
+  template <class Done>
+  static void wait_until(Done done) {
+    for (int spin = 0; !done(); ++spin) {
+      if (spin < 2000) {
+        pause();
+      } else {
+        std::this_thread::yield();
+      }
+    }
+  }
+
+  void claim_and_run(const Job& job) {
+    for (std::size_t p; (p = next_part_.fetch_add(1, std::memory_order_relaxed)) < job.parts;) {
+      job.run(p);
+      parts_done_.fetch_add(1, std::memory_order_release);
+    }
+  }
+
+  void work(std::uint64_t seen) {
     for (;;) {
       // Spin up to ~50 us for the next job, then sleep.
       for (int spin = 0; spin < 20000 && generation_.load(std::memory_order_acquire) == seen; ++spin) {
-#if defined(__SSE__)
-        _mm_pause();
-#endif
+        pause();
       }
       const Job* job;
       {
@@ -151,9 +183,11 @@ class Pool {
         seen = generation_.load();
         if (stop_) return;
         job = job_;
+        if (!job) continue;   // that job was finished without us
+        active_.fetch_add(1, std::memory_order_relaxed);
       }
-      if (index < job->parts) job->run(index);
-      pending_.fetch_sub(1, std::memory_order_release);
+      claim_and_run(*job);
+      active_.fetch_sub(1, std::memory_order_release);
     }
   }
 
@@ -162,8 +196,10 @@ class Pool {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::atomic<std::uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
-  const Job* job_ = nullptr;
+  std::atomic<std::size_t> next_part_{0};    // the next part to claim
+  std::atomic<std::size_t> parts_done_{0};   // parts finished
+  std::atomic<int> active_{0};               // workers inside the current job
+  const Job* job_ = nullptr;                 // the current job; null once the caller has it done
   bool stop_ = false;
 };
 

@@ -8,6 +8,7 @@
 
 #include "vae/parallel.hpp"
 #include "vae_rt/math.h"
+#include "vector_clones.h"
 
 namespace vae {
 namespace {
@@ -26,26 +27,89 @@ double parallel_sum(std::size_t n, F&& range_sum) {
   return sum;
 }
 
+// The decoder's output pass of a training step, one range: xhat = sigmoid(logits), the loss
+// summed, and d loss / d logits. Restrict pointers and no captures, so that GCC vectorizes it
+// (inside a by-reference lambda it stayed scalar: 2.3 ms of a 9.4 ms step).
+VAE_VECTOR_CLONES
+double sigmoid_mse_range(float* __restrict xhat, float* __restrict d_logits,
+                         const float* __restrict logits, const float* __restrict x, std::size_t n) {
+  double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+  for (std::size_t i = 0; i < n; ++i) {
+    const float s = vae_rt::rt_sigmoidf(logits[i]);
+    xhat[i] = s;
+    const float diff = s - x[i];
+    sum += static_cast<double>(diff * diff);
+    d_logits[i] = 2.0f * diff * s * (1.0f - s);
+  }
+  return sum;
+}
+
+VAE_VECTOR_CLONES
+double sigmoid_bce_range(float* __restrict xhat, float* __restrict d_logits,
+                         const float* __restrict logits, const float* __restrict x, std::size_t n) {
+  double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+  for (std::size_t i = 0; i < n; ++i) {
+    const float a = logits[i];
+    const float s = vae_rt::rt_sigmoidf(a);
+    xhat[i] = s;
+    const float s_abs = s > 0.5f ? s : 1.0f - s;   // sigmoid(|a|), as in bce_loss
+    const float l = (a > 0.0f ? a : 0.0f) - a * x[i] - vae_rt::rt_logf(s_abs);
+    sum += static_cast<double>(l);
+    d_logits[i] = s - x[i];
+  }
+  return sum;
+}
+
+// The same sums with xhat given (the evaluation paths). Each loop has the shape of its fused
+// twin above, so the lanes, and with them the sums, come out bit-identical.
+VAE_VECTOR_CLONES
+double mse_range(float* __restrict d_logits, const float* __restrict xhat,
+                 const float* __restrict x, std::size_t n) {
+  double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+  for (std::size_t i = 0; i < n; ++i) {
+    const float s = xhat[i];
+    const float diff = s - x[i];
+    sum += static_cast<double>(diff * diff);
+    d_logits[i] = 2.0f * diff * s * (1.0f - s);
+  }
+  return sum;
+}
+
+VAE_VECTOR_CLONES
+double mse_value_range(const float* __restrict xhat, const float* __restrict x, std::size_t n) {
+  double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+  for (std::size_t i = 0; i < n; ++i) {
+    const float diff = xhat[i] - x[i];
+    sum += static_cast<double>(diff * diff);
+  }
+  return sum;
+}
+
+VAE_VECTOR_CLONES
+double bce_value_range(const float* __restrict logits, const float* __restrict xhat,
+                       const float* __restrict x, std::size_t n) {
+  double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+  for (std::size_t i = 0; i < n; ++i) {
+    const float a = logits[i];
+    const float s = xhat[i];
+    const float s_abs = s > 0.5f ? s : 1.0f - s;   // sigmoid(|a|)
+    const float l = (a > 0.0f ? a : 0.0f) - a * x[i] - vae_rt::rt_logf(s_abs);
+    sum += static_cast<double>(l);
+  }
+  return sum;
+}
+
 }  // namespace
 
 double mse_loss(float* d_logits, const float* xhat, const float* x, std::size_t n) {
-  return parallel_sum(n, [&](std::size_t lo, std::size_t hi) {
-    double sum = 0.0;
-    if (d_logits) {
-#pragma omp simd reduction(+ : sum)
-      for (std::size_t i = lo; i < hi; ++i) {
-        const float diff = xhat[i] - x[i];
-        sum += static_cast<double>(diff * diff);
-        d_logits[i] = 2.0f * diff * xhat[i] * (1.0f - xhat[i]);
-      }
-    } else {
-#pragma omp simd reduction(+ : sum)
-      for (std::size_t i = lo; i < hi; ++i) {
-        const float diff = xhat[i] - x[i];
-        sum += static_cast<double>(diff * diff);
-      }
-    }
-    return sum;
+  return parallel_sum(n, [=](std::size_t lo, std::size_t hi) {
+    return d_logits ? mse_range(d_logits + lo, xhat + lo, x + lo, hi - lo)
+                    : mse_value_range(xhat + lo, x + lo, hi - lo);
   });
 }
 
@@ -54,16 +118,8 @@ double mse_loss(float* d_logits, const float* xhat, const float* x, std::size_t 
 // s < 6e-8, an absolute error below 6e-8 per pixel in a term that is itself that small.
 double bce_loss(float* d_logits, const float* logits, const float* xhat, const float* x,
                 std::size_t n) {
-  return parallel_sum(n, [&](std::size_t lo, std::size_t hi) {
-    double sum = 0.0;
-#pragma omp simd reduction(+ : sum)
-    for (std::size_t i = lo; i < hi; ++i) {
-      const float a = logits[i];
-      const float s = xhat[i];
-      const float s_abs = s > 0.5f ? s : 1.0f - s;   // sigmoid(|a|)
-      const float l = (a > 0.0f ? a : 0.0f) - a * x[i] - vae_rt::rt_logf(s_abs);
-      sum += static_cast<double>(l);
-    }
+  return parallel_sum(n, [=](std::size_t lo, std::size_t hi) {
+    const double sum = bce_value_range(logits + lo, xhat + lo, x + lo, hi - lo);
     if (d_logits) {
       for (std::size_t i = lo; i < hi; ++i) d_logits[i] = xhat[i] - x[i];
     }
@@ -73,30 +129,9 @@ double bce_loss(float* d_logits, const float* logits, const float* xhat, const f
 
 double sigmoid_recon_loss(Recon recon, float* xhat, float* d_logits, const float* logits,
                           const float* x, std::size_t n) {
-  return parallel_sum(n, [&](std::size_t lo, std::size_t hi) {
-    double sum = 0.0;
-    if (recon == Recon::mse) {
-#pragma omp simd reduction(+ : sum)
-      for (std::size_t i = lo; i < hi; ++i) {
-        const float s = vae_rt::rt_sigmoidf(logits[i]);
-        xhat[i] = s;
-        const float diff = s - x[i];
-        sum += static_cast<double>(diff * diff);
-        d_logits[i] = 2.0f * diff * s * (1.0f - s);
-      }
-    } else {
-#pragma omp simd reduction(+ : sum)
-      for (std::size_t i = lo; i < hi; ++i) {
-        const float a = logits[i];
-        const float s = vae_rt::rt_sigmoidf(a);
-        xhat[i] = s;
-        const float s_abs = s > 0.5f ? s : 1.0f - s;   // sigmoid(|a|), as in bce_loss
-        const float l = (a > 0.0f ? a : 0.0f) - a * x[i] - vae_rt::rt_logf(s_abs);
-        sum += static_cast<double>(l);
-        d_logits[i] = s - x[i];
-      }
-    }
-    return sum;
+  const auto range = recon == Recon::mse ? sigmoid_mse_range : sigmoid_bce_range;
+  return parallel_sum(n, [=](std::size_t lo, std::size_t hi) {
+    return range(xhat + lo, d_logits + lo, logits + lo, x + lo, hi - lo);
   });
 }
 
