@@ -25,9 +25,13 @@
 // --fit-prior gmm:K fits a K-component diagonal Gaussian mixture to the encoder's mu over the
 // 60,000 training images (vae/gmm.hpp; EM, deterministic start) and, with --samples, also scores
 // digits decoded from z drawn from it; --save-prior FILE writes WEIGHTS plus the mixture as
-// prior_logits, prior_mu, prior_logvar with flag bit 2 (docs/weights-format.md).
+// prior_logits, prior_mu, prior_logvar with flag bit 2 (docs/weights-format.md), replacing a
+// prior WEIGHTS already carries (FILE may be WEIGHTS itself: the write is atomic). Without
+// --fit-prior, a file that carries a prior has it scored. Mixture draws use the runtime's
+// sampler (vae_rt::prior_sample) on the same seed and stream as the N(0, I) draws, so digit i is
+// the one `vae_gen --prior gmm --seed S` decodes.
 //
-// Not here: the runtime decoder (vae_gen is its tool; its --prior is not done), pictures.
+// Not here: the runtime decoder (vae_gen is its tool), pictures.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -51,6 +55,7 @@
 #include "vae/losses.hpp"
 #include "vae/vae.hpp"
 #include "vae/weights.hpp"
+#include "vae_rt/prior.h"
 
 namespace {
 
@@ -258,8 +263,15 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
     }
   }
 
-  // --- the mixture prior, fitted to the encoder's mu over the training set --------------------
+  // --- the mixture prior: fitted to the encoder's mu over the training set, or the file's -------
   vae::Gmm gmm;
+  if (o.gmm_k == 0) {
+    gmm = vae::prior_from_weights(wf, o.weights);
+    if (gmm.K > 0) {
+      out["prior_gmm"] = {{"k", gmm.K}, {"stored", true}};
+      if (!o.quiet) std::printf("\nmixture prior: the file's, %zu components\n", gmm.K);
+    }
+  }
   if (o.gmm_k > 0) {
     const auto t0 = std::chrono::steady_clock::now();
     const std::size_t N = train->size();
@@ -278,7 +290,7 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
     double ll_normal = 0;
     for (std::size_t n = 0; n < N; ++n) ll_normal += vae::log_normal_standard(mus.data() + n * Z, Z);
     ll_normal /= static_cast<double>(N);
-    out["prior_gmm"] = {{"k", o.gmm_k}, {"iterations", o.gmm_iters}, {"train_images", N},
+    out["prior_gmm"] = {{"k", o.gmm_k}, {"stored", false}, {"iterations", o.gmm_iters}, {"train_images", N},
                         {"loglik_first", fit.loglik.front()}, {"loglik_last", fit.loglik.back()},
                         {"loglik_standard_normal", ll_normal}};
     if (!o.quiet) {
@@ -287,12 +299,7 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
                   o.gmm_k, N, o.gmm_iters, seconds_since(t0), fit.loglik.front(), fit.loglik.back(), ll_normal);
     }
     if (!o.save_prior.empty()) {
-      vae::WeightsFile with = wf;
-      with.flags |= vae_rt::format::flag_mixture_prior;
-      with.tensors.push_back(vae::float_tensor("prior_logits", static_cast<std::uint32_t>(gmm.K), 0, gmm.logits.data()));
-      with.tensors.push_back(vae::float_tensor("prior_mu", static_cast<std::uint32_t>(gmm.K), static_cast<std::uint32_t>(Z), gmm.mu.data()));
-      with.tensors.push_back(vae::float_tensor("prior_logvar", static_cast<std::uint32_t>(gmm.K), static_cast<std::uint32_t>(Z), gmm.logvar.data()));
-      vae::write_weights(o.save_prior, with);
+      vae::write_weights(o.save_prior, vae::with_prior(wf, gmm));   // replaces a prior wf had
       if (!o.quiet) std::printf("  wrote %s (the model and the prior)\n", o.save_prior.c_str());
     }
   }
@@ -315,12 +322,20 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
       cls.predict(B);
       for (std::size_t i = 0; i < B; ++i) gen.add(cls.probs + i * kClasses, nullptr);
     }
-    if (o.gmm_k > 0) {
+    if (gmm.K > 0) {
+      // The runtime's sampler, from the same seed and stream as N(0, I) above: digit i is what
+      // vae_gen --prior gmm --seed S makes (decoded here by the training decoder).
+      vae_rt::MixturePrior prior;
+      vae_rt::format::Diag diag;
+      if (vae_rt::prior_init(&prior, gmm.K, Z, gmm.logits.data(), gmm.mu.data(), gmm.logvar.data(),
+                             &diag) != vae_rt::Status::ok) {
+        throw vae::Error(std::string("the mixture prior: ") + diag.text);
+      }
       vae_rt::Rng grng;
-      vae_rt::rng_seed(&grng, o.seed, 3);
+      vae_rt::rng_seed(&grng, o.seed, 0);
       for (std::size_t first = 0; first < N; first += Bmax) {
         const std::size_t B = std::min(Bmax, N - first);
-        vae::gmm_sample(gmm, grng, model.z, B);
+        for (std::size_t i = 0; i < B; ++i) vae_rt::prior_sample(prior, &grng, model.z + i * Z);
         model.decode(B);
         for (std::size_t i = 0; i < B * D; ++i) cls.x[i] = std::nearbyint(model.dec.xhat[i] * 255.0f) / 255.0f;
         cls.predict(B);
@@ -337,12 +352,12 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
     }
     out["samples"] = {{"classifier", o.classifier}, {"seed", o.seed}, {"generated", gen.to_json()},
                       {"real_test", real.to_json()}};
-    if (o.gmm_k > 0) out["samples"]["generated_gmm"] = gen_gmm.to_json();
+    if (gmm.K > 0) out["samples"]["generated_gmm"] = gen_gmm.to_json();
     if (!o.quiet) {
       std::printf("\nsample scores (classifier %s):\n", o.classifier.c_str());
       std::printf("%-24s %7s %10s %12s %10s   histogram 0..9\n", "images", "N", "p>0.9", "hist. H", "IS");
       std::vector<std::pair<const char*, const Scores*>> rows = {{"z ~ N(0, I), decoded", &gen}};
-      if (o.gmm_k > 0) rows.push_back({"z ~ mixture, decoded", &gen_gmm});
+      if (gmm.K > 0) rows.push_back({"z ~ mixture, decoded", &gen_gmm});
       rows.push_back({"real test images", &real});
       for (const auto& [name, sp] : rows) {
         const Scores& s = *sp;

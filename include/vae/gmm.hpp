@@ -15,13 +15,17 @@
 // spaced through the data as given; the variances are the data's, the weights uniform.
 //
 // Stored in a weight file as prior_logits (K), prior_mu (K, Z), prior_logvar (K, Z) with flag
-// bit 2 (docs/weights-format.md). Not here: the runtime's sampler (vae_gen --prior).
+// bit 2 (docs/weights-format.md): with_prior / prior_from_weights below. The device-side sampler
+// is vae_rt/prior.h (vae_gen --prior gmm, the firmware); gmm_sample here is its independent
+// double-precision twin, and tests/test_prior.cpp holds the two to the same draws.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
+#include "vae/weights.hpp"
 #include "vae_rt/rng.h"
 
 namespace vae {
@@ -45,7 +49,17 @@ GmmFit fit_gmm(const float* data, std::size_t N, std::size_t Z, std::size_t K, i
 // Mean log p(z_n) over N points.
 double gmm_log_likelihood(const Gmm& g, const float* data, std::size_t N);
 
-// n draws (n, Z) into z: a component from pi, then mu_k + eps e^(logvar_k / 2).
+// n draws (n, Z) into z, each: one rng_uniform u picks the first component whose cumulative
+// pi exceeds u, then Z values eps of rng_fill_normal, z = mu_k + eps e^(logvar_k / 2). The same
+// stream use as vae_rt::prior_sample, computed in double with std::exp.
 void gmm_sample(const Gmm& g, vae_rt::Rng& rng, float* z, std::size_t n);
+
+// wf plus the mixture as prior_logits, prior_mu, prior_logvar (float32, after the other
+// tensors) with flag bit 2; a prior wf already carries is replaced. Every other tensor, the
+// note and the dims are kept as they are. g.Z must equal wf.dim_z.
+WeightsFile with_prior(const WeightsFile& wf, const Gmm& g);
+// The mixture a file carries, or K = 0 when it has none (no flag bit 2 and no prior_* tensor).
+// Throws vae::Error naming `path` when the prior is malformed (vae_rt::prior_bind's checks).
+Gmm prior_from_weights(const WeightsFile& wf, const std::string& path);
 
 }  // namespace vae

@@ -47,6 +47,7 @@
 
 #include "vae_rt/format.h"
 #include "vae_rt/kernels.h"
+#include "vae_rt/prior.h"
 #include "vae_rt/rng.h"
 #include "vae_rt/status.h"
 
@@ -116,12 +117,23 @@ class Decoder {
 
   // Draw z (Z) ~ N(0, I) with rng_fill_normal (into the arena, readable via latent()) and
   // decode it. Digit after digit from one Rng gives consecutive blocks of the stream.
-  void generate(Rng* rng, uint8_t* out) { generate_batch(rng, 1, out); }
-  void generate(Rng* rng, float* out) { generate_batch(rng, 1, out); }
+  void generate(Rng* rng, uint8_t* out) { generate_impl(rng, 1, out, nullptr); }
+  void generate(Rng* rng, float* out) { generate_impl(rng, 1, out, nullptr); }
   // n digits (n, D): exactly n calls of generate(rng, out + i D) (the same z stream, the same
   // pixels), Batch digits per pass over the weights.
-  void generate_batch(Rng* rng, size_t n, uint8_t* out) { generate_impl(rng, n, out); }
-  void generate_batch(Rng* rng, size_t n, float* out) { generate_impl(rng, n, out); }
+  void generate_batch(Rng* rng, size_t n, uint8_t* out) { generate_impl(rng, n, out, nullptr); }
+  void generate_batch(Rng* rng, size_t n, float* out) { generate_impl(rng, n, out, nullptr); }
+  // The same with z drawn from a mixture prior (vae_rt/prior.h: prior_sample, one block of the
+  // stream per digit); a null prior is N(0, I). The prior's z must equal Z.
+  void generate(Rng* rng, uint8_t* out, const MixturePrior* prior) {
+    generate_impl(rng, 1, out, prior);
+  }
+  void generate_batch(Rng* rng, size_t n, uint8_t* out, const MixturePrior* prior) {
+    generate_impl(rng, n, out, prior);
+  }
+  void generate_batch(Rng* rng, size_t n, float* out, const MixturePrior* prior) {
+    generate_impl(rng, n, out, prior);
+  }
 
   const float* latent() const { return last_z_; }   // (Z) of the last digit generated
   size_t arena_used() const { return core_.used; }
@@ -145,11 +157,18 @@ class Decoder {
     decoder_decode_batch_u8(core_, z, m, out);
   }
   template <class Out>
-  void generate_impl(Rng* rng, size_t n, Out* out) {
+  void generate_impl(Rng* rng, size_t n, Out* out, const MixturePrior* prior) {
     if (!core_.ready) fatal("vae_rt::Decoder used before a successful init()");
+    if (prior && prior->z != Z) fatal("vae_rt::Decoder: the prior's latent size differs from Z");
     for (size_t i = 0; i < n; i += Batch) {
       const size_t m = n - i < Batch ? n - i : Batch;
-      for (size_t j = 0; j < m; ++j) rng_fill_normal(rng, core_.z + j * Z, Z);
+      for (size_t j = 0; j < m; ++j) {
+        if (prior) {
+          prior_sample(*prior, rng, core_.z + j * Z);
+        } else {
+          rng_fill_normal(rng, core_.z + j * Z, Z);
+        }
+      }
       decode_pass(core_.z, m, out + i * D);
       last_z_ = core_.z + (m - 1) * Z;
     }

@@ -30,6 +30,7 @@ enum class Status : int {
   duplicate_tensor,   // two tensors have the same name
   unsupported_feature,// a flag this runtime does not implement (unknown bits, dec_hidden2, ...)
   bad_size,           // a tensor's byte size differs from its shape times its dtype size
+  bad_value,          // a tensor holds a value outside its allowed range (NaN, inf, a huge log variance)
 };
 
 // A short, stable, human-readable name for a status ("bad CRC32", ...). Never null.

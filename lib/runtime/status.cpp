@@ -37,6 +37,7 @@ const char* status_str(Status s) {
     case Status::duplicate_tensor: return "duplicate tensor name";
     case Status::unsupported_feature: return "unsupported feature flag";
     case Status::bad_size: return "tensor byte size differs from its shape";
+    case Status::bad_value: return "tensor value out of range";
   }
   return "unknown status";
 }

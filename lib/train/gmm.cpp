@@ -3,10 +3,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "vae/error.hpp"
 #include "vae/iwae.hpp"
+#include "vae_rt/prior.h"
 
 namespace vae {
 namespace {
@@ -158,6 +160,50 @@ void gmm_sample(const Gmm& g, vae_rt::Rng& rng, float* z, std::size_t n) {
       z[i * g.Z + j] = g.mu[k * g.Z + j] + z[i * g.Z + j] * std::exp(0.5f * g.logvar[k * g.Z + j]);
     }
   }
+}
+
+WeightsFile with_prior(const WeightsFile& wf, const Gmm& g) {
+  if (g.K == 0 || g.Z != wf.dim_z || g.logits.size() != g.K || g.mu.size() != g.K * g.Z ||
+      g.logvar.size() != g.K * g.Z) {
+    throw Error("with_prior: a mixture of " + std::to_string(g.K) + " components of latent " +
+                std::to_string(g.Z) + " does not fit a file of latent " + std::to_string(wf.dim_z));
+  }
+  WeightsFile out = wf;
+  out.tensors.clear();
+  for (const WeightTensor& t : wf.tensors) {
+    if (t.name != vae_rt::prior_logits_name && t.name != vae_rt::prior_mu_name &&
+        t.name != vae_rt::prior_logvar_name) {
+      out.tensors.push_back(t);
+    }
+  }
+  const auto K = static_cast<std::uint32_t>(g.K), Z = static_cast<std::uint32_t>(g.Z);
+  out.tensors.push_back(float_tensor(vae_rt::prior_logits_name, K, 0, g.logits.data()));
+  out.tensors.push_back(float_tensor(vae_rt::prior_mu_name, K, Z, g.mu.data()));
+  out.tensors.push_back(float_tensor(vae_rt::prior_logvar_name, K, Z, g.logvar.data()));
+  out.flags |= vae_rt::format::flag_mixture_prior;
+  return out;
+}
+
+Gmm prior_from_weights(const WeightsFile& wf, const std::string& path) {
+  // The runtime's own checks decide what a valid prior is: serialize, parse, bind.
+  std::vector<std::uint8_t> bytes = serialize_weights(wf);
+  std::vector<std::uint32_t> words(bytes.size() / 4 + 1);
+  std::memcpy(words.data(), bytes.data(), bytes.size());
+  vae_rt::format::File file;
+  vae_rt::format::Diag diag;
+  vae_rt::Status s = vae_rt::format::parse(words.data(), bytes.size(), &file, false, &diag);
+  if (s != vae_rt::Status::ok) throw Error(path + ": " + vae_rt::status_str(s) + ": " + diag.text);
+  Gmm g;
+  if (!vae_rt::prior_present(file)) return g;
+  vae_rt::MixturePrior p;
+  s = vae_rt::prior_bind(file, wf.dim_z, &p, &diag);
+  if (s != vae_rt::Status::ok) throw Error(path + ": " + vae_rt::status_str(s) + ": " + diag.text);
+  g.K = p.k;
+  g.Z = p.z;
+  g.logits.assign(p.logits, p.logits + g.K);
+  g.mu.assign(p.mu, p.mu + g.K * g.Z);
+  g.logvar.assign(p.logvar, p.logvar + g.K * g.Z);
+  return g;
 }
 
 }  // namespace vae
