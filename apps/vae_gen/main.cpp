@@ -4,16 +4,21 @@
 //
 // It links only vae::runtime (the decoder a microcontroller runs) and vae::image (PNG/PGM), never
 // the training library, so what it prints is what the device would make. Sampling: the RNG is
-// vae_rt::rng_seed(seed, stream 0); digit i decodes the i-th block of Z draws of
-// vae_rt::rng_fill_normal (Z values per digit, in order). A seed gives the same pixels on every
-// platform.
+// vae_rt::rng_seed(seed, stream 0); with --prior normal digit i decodes the i-th block of Z
+// draws of vae_rt::rng_fill_normal (Z values per digit, in order). A seed gives the same pixels
+// on every platform.
 //
 // Outputs, chosen by the --out extension: .png or .pgm (a grid), .idx (IDX3, the MNIST format:
 // big-endian u32 magic 2051, count, 28, 28, then count*784 bytes). --latent FILE decodes given
 // latents: raw little-endian float32, N rows of Z values, nothing else (N = size / (4 Z)).
 // --interpolate decodes --count steps (default 10) on the line from seed's latent to seed+1's.
 //
-// Not here: the encoder, training, the mixture prior (--prior is reserved for issue 9).
+// --prior gmm draws z from the Gaussian mixture the file carries (vae_rt/prior.h: per digit one
+// uniform for the component, then Z normals, from the same stream), the default when the file
+// has one; --prior normal draws z ~ N(0, I) as above. Mixtures are added to a file by
+// `vae_eval --fit-prior gmm:K --save-prior` and kept by vae_export.
+//
+// Not here: the encoder, training, fitting the prior.
 #include <CLI/CLI.hpp>
 
 #include <cmath>
@@ -29,6 +34,7 @@
 #include "vae_rt/ascii.h"
 #include "vae_rt/decoder.h"
 #include "vae_rt/format.h"
+#include "vae_rt/prior.h"
 
 namespace {
 
@@ -53,8 +59,19 @@ std::string extension(const std::string& path) {
   return path.substr(dot);
 }
 
-// The latents (n, Z) to decode: from the file, a line between two seeds, or the prior.
-std::vector<float> make_latents(const Options& o, std::size_t Z, std::size_t* n) {
+// z (Z) from the mixture when there is one, else from N(0, I).
+void draw(const vae_rt::MixturePrior* prior, vae_rt::Rng* rng, float* z, std::size_t Z) {
+  if (prior) {
+    vae_rt::prior_sample(*prior, rng, z);
+  } else {
+    vae_rt::rng_fill_normal(rng, z, Z);
+  }
+}
+
+// The latents (n, Z) to decode: from the file, a line between two seeds, or the prior (the
+// mixture, or N(0, I) when prior is null).
+std::vector<float> make_latents(const Options& o, std::size_t Z, std::size_t* n,
+                                const vae_rt::MixturePrior* prior) {
   std::vector<float> z;
   if (!o.latent.empty()) {
     const std::vector<std::uint8_t> bytes = vae::read_file(o.latent);
@@ -76,30 +93,32 @@ std::vector<float> make_latents(const Options& o, std::size_t Z, std::size_t* n)
     std::vector<float> a(Z), b(Z);
     vae_rt::Rng rb;
     vae_rt::rng_seed(&rb, o.seed + 1, 0);
-    vae_rt::rng_fill_normal(&rng, a.data(), Z);
-    vae_rt::rng_fill_normal(&rb, b.data(), Z);
+    draw(prior, &rng, a.data(), Z);
+    draw(prior, &rb, b.data(), Z);
     for (std::size_t i = 0; i < *n; ++i) {
       const float t = *n == 1 ? 0.0f : static_cast<float>(i) / static_cast<float>(*n - 1);
       for (std::size_t k = 0; k < Z; ++k) z[i * Z + k] = (1.0f - t) * a[k] + t * b[k];
     }
     return z;
   }
-  for (std::size_t i = 0; i < *n; ++i) vae_rt::rng_fill_normal(&rng, z.data() + i * Z, Z);
+  for (std::size_t i = 0; i < *n; ++i) draw(prior, &rng, z.data() + i * Z, Z);
   return z;
 }
 
 // Digits (n, 28, 28) as text, `per_row` side by side, with the ramp of vae_rt/ascii.h. Each row
-// of digits starts with one line per digit, "seed S digit I fnv1a 0x........" (or "latent I ..."
-// when the latents were given), the FNV-1a of its uint8 pixels. With one digit per row the block
-// is exactly what the mcu_gen firmware prints for that seed, which its QEMU test relies on.
+// of digits starts with one line per digit, "seed S prior P digit I fnv1a 0x........" (P is
+// normal or gmm; "latent I ..." when the latents were given), the FNV-1a of its uint8 pixels.
+// With one digit per row the block is exactly what the mcu_gen firmware prints for that seed
+// and prior, which its QEMU test relies on.
 void print_ascii(const std::vector<std::uint8_t>& px, std::size_t n, std::size_t per_row,
-                 const Options& o) {
+                 const Options& o, const char* prior) {
   for (std::size_t first = 0; first < n; first += per_row) {
     const std::size_t last = std::min(n, first + per_row);
     for (std::size_t i = first; i < last; ++i) {
       const std::uint32_t sum = vae_rt::fnv1a32(px.data() + i * 784, 784);
       if (o.latent.empty()) {
-        std::printf("seed %llu digit %zu fnv1a 0x%08x\n", static_cast<unsigned long long>(o.seed), i, sum);
+        std::printf("seed %llu prior %s digit %zu fnv1a 0x%08x\n",
+                    static_cast<unsigned long long>(o.seed), prior, i, sum);
       } else {
         std::printf("latent %zu fnv1a 0x%08x\n", i, sum);
       }
@@ -136,12 +155,34 @@ int run(const Options& o, const std::vector<std::uint8_t>& file) {
   if (s != vae_rt::Status::ok) {
     throw vae::Error(o.weights + ": " + vae_rt::status_str(s) + ": " + diag.text);
   }
+  // The prior: the file's mixture by default when it carries one (not for given latents).
+  // Resolved before anything is printed, so that an error is the only line on stderr.
+  const bool has_mixture = vae_rt::prior_present(dec.file());
+  const std::string prior_name =
+      !o.prior.empty() ? o.prior : (has_mixture && o.latent.empty() ? "gmm" : "normal");
+  vae_rt::MixturePrior mixture;
+  if (prior_name == "gmm") {
+    if (!has_mixture) {
+      throw vae::Error(o.weights + ": --prior gmm: the file carries no mixture prior (add one "
+                       "with vae_eval --fit-prior gmm:K --save-prior, or use --prior normal)");
+    }
+    const vae_rt::Status ps = vae_rt::prior_bind(dec.file(), Z, &mixture, &diag);
+    if (ps != vae_rt::Status::ok) {
+      throw vae::Error(o.weights + ": " + vae_rt::status_str(ps) + ": " + diag.text);
+    }
+  }
   std::fprintf(stderr, "vae_gen: %s: %s decoder, D 784 H %zu Z %zu (%s file, %zu weight bytes, "
                "arena %zu bytes)\n", o.weights.c_str(), dec.dtype_name(), H, Z,
                dec.file().header.flags & fmt::flag_encoder ? "full" : "decoder-only",
                dec.weight_bytes(), dec.arena_used());
+  if (o.latent.empty()) {
+    std::fprintf(stderr, "vae_gen: z ~ %s\n",
+                 prior_name == "gmm"
+                     ? ("the file's mixture prior, " + std::to_string(mixture.k) + " components").c_str()
+                     : "N(0, I)");
+  }
   std::size_t n = 0;
-  const std::vector<float> z = make_latents(o, Z, &n);
+  const std::vector<float> z = make_latents(o, Z, &n, prior_name == "gmm" ? &mixture : nullptr);
   std::vector<std::uint8_t> px(n * 784);
   dec.decode_batch_u8(z.data(), n, px.data());   // the same pixels as decode_u8 one by one
 
@@ -163,7 +204,7 @@ int run(const Options& o, const std::vector<std::uint8_t>& file) {
     }
     std::fprintf(stderr, "vae_gen: wrote %zu digits to %s\n", n, o.out.c_str());
   }
-  if (o.ascii) print_ascii(px, n, 4, o);
+  if (o.ascii) print_ascii(px, n, 4, o, prior_name.c_str());
   return 0;
 }
 
@@ -175,8 +216,9 @@ int main(int argc, char** argv) {
   CLI::App app{
       "vae_gen: generate MNIST-like digits from a .vaew weight file with the freestanding\n"
       "decoder runtime. Prints the loaded dtype and dims (D-H-Z) on stderr. Compiled dims:\n"
-      "784-400-20 and 784-400-2. Digit i of a seed decodes the i-th block of Z N(0,1) draws\n"
-      "of PCG32(seed, stream 0)."};
+      "784-400-20 and 784-400-2. Digit i of a seed decodes the i-th draw of z from\n"
+      "PCG32(seed, stream 0): Z N(0,1) values, or with the mixture prior one uniform (the\n"
+      "component) then Z N(0,1) values scaled and shifted by it."};
   app.add_option("weights", o.weights, "weight file (.vaew), full or decoder-only, float32 or int8")
       ->required();
   auto* count = app.add_option("--count,-n", o.count, "digits to generate (default 64; 10 with "
@@ -191,7 +233,11 @@ int main(int argc, char** argv) {
                "decode --count steps on the line from seed's latent to seed+1's (a strip)")
       ->excludes(latent);
   app.add_flag("--ascii", o.ascii, "print the digits as text (the default when there is no --out)");
-  app.add_option("--prior", o.prior, "reserved: a Gaussian-mixture prior (issue 9), not yet");
+  app.add_option("--prior", o.prior,
+                 "where z comes from: gmm, the Gaussian mixture the file carries (the default "
+                 "when it has one), or normal, N(0, I)")
+      ->check(CLI::IsMember({"normal", "gmm"}))
+      ->excludes(latent);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -199,7 +245,6 @@ int main(int argc, char** argv) {
     return e.get_exit_code() == 0 ? rc : 2;
   }
   try {
-    if (!o.prior.empty()) throw vae::Error("--prior: the mixture prior is not implemented yet (issue 9)");
     if (o.interpolate && count->count() == 0) o.count = 10;
     if (o.out.empty()) o.ascii = true;
     const std::string ext = extension(o.out);
