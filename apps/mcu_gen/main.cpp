@@ -4,7 +4,9 @@
 // `vae_export --c-source mcu_weights` from weights/mnist_vae_decoder_int8.vaew). The decoder's
 // arena is a static, alignas(16) array sized by the compile-time constant. For each fixed seed it
 // draws z ~ N(0, I) with the library's portable sampler, decodes a 28x28 digit, prints it as ASCII
-// art and prints the FNV-1a checksum of its uint8 pixels; then it reports memory use and exits.
+// art and prints the FNV-1a checksum of its uint8 pixels; when the weights carry a mixture prior
+// (vae_rt/prior.h, read in place from flash like the weights) it does the same once more with z
+// drawn from the mixture. Then it reports memory use and exits.
 // The same source builds for the host (platform_host.cpp) for debugging, and its output must be
 // identical there, on the Cortex-M4 under QEMU, and from `vae_gen --ascii` with the same seeds.
 //
@@ -16,6 +18,7 @@
 #include "platform.h"
 #include "vae_rt/ascii.h"
 #include "vae_rt/decoder.h"
+#include "vae_rt/prior.h"
 #include "vae_rt/rng.h"
 
 namespace {
@@ -88,16 +91,37 @@ int app_main() {
   print_u32(static_cast<uint32_t>(sizeof g_arena));
   print(" bytes\n");
 
+  // The mixture prior, if the weights carry one: a few pointers into them, nothing copied.
+  vae_rt::MixturePrior prior;
+  const bool has_prior = vae_rt::prior_present(decoder.file());
+  if (has_prior) {
+    if (vae_rt::prior_bind(decoder.file(), Decoder::dim_z, &prior, &diag) != vae_rt::Status::ok) {
+      print("mcu_gen: cannot load the mixture prior: ");
+      print(diag.text);
+      print("\n");
+      return 1;
+    }
+    print("mcu_gen: mixture prior of ");
+    print_u32(prior.k);
+    print(" components\n");
+  } else {
+    print("mcu_gen: no mixture prior in the weights\n");
+  }
+
+  // The same lines as `vae_gen --prior P --count 1 --seed S --ascii` on the host.
   for (uint32_t seed : kSeeds) {
-    vae_rt::Rng rng;
-    vae_rt::rng_seed(&rng, seed, 0);
-    decoder.generate(&rng, g_pixels);
-    print("seed ");
-    print_u32(seed);
-    print(" digit 0 fnv1a ");
-    print_hex32(vae_rt::fnv1a32(g_pixels, sizeof g_pixels));
-    print("\n");
-    platform_write(g_text, vae_rt::ascii_art(g_pixels, 28, 28, g_text));
+    for (int use_prior = 0; use_prior <= (has_prior ? 1 : 0); ++use_prior) {
+      vae_rt::Rng rng;
+      vae_rt::rng_seed(&rng, seed, 0);
+      decoder.generate(&rng, g_pixels, use_prior ? &prior : nullptr);
+      print("seed ");
+      print_u32(seed);
+      print(use_prior ? " prior gmm" : " prior normal");
+      print(" digit 0 fnv1a ");
+      print_hex32(vae_rt::fnv1a32(g_pixels, sizeof g_pixels));
+      print("\n");
+      platform_write(g_text, vae_rt::ascii_art(g_pixels, 28, 28, g_text));
+    }
   }
   if (platform_stack_size() != 0) {
     print("mcu_gen: stack used ");
