@@ -5,6 +5,13 @@
 // rename itself survives a power cut. Readers see the old file or the new one, never a mix. On
 // any failure (missing directory, permission, disk full) the temporary is removed, the earlier
 // file at <path> is left untouched, and a vae::Error names the path and the system's reason.
+//
+// A process killed inside a write (SIGKILL, power cut) leaves "<path>.tmp.<pid>" behind and the
+// old <path> intact; remove_stale_temporaries(path) deletes such leftovers of dead writers.
+//
+// Test hook: the environment variable VAE_SLOW_WRITES_MS=N (1..10000) makes every write pause
+// N ms after each 1 MiB chunk and once more between fsync and rename, which widens the window in
+// which tests/cli/test_vae_train_kill.sh lands its SIGKILLs. Unset in normal use: no pause.
 #pragma once
 
 #include <cstddef>
@@ -22,6 +29,10 @@ inline void write_file_atomic(const std::string& path, const std::vector<std::ui
 inline void write_file_atomic(const std::string& path, const std::string& text) {
   write_file_atomic(path, text.data(), text.size());
 }
+
+// Delete "<path>.tmp.<pid>" files whose process <pid> no longer runs (left by a killed writer);
+// returns how many were removed. Temporaries of live processes are kept.
+int remove_stale_temporaries(const std::string& path);
 
 // The whole file, or a vae::Error that names the path and the reason (missing, a directory,
 // unreadable).
