@@ -303,6 +303,27 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
       if (!o.quiet) std::printf("  wrote %s (the model and the prior)\n", o.save_prior.c_str());
     }
   }
+  if (gmm.K > 0) {
+    // The mixture on held-out codes: the test images' mu, which the fit never saw. A K that only
+    // memorizes the training codes shows here as a lower figure than the training one.
+    std::vector<float> tmu(test.size() * Z);
+    for (std::size_t first = 0; first < test.size(); first += Bmax) {
+      const std::size_t B = std::min(Bmax, test.size() - first);
+      stage(first, B);
+      model.encode(B);
+      std::copy(model.enc.mu, model.enc.mu + B * Z, tmu.begin() + static_cast<std::ptrdiff_t>(first * Z));
+    }
+    const double ll_test = vae::gmm_log_likelihood(gmm, tmu.data(), test.size());
+    double ll_test_normal = 0;
+    for (std::size_t n = 0; n < test.size(); ++n) ll_test_normal += vae::log_normal_standard(tmu.data() + n * Z, Z);
+    ll_test_normal /= static_cast<double>(test.size());
+    out["prior_gmm"]["loglik_test"] = ll_test;
+    out["prior_gmm"]["loglik_test_standard_normal"] = ll_test_normal;
+    if (!o.quiet) {
+      std::printf("  mean log-likelihood of the %zu test images' mu: %.3f nats (N(0, I): %.3f)\n",
+                  test.size(), ll_test, ll_test_normal);
+    }
+  }
 
   // --- sample scores --------------------------------------------------------------------------
   if (o.samples > 0) {

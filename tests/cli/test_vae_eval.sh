@@ -4,7 +4,8 @@
 # usage: test_vae_eval.sh VAE_EVAL CLASSIFIER_TRAIN WEIGHTS_DIR DATA_DIR
 # vae_eval on the shipped VAE and classifier with 200 test images: the table, --json with every
 # section, IWAE monotone in K on average (K = 1 >= K = 20 in nats); usage errors exit 2 and
-# runtime errors exit 1, each one line on stderr. classifier_train: --help and a usage error
+# runtime errors exit 1, each one line on stderr; a mixture prior fitted, saved, scored from the
+# file and replaced. classifier_train: --help and a usage error
 # (a training run is tests/test_classifier.cpp's business). Runs in a temporary folder.
 set -euo pipefail
 
@@ -33,6 +34,20 @@ done
 k1=$(grep -A2 '"iwae"' eval.json | grep '"1"' | sed 's/.*: *//; s/,//')
 k20=$(grep -A2 '"iwae"' eval.json | grep '"20"' | sed 's/.*: *//; s/,//')
 awk -v a="$k1" -v b="$k20" 'BEGIN { exit !(a >= b) }' || fail "IWAE K=1 $k1 < K=20 $k20"
+
+# --fit-prior with --save-prior: the file gets the prior_* tensors (and keeps the model's), and a
+# file that carries a prior has it scored without refitting; saving again replaces it.
+expect_exit 0 "$eval_bin" "$weights/mnist_ae.vaew" --data "$data" --limit 100 --fit-prior gmm:3 \
+  --gmm-iters 5 --save-prior prior.vaew --json fit.json
+grep -q '"loglik_test"' fit.json || fail "fit.json lacks the held-out log-likelihood"
+expect_exit 0 "$eval_bin" prior.vaew --data "$data" --limit 100 --samples 100 \
+  --classifier "$weights/mnist_classifier.vaew" --json stored.json
+grep -q '"stored": true' stored.json || fail "the stored prior was not used: $(cat stored.json)"
+grep -q '"generated_gmm"' stored.json || fail "stored.json lacks the mixture's sample scores"
+expect_exit 0 "$eval_bin" prior.vaew --data "$data" --limit 100 --fit-prior gmm:2 --gmm-iters 2 \
+  --save-prior prior.vaew
+expect_exit 0 "$eval_bin" prior.vaew --data "$data" --limit 100 --json again.json
+grep -q '"k": 2' again.json || fail "--save-prior did not replace the prior: $(cat again.json)"
 
 expect_exit 2 "$eval_bin" "$weights/mnist_vae.vaew" --data "$data" --samples 10
 expect_exit 2 "$eval_bin" "$weights/mnist_vae.vaew" --data "$data" --iwae 0
