@@ -1,6 +1,7 @@
 // test_image.cpp - vae::image against independent references: PNGs decoded by stb_image (a
 // separate decoder from the encoder under test), the netpbm PGM header spelled out byte by byte,
-// grid geometry computed by hand, and the font checked pixel by pixel through draw_text.
+// grid geometry computed by hand, the font checked pixel by pixel through draw_text, and scatter
+// plots by counting each colour's pixels against the discs' and swatches' areas.
 #include "vae/image.hpp"
 
 #include <gtest/gtest.h>
@@ -271,6 +272,91 @@ TEST(Plot, ErrorsAreOneLine) {
   spec.width = 30;
   EXPECT_THROW(vae::render_line_plot(spec, {vae::Curve{"ok", {1, 2}, {1, 2}, vae::plot_red}}),
                vae::Error);
+}
+
+// --- scatter plots -----------------------------------------------------------------------------
+
+int count_color(const vae::RgbImage& img, vae::Rgb c) {
+  int n = 0;
+  for (int y = 0; y < img.height; ++y) {
+    for (int x = 0; x < img.width; ++x) {
+      const vae::Rgb p = img.get(x, y);
+      n += p.r == c.r && p.g == c.g && p.b == c.b;
+    }
+  }
+  return n;
+}
+
+TEST(Scatter, DiscsInGroupColoursAndOneLegendSwatchEach) {
+  vae::PlotSpec spec;
+  spec.width = 500;
+  spec.height = 400;
+  spec.title = "latent";
+  spec.x_label = "mu_1";
+  spec.y_label = "mu_2";
+  const vae::Rgb a = vae::plot_palette[4], b = vae::plot_palette[9];
+  // Three points of a, two of b, far apart; then one b exactly on top of an a.
+  vae::ScatterPoints pts{{-2, 2, 0, -2, 2, 0}, {-1, -1, 0, 1, 1, 0}, {0, 0, 0, 1, 1, 1}};
+  const vae::RgbImage img = vae::render_scatter_plot(spec, pts, {{"first", a}, {"second", b}}, 2);
+  ASSERT_EQ(img.width, 500);
+  ASSERT_EQ(img.height, 400);
+  // A disc of radius 2 is the 21 pixels with dx^2 + dy^2 <= 2.5^2; a swatch is a square of the
+  // text height (7 * scale 2 = 14 px). The b drawn last at (0, 0) covers the a under it.
+  const int disc = 21, swatch = 14 * 14;
+  EXPECT_EQ(count_color(img, a), 2 * disc + swatch);
+  EXPECT_EQ(count_color(img, b), 3 * disc + swatch);
+  EXPECT_GT(count_color(img, vae::Rgb{0, 0, 0}), 300);   // title, tick labels, legend names
+  // The b point at (2, 1), the largest x and y, is in the upper right of the picture; the a point
+  // at (-2, -1) in the lower left.
+  auto find = [&](vae::Rgb c, int x0, int x1, int y0, int y1) {
+    for (int y = y0; y < y1; ++y) {
+      for (int x = x0; x < x1; ++x) {
+        const vae::Rgb p = img.get(x, y);
+        if (p.r == c.r && p.g == c.g && p.b == c.b) return true;
+      }
+    }
+    return false;
+  };
+  EXPECT_TRUE(find(a, 0, 200, 250, 400));
+  EXPECT_TRUE(find(b, 250, 400, 0, 150));   // left of the legend, which sits right of x = 400
+  // The PNG of it decodes to the same size with an independent decoder.
+  const Decoded d = decode_png(vae::encode_png(img.width, img.height, 3, img.pixels.data()));
+  EXPECT_EQ(d.width, 500);
+  EXPECT_EQ(d.height, 400);
+  EXPECT_EQ(d.channels, 3);
+  // Radius 0 is one pixel per point.
+  const vae::RgbImage one = vae::render_scatter_plot(spec, pts, {{"first", a}, {"second", b}}, 0);
+  EXPECT_EQ(count_color(one, a), 2 + swatch);
+}
+
+TEST(Scatter, ErrorsAreOneLine) {
+  vae::PlotSpec spec;
+  spec.title = "t";
+  const std::vector<vae::ScatterGroup> groups{{"g", vae::plot_blue}};
+  auto message = [&](const vae::ScatterPoints& p, int radius = 2) {
+    try {
+      vae::render_scatter_plot(spec, p, groups, radius);
+    } catch (const vae::Error& e) {
+      const std::string m = e.what();
+      EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+      return m;
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message({{1, 2}, {3}, {0, 0}}).find("expected equal counts"), std::string::npos);
+  EXPECT_NE(message({{1, 2}, {3, 4}, {0, 1}}).find("point 1 has group 1"), std::string::npos);
+  EXPECT_NE(message({{1}, {3}, {-1}}).find("group -1"), std::string::npos);
+  const double nan = std::nan("");
+  EXPECT_NE(message({{nan}, {3}, {0}}).find("no finite point"), std::string::npos);
+  EXPECT_NE(message({{1}, {3}, {0}}, -1).find("radius"), std::string::npos);
+  spec.log_y = true;
+  EXPECT_NE(message({{1}, {3}, {0}}).find("log_y"), std::string::npos);
+  spec.log_y = false;
+  spec.width = 60;
+  EXPECT_NE(message({{1}, {3}, {0}}).find("no room"), std::string::npos);
+  // One point (a flat range on both axes) is drawable.
+  spec.width = 400;
+  EXPECT_EQ(message({{1}, {3}, {0}}), "no error");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // model_pictures.hpp - the pictures a trained model makes: reconstructions, decoded samples of
-// z ~ N(0, I), and the decoder's manifold over the latent plane; shared by vae_train and
-// vae_report.
+// z ~ N(0, I), the decoder's manifold over the latent plane, and the data behind vae_figures'
+// pictures (latent means of a data set, interpolations between two images' means); shared by
+// vae_train, vae_report and vae_figures.
 //
 // Each function runs the model on its own arena buffers (x, z, dec.xhat), so it must not be
 // called in the middle of a training step; it leaves parameters, Adam state and the trainer's
@@ -13,6 +14,7 @@
 #include <cmath>
 #include <cstdint>
 #include <numeric>
+#include <utility>
 #include <vector>
 
 #include "vae/idx.hpp"
@@ -109,13 +111,13 @@ inline double normal_quantile(double p) {
   return 0.5 * (lo + hi);
 }
 
-// Latent 2 only: the decoder over an n x n grid of the latent plane, at the normal quantiles of
-// evenly spaced probabilities 0.05 .. 0.95 (as in Kingma & Welling's figure 4): z1 grows to the
-// right, z2 grows upwards.
-template <class Model>
-GrayPicture manifold(Model& model, int n = 20) {
-  static_assert(Model::dim_z == 2, "the manifold picture is for a 2-d latent space");
+// The latent points of manifold(), (n * n, 2) in reading order (row by row, top row first): the
+// normal quantiles of evenly spaced probabilities 0.05 .. 0.95 (as in Kingma & Welling's
+// figure 4), so that equal areas of the prior get equal room; z1 grows to the right, z2 upwards.
+// n >= 2.
+inline std::vector<float> manifold_latents(int n) {
   std::vector<float> z;
+  z.reserve(static_cast<std::size_t>(n) * n * 2);
   for (int row = 0; row < n; ++row) {
     for (int col = 0; col < n; ++col) {
       const double p1 = 0.05 + 0.9 * col / (n - 1), p2 = 0.95 - 0.9 * row / (n - 1);
@@ -123,10 +125,97 @@ GrayPicture manifold(Model& model, int n = 20) {
       z.push_back(static_cast<float>(normal_quantile(p2)));
     }
   }
+  return z;
+}
+
+// Latent 2 only: the decoder over the n x n grid of manifold_latents(n), tiles touching.
+template <class Model>
+GrayPicture manifold(Model& model, int n = 20) {
+  static_assert(Model::dim_z == 2, "the manifold picture is for a 2-d latent space");
+  const std::vector<float> z = manifold_latents(n);
   const std::vector<std::uint8_t> digits = decode_bytes(model, z, static_cast<std::size_t>(n * n));
   const std::vector<std::uint8_t> grid = vae::tile_grid(digits.data(), n * n, 28, 28, n, 0);
   const int w = vae::tile_grid_width(28, n, 0), h = vae::tile_grid_height(28, n * n, n, 0);
   return {w, h, grid};
+}
+
+// The encoder's means mu (count, Z) of the images idx[0..count) of `set`, in batches of the
+// model's max batch (staged in model.x).
+template <class Model>
+std::vector<float> latent_means(Model& model, const vae::ImageSet& set, const std::vector<std::uint32_t>& idx) {
+  constexpr std::size_t Z = Model::dim_z;
+  std::vector<float> mu(idx.size() * Z);
+  for (std::size_t first = 0; first < idx.size(); first += model.max_batch()) {
+    const std::size_t B = std::min(model.max_batch(), idx.size() - first);
+    vae::stage_batch(model.x, set, idx.data() + first, B);
+    model.encode(B);
+    std::copy(model.enc.mu, model.enc.mu + B * Z, mu.begin() + static_cast<std::ptrdiff_t>(first * Z));
+  }
+  return mu;
+}
+
+// ... of every image of `set`, in order: (set.count, Z).
+template <class Model>
+std::vector<float> latent_means(Model& model, const vae::ImageSet& set) {
+  std::vector<std::uint32_t> idx(set.count);
+  std::iota(idx.begin(), idx.end(), 0u);
+  return latent_means(model, set, idx);
+}
+
+// n pairs of image indices whose two images have different labels, no image used twice, drawn
+// from PCG32 stream 3 of `seed`: the same pairs for every model, so that the rows of two models'
+// interpolations show the same images. Needs n * 2 <= labels.size() and two distinct labels.
+inline std::vector<std::pair<std::uint32_t, std::uint32_t>> interpolation_pairs(
+    const std::vector<std::uint8_t>& labels, int n, std::uint64_t seed) {
+  vae_rt::Rng rng;
+  vae_rt::rng_seed(&rng, seed, 3);
+  const auto count = static_cast<std::uint32_t>(labels.size());
+  std::vector<bool> used(labels.size(), false);
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;
+  // Bounded: with fewer usable images than asked, stop rather than loop forever.
+  for (std::size_t tries = 0; static_cast<int>(pairs.size()) < n && tries < 1000u * (n + 1); ++tries) {
+    const std::uint32_t a = vae_rt::rng_below(&rng, count), b = vae_rt::rng_below(&rng, count);
+    if (used[a] || used[b] || labels[a] == labels[b]) continue;
+    used[a] = used[b] = true;
+    pairs.emplace_back(a, b);
+  }
+  return pairs;
+}
+
+// The latents of interpolation rows: for each pair k, `steps` points z = (1 - t) mu_a + t mu_b
+// at t = i / (steps - 1), i = 0 .. steps - 1, where mu (2 * pairs, Z) holds mu_a, mu_b of pair 0,
+// then of pair 1, ...: (pairs * steps, Z), pair by pair. At t = 0 and t = 1 the formula gives
+// exactly mu_a and mu_b (1 * a + 0 * b), so each row starts and ends at the two means. steps >= 2.
+inline std::vector<float> interpolation_latents(const std::vector<float>& mu, std::size_t Z, int steps) {
+  const std::size_t pairs = mu.size() / (2 * Z), S = static_cast<std::size_t>(steps);
+  std::vector<float> z(pairs * S * Z);
+  for (std::size_t k = 0; k < pairs; ++k) {
+    const float* a = mu.data() + 2 * k * Z;
+    const float* b = a + Z;
+    for (std::size_t i = 0; i < S; ++i) {
+      const float t = static_cast<float>(i) / static_cast<float>(S - 1);
+      float* out = z.data() + (k * S + i) * Z;
+      for (std::size_t j = 0; j < Z; ++j) out[j] = (1.0f - t) * a[j] + t * b[j];
+    }
+  }
+  return z;
+}
+
+// For each pair (a, b) of images of `set`, the decodes of interpolation_latents over their
+// encoder means: (pairs * steps, D) bytes, pair by pair; each row starts with the
+// reconstruction (z = mu) of image a and ends with that of image b.
+template <class Model>
+std::vector<std::uint8_t> interpolation_decodes(Model& model, const vae::ImageSet& set,
+                                                const std::vector<std::pair<std::uint32_t, std::uint32_t>>& pairs,
+                                                int steps) {
+  std::vector<std::uint32_t> idx;
+  for (const auto& p : pairs) {
+    idx.push_back(p.first);
+    idx.push_back(p.second);
+  }
+  const std::vector<float> mu = latent_means(model, set, idx);   // (2 * pairs, Z): a, b, a, b, ...
+  return decode_bytes(model, interpolation_latents(mu, Model::dim_z, steps),
+                      pairs.size() * static_cast<std::size_t>(steps));
 }
 
 }  // namespace vae_apps

@@ -8,7 +8,8 @@
 //   reconstructions.png  the same test digits: originals, then each run's reconstruction (z = mu)
 //   samples.png          each run's decodes of the SAME 64 draws z ~ N(0, I), side by side
 //   summary.md           the final figures in a table (with the PyTorch reference where the
-//                        settings are the write-up's), and the pictures above
+//                        settings are the write-up's), the pictures above, and links to the
+//                        latent-space pictures of `scripts/run figures` (--figures DIR) that exist
 // The weights are loaded with vae::load_weights, so a report also proves the files load.
 // It trains nothing and changes nothing in the run directories. Exit status: 0, 1 runtime
 // error, 2 usage error; errors are one line on stderr.
@@ -17,6 +18,7 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -205,7 +207,58 @@ std::string objective(const nlohmann::json& s) {
   return loss + " + " + fmt(s.value("beta", 1.0), s.value("beta", 1.0) == 1.0 ? 0 : 2) + " KL (VAE)";
 }
 
-std::string summary_markdown(const std::vector<Run>& runs, const std::string& out_dir, double wall_seconds) {
+// The latent-space pictures `scripts/run figures` writes with vae_figures, one folder per model.
+struct FigureModel {
+  const char* dir;     // under the figures folder
+  const char* what;
+  bool latent2;        // has manifold.png and latent_scatter.png
+};
+constexpr FigureModel figure_models[] = {
+    {"mnist-vae-20", "MNIST VAE, latent 20 (the shipped weights/mnist_vae.vaew)", false},
+    {"mnist-ae-20", "MNIST autoencoder, latent 20 (the shipped weights/mnist_ae.vaew)", false},
+    {"mnist-vae-2", "MNIST VAE, latent 2 (50 epochs)", true},
+    {"fashion-vae-20", "Fashion-MNIST VAE, latent 20 (50 epochs)", false},
+    {"fashion-vae-2", "Fashion-MNIST VAE, latent 2 (50 epochs)", true},
+};
+
+// The summary's section on them: the MNIST latent-2 manifold and scatter and the MNIST VAE's
+// interpolation shown, then every picture of every model linked; what is missing is named with
+// the command that makes it.
+std::string figures_markdown(const std::string& figures_dir, const std::function<std::string(const std::string&)>& rel) {
+  namespace fs = std::filesystem;
+  std::string md = "## Latent space\n\n";
+  auto exists = [&](const std::string& f) { return fs::exists(figures_dir + "/" + f); };
+  bool any = false;
+  for (const FigureModel& m : figure_models) any = any || exists(std::string(m.dir) + "/interpolation.png");
+  if (!any) {
+    return md + "Not made yet: `scripts/run figures` makes them in `" + rel(figures_dir) +
+           "/` (interpolations between test images for the shipped MNIST VAE and autoencoder; it trains "
+           "an MNIST VAE of latent 2 and Fashion-MNIST VAEs of latent 20 and 2 for the manifold, the "
+           "scatter of the test set's mu and their interpolations), then links them here.\n\n";
+  }
+  md += "Made by `scripts/run figures` (`vae_figures`). Interpolation rows: a test image, decodes of "
+        "(1-t) mu_a + t mu_b for t = 0 .. 1 (the ends are the reconstructions), the other image.\n\n";
+  auto show = [&](const std::string& f, const std::string& alt) {
+    if (exists(f)) md += "![" + alt + "](" + rel(figures_dir + "/" + f) + ")\n\n";
+  };
+  show("mnist-vae-20/interpolation.png", "MNIST VAE, latent 20: interpolations");
+  show("mnist-vae-2/manifold.png", "MNIST VAE, latent 2: the decoder over the latent plane");
+  show("mnist-vae-2/latent_scatter.png", "MNIST VAE, latent 2: test-set mu by digit");
+  for (const FigureModel& m : figure_models) {
+    md += std::string("- ") + m.what + ":";
+    std::vector<std::string> files{"interpolation.png"};
+    if (m.latent2) files.insert(files.end(), {"manifold.png", "latent_scatter.png"});
+    for (const std::string& f : files) {
+      const std::string path = std::string(m.dir) + "/" + f;
+      md += exists(path) ? " [" + f + "](" + rel(figures_dir + "/" + path) + ")" : " " + f + " (not made yet)";
+    }
+    md += "\n";
+  }
+  return md + "\n";
+}
+
+std::string summary_markdown(const std::vector<Run>& runs, const std::string& out_dir, double wall_seconds,
+                             const std::string& figures_dir) {
   auto rel = [&](const std::string& p) {
     return std::filesystem::relative(std::filesystem::absolute(p), std::filesystem::absolute(out_dir)).string();
   };
@@ -265,6 +318,7 @@ std::string summary_markdown(const std::vector<Run>& runs, const std::string& ou
         "Both decoders get the same 64 draws from the prior. The autoencoder's latent codes were "
         "never asked to look like N(0, I), so its decodes of prior draws are mostly not digits; "
         "the VAE's KL term shapes the codes towards the prior, so its decodes are digits.\n\n";
+  md += figures_markdown(figures_dir, rel);
   md += "## Each run\n\n";
   for (const Run& r : runs) {
     md += "- **" + r.label + "** (`" + rel(r.dir) + "/`): [losses.csv](" + rel(r.dir) + "/losses.csv), [metrics.json](" +
@@ -280,12 +334,14 @@ int run(int argc, char** argv) {
   std::string out = "reports", data = "data/mnist";
   std::vector<std::string> dirs;
   double wall_seconds = 0;
+  std::string figures;
   CLI::App app{"Set finished vae_train runs side by side: summary.md, loss_curves.png, "
                "reconstructions.png, samples.png.", "vae_report"};
   app.option_defaults()->always_capture_default();
   app.add_option("--out", out, "folder for the summary and the comparison pictures");
   app.add_option("--data", data, "folder with the MNIST test files (for the reconstructions)");
   app.add_option("--wall-seconds", wall_seconds, "wall time of the whole experiment, for the summary (0: omit)");
+  app.add_option("--figures", figures, "folder of `scripts/run figures`' pictures, linked when there (default: OUT/figures)");
   app.add_option("runs", dirs, "run directories (vae_train --report DIR --out DIR/weights.vaew)")->required();
   app.footer("Exit status: 0 done, 1 runtime error, 2 usage error.");
   try {
@@ -305,7 +361,7 @@ int run(int argc, char** argv) {
   write_loss_curves(out + "/loss_curves.png", runs);
   write_reconstructions(out + "/reconstructions.png", runs, test);
   write_samples(out + "/samples.png", runs);
-  vae::write_file_atomic(out + "/summary.md", summary_markdown(runs, out, wall_seconds));
+  vae::write_file_atomic(out + "/summary.md", summary_markdown(runs, out, wall_seconds, figures.empty() ? out + "/figures" : figures));
   std::printf("vae_report: wrote %s/summary.md, loss_curves.png, reconstructions.png, samples.png\n", out.c_str());
   return 0;
 }

@@ -1,4 +1,5 @@
-// vae/image.hpp - write pictures: grayscale and RGB PNG, PGM, grids of digits, line plots.
+// vae/image.hpp - write pictures: grayscale and RGB PNG, PGM, grids of digits, line and
+// scatter plots.
 //
 // What it is: the hosted library vae::image, used by the apps to put MNIST digits, decoder
 // samples and loss curves into files that open in any viewer. PNGs are encoded in memory by
@@ -119,5 +120,33 @@ inline constexpr Rgb plot_blue{31, 119, 180};
 inline constexpr Rgb plot_orange{255, 127, 14};
 inline constexpr Rgb plot_green{44, 160, 44};
 inline constexpr Rgb plot_red{214, 39, 40};
+// All ten of tab10, for ten classes: blue, orange, green, red, purple, brown, pink, gray, olive,
+// cyan.
+inline constexpr Rgb plot_palette[10] = {
+    plot_blue,       plot_orange,     plot_green,      plot_red,       {148, 103, 189},
+    {140, 86, 75},   {227, 119, 194}, {127, 127, 127}, {188, 189, 34}, {23, 190, 207}};
+
+// --- scatter plots -----------------------------------------------------------------------------
+
+struct ScatterGroup {            // a class of points: its colour and its name in the legend
+  std::string name;
+  Rgb color;
+};
+
+// Points (x[i], y[i]) of group[i]. They are drawn in index order, not group by group, so that
+// no group hides another wholesale: in overlaps the later point is on top.
+struct ScatterPoints {
+  std::vector<double> x, y;      // (n) each
+  std::vector<int> group;        // (n) indices into the groups
+};
+
+// A scatter plot on a white background: title, axes with ticks, tick labels and grid lines as in
+// render_line_plot (linear axes only: spec.log_y must be false), every finite point a filled disc
+// of radius point_radius pixels (0: one pixel) in its group's colour, and a legend right of the
+// plot area with a colour swatch and the name of each group. The axes span the finite points
+// (padded by 5%). Throws vae::Error if the sizes differ, a group index is out of range, no point
+// is finite, or the picture is too small for its text.
+RgbImage render_scatter_plot(const PlotSpec& spec, const ScatterPoints& points,
+                             const std::vector<ScatterGroup>& groups, int point_radius = 2);
 
 }  // namespace vae

@@ -1,7 +1,9 @@
-// plot.cpp - line plots on an RGB canvas: axes, nice ticks, grid, curves, legend (vae/image.hpp).
+// plot.cpp - line and scatter plots on an RGB canvas: axes, nice ticks, grid, curves or points,
+// legend (vae/image.hpp).
 //
-// Enough for loss curves, nothing more: one pair of axes, linear x, linear or log10 y, no
-// anti-aliasing, no automatic legend placement (always the upper right of the plot area).
+// Enough for loss curves and latent-space scatters, nothing more: one pair of axes (draw_axes,
+// shared by both kinds), linear x, linear or log10 y, no anti-aliasing, no automatic legend
+// placement (a line plot's is in the upper right of the plot area, a scatter's right of it).
 // Tick steps are "nice" numbers (1, 2 or 5 times a power of ten) so that labels stay short.
 #include <algorithm>
 #include <cmath>
@@ -80,6 +82,84 @@ bool drawable(double x, double y, bool log_y) {
   return std::isfinite(x) && std::isfinite(y) && (!log_y || y > 0);
 }
 
+// The plot area of a picture and its data-to-pixel mapping (draw_axes makes one).
+struct Frame {
+  int left = 0, top = 0, width = 0, height = 0;    // the plot area, in pixels
+  double x_lo = 0, x_hi = 1, y_lo = 0, y_hi = 1;   // its span in axis units (log10 y on a log axis)
+  int px(double x) const {
+    return left + static_cast<int>(std::lround((x - x_lo) / (x_hi - x_lo) * (width - 1)));
+  }
+  int py(double y) const {
+    return top + height - 1 - static_cast<int>(std::lround((y - y_lo) / (y_hi - y_lo) * (height - 1)));
+  }
+  bool inside(int x, int y) const { return x >= left && x < left + width && y >= top && y < top + height; }
+};
+
+// Replace `img` by a white picture of spec's size holding the title, the axis labels, the ticks
+// with their labels and grid lines, and the frame of a plot area spanning [x_lo, x_hi] x
+// [y_lo, y_hi] (axis units, padding included), leaving `right` pixels right of the plot area for
+// the caller (a legend). `who` names the caller in errors.
+Frame draw_axes(RgbImage& img, const PlotSpec& spec, double x_lo, double x_hi, double y_lo, double y_hi,
+                int right, const char* who) {
+  const int s = std::max(1, spec.text_scale);
+  const int ch = text_height(s);
+  const std::vector<Tick> x_ticks = linear_ticks(x_lo, x_hi, spec.integer_x);
+  const std::vector<Tick> y_ticks =
+      spec.log_y ? log_ticks(std::pow(10.0, y_lo), std::pow(10.0, y_hi)) : linear_ticks(y_lo, y_hi, false);
+
+  // --- the layout: margins from the text they hold ---
+  const int tick_len = 3 * s, gap = 3 * s;
+  int y_label_w = 0;
+  for (const Tick& t : y_ticks) y_label_w = std::max(y_label_w, text_width(t.label, s));
+  const int left = gap + (spec.y_label.empty() ? 0 : ch + 2 * gap) + y_label_w + gap + tick_len;
+  const int top = spec.title.empty() ? 4 * gap : 2 * ch;
+  const int bottom = tick_len + gap + ch + (spec.x_label.empty() ? 0 : gap * 2 + ch) + 3 * gap;
+  const int plot_w = spec.width - left - right, plot_h = spec.height - top - bottom;
+  if (plot_w < 20 || plot_h < 20) {
+    throw Error(std::string(who) + ": '" + spec.title + "': " + std::to_string(spec.width) + "x" +
+                std::to_string(spec.height) + " leaves no room for the plot area at text scale " +
+                std::to_string(s));
+  }
+  img = RgbImage(spec.width, spec.height, white);
+  const Frame f{left, top, plot_w, plot_h, x_lo, x_hi, y_lo, y_hi};
+  auto axis_y = [&](double v) { return spec.log_y ? std::log10(v) : v; };
+
+  // --- grid, ticks and their labels ---
+  for (const Tick& t : x_ticks) {
+    const int x = f.px(t.value);
+    if (x < left || x >= left + plot_w) continue;
+    img.fill_rect(x, top, 1, plot_h, grid_gray);
+    img.fill_rect(x, top + plot_h, 1, tick_len, axis_gray);
+    draw_text(img, x - text_width(t.label, s) / 2, top + plot_h + tick_len + gap, t.label, black, s);
+  }
+  for (const Tick& t : y_ticks) {
+    const int y = f.py(axis_y(t.value));
+    if (y < top || y >= top + plot_h) continue;
+    img.fill_rect(left, y, plot_w, 1, grid_gray);
+    img.fill_rect(left - tick_len, y, tick_len, 1, axis_gray);
+    draw_text(img, left - tick_len - gap - text_width(t.label, s), y - ch / 2, t.label, black, s);
+  }
+  // The frame of the plot area.
+  img.fill_rect(left - 1, top - 1, plot_w + 2, 1, axis_gray);
+  img.fill_rect(left - 1, top + plot_h, plot_w + 2, 1, axis_gray);
+  img.fill_rect(left - 1, top - 1, 1, plot_h + 2, axis_gray);
+  img.fill_rect(left + plot_w, top - 1, 1, plot_h + 2, axis_gray);
+
+  // --- title (centred on the picture) and axis labels (centred on the plot area) ---
+  if (!spec.title.empty()) {
+    draw_text(img, (spec.width - text_width(spec.title, s)) / 2, (top - ch) / 2, spec.title, black, s);
+  }
+  if (!spec.x_label.empty()) {
+    draw_text(img, left + (plot_w - text_width(spec.x_label, s)) / 2,
+              top + plot_h + tick_len + gap + ch + 2 * gap, spec.x_label, black, s);
+  }
+  if (!spec.y_label.empty()) {
+    draw_text(img, gap, top + (plot_h + text_width(spec.y_label, s)) / 2, spec.y_label, black, s,
+              true);
+  }
+  return f;
+}
+
 }  // namespace
 
 RgbImage render_line_plot(const PlotSpec& spec, const std::vector<Curve>& curves) {
@@ -121,67 +201,13 @@ RgbImage render_line_plot(const PlotSpec& spec, const std::vector<Curve>& curves
   y_lo -= y_pad;
   y_hi += y_pad;
 
-  const std::vector<Tick> x_ticks = linear_ticks(x_lo, x_hi, spec.integer_x);
-  const std::vector<Tick> y_ticks =
-      spec.log_y ? log_ticks(std::pow(10.0, y_lo), std::pow(10.0, y_hi)) : linear_ticks(y_lo, y_hi, false);
-
-  // --- the layout: margins from the text they hold ---
-  const int tick_len = 3 * s, gap = 3 * s;
-  int y_label_w = 0;
-  for (const Tick& t : y_ticks) y_label_w = std::max(y_label_w, text_width(t.label, s));
-  const int left = gap + (spec.y_label.empty() ? 0 : ch + 2 * gap) + y_label_w + gap + tick_len;
-  const int top = spec.title.empty() ? 4 * gap : 2 * ch;
-  const int bottom = tick_len + gap + ch + (spec.x_label.empty() ? 0 : gap * 2 + ch) + 3 * gap;
-  const int right = 6 * gap;
-  const int plot_w = spec.width - left - right, plot_h = spec.height - top - bottom;
-  if (plot_w < 20 || plot_h < 20) {
-    throw Error("render_line_plot: '" + spec.title + "': " + std::to_string(spec.width) + "x" +
-                std::to_string(spec.height) + " leaves no room for the plot area at text scale " +
-                std::to_string(s));
-  }
-  RgbImage img(spec.width, spec.height, white);
-
-  auto px = [&](double x) {
-    return left + static_cast<int>(std::lround((x - x_lo) / (x_hi - x_lo) * (plot_w - 1)));
-  };
-  auto py = [&](double y) {   // y in axis units (log10 already applied for a log axis)
-    return top + plot_h - 1 - static_cast<int>(std::lround((y - y_lo) / (y_hi - y_lo) * (plot_h - 1)));
-  };
+  const int gap = 3 * s;
+  RgbImage img;
+  const Frame frame = draw_axes(img, spec, x_lo, x_hi, y_lo, y_hi, 6 * gap, "render_line_plot");
+  const int left = frame.left, top = frame.top, plot_w = frame.width, plot_h = frame.height;
+  auto px = [&](double x) { return frame.px(x); };
+  auto py = [&](double y) { return frame.py(y); };   // y in axis units (log10 already applied)
   auto axis_y = [&](double v) { return spec.log_y ? std::log10(v) : v; };
-
-  // --- grid, ticks and their labels ---
-  for (const Tick& t : x_ticks) {
-    const int x = px(t.value);
-    if (x < left || x >= left + plot_w) continue;
-    img.fill_rect(x, top, 1, plot_h, grid_gray);
-    img.fill_rect(x, top + plot_h, 1, tick_len, axis_gray);
-    draw_text(img, x - text_width(t.label, s) / 2, top + plot_h + tick_len + gap, t.label, black, s);
-  }
-  for (const Tick& t : y_ticks) {
-    const int y = py(axis_y(t.value));
-    if (y < top || y >= top + plot_h) continue;
-    img.fill_rect(left, y, plot_w, 1, grid_gray);
-    img.fill_rect(left - tick_len, y, tick_len, 1, axis_gray);
-    draw_text(img, left - tick_len - gap - text_width(t.label, s), y - ch / 2, t.label, black, s);
-  }
-  // The frame of the plot area.
-  img.fill_rect(left - 1, top - 1, plot_w + 2, 1, axis_gray);
-  img.fill_rect(left - 1, top + plot_h, plot_w + 2, 1, axis_gray);
-  img.fill_rect(left - 1, top - 1, 1, plot_h + 2, axis_gray);
-  img.fill_rect(left + plot_w, top - 1, 1, plot_h + 2, axis_gray);
-
-  // --- title and axis labels ---
-  if (!spec.title.empty()) {
-    draw_text(img, (spec.width - text_width(spec.title, s)) / 2, (top - ch) / 2, spec.title, black, s);
-  }
-  if (!spec.x_label.empty()) {
-    draw_text(img, left + (plot_w - text_width(spec.x_label, s)) / 2,
-              top + plot_h + tick_len + gap + ch + 2 * gap, spec.x_label, black, s);
-  }
-  if (!spec.y_label.empty()) {
-    draw_text(img, gap, top + (plot_h + text_width(spec.y_label, s)) / 2, spec.y_label, black, s,
-              true);
-  }
 
   // --- the curves: 2 px wide, clipped to the plot area; dashes continue across segments ---
   auto plot_pixel = [&](int x, int y, Rgb c) {
@@ -248,6 +274,85 @@ RgbImage render_line_plot(const PlotSpec& spec, const std::vector<Curve>& curves
       draw_segment(bx + gap, y - 1, bx + gap + sample_w, y - 1, c, phase);
       draw_text(img, bx + gap + sample_w + 2 * gap, y - ch / 2, c.name, black, s);
       ++row;
+    }
+  }
+  return img;
+}
+
+RgbImage render_scatter_plot(const PlotSpec& spec, const ScatterPoints& points,
+                             const std::vector<ScatterGroup>& groups, int point_radius) {
+  const std::size_t n = points.x.size();
+  if (points.y.size() != n || points.group.size() != n) {
+    throw Error("render_scatter_plot: '" + spec.title + "': " + std::to_string(n) + " x, " +
+                std::to_string(points.y.size()) + " y and " + std::to_string(points.group.size()) +
+                " group values, expected equal counts");
+  }
+  if (spec.log_y) throw Error("render_scatter_plot: '" + spec.title + "': log_y is for line plots only");
+  if (point_radius < 0 || point_radius > 50) {
+    throw Error("render_scatter_plot: point radius " + std::to_string(point_radius) + ", expected 0..50");
+  }
+  double x_lo = std::numeric_limits<double>::infinity(), x_hi = -x_lo;
+  double y_lo = x_lo, y_hi = -x_lo;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (points.group[i] < 0 || static_cast<std::size_t>(points.group[i]) >= groups.size()) {
+      throw Error("render_scatter_plot: point " + std::to_string(i) + " has group " +
+                  std::to_string(points.group[i]) + ", expected 0.." + std::to_string(groups.size()) +
+                  " (exclusive)");
+    }
+    if (!std::isfinite(points.x[i]) || !std::isfinite(points.y[i])) continue;
+    x_lo = std::min(x_lo, points.x[i]);
+    x_hi = std::max(x_hi, points.x[i]);
+    y_lo = std::min(y_lo, points.y[i]);
+    y_hi = std::max(y_hi, points.y[i]);
+  }
+  if (!(x_lo <= x_hi)) throw Error("render_scatter_plot: '" + spec.title + "': no finite point");
+  // A flat range gets a unit span; every range gets 5% of room on each side, so that the discs
+  // at the extremes stay whole.
+  auto widen = [](double& lo, double& hi) {
+    if (hi - lo < 1e-12 * std::max(1.0, std::fabs(lo))) {
+      lo -= 0.5;
+      hi += 0.5;
+    }
+    const double pad = 0.05 * (hi - lo);
+    lo -= pad;
+    hi += pad;
+  };
+  widen(x_lo, x_hi);
+  widen(y_lo, y_hi);
+
+  // The legend's size decides the right margin: one row per group, a colour swatch and the name.
+  const int s = std::max(1, spec.text_scale);
+  const int ch = text_height(s), gap = 3 * s, row_h = ch + 2 * gap;
+  int name_w = 0;
+  for (const ScatterGroup& g : groups) name_w = std::max(name_w, text_width(g.name, s));
+  const int box_w = gap + ch + 2 * gap + name_w + 2 * gap;
+  const int box_h = static_cast<int>(groups.size()) * row_h + 2 * gap;
+  const int legend_gap = 4 * gap;
+  RgbImage img;
+  const Frame f = draw_axes(img, spec, x_lo, x_hi, y_lo, y_hi,
+                            groups.empty() ? 6 * gap : legend_gap + box_w + 2 * gap, "render_scatter_plot");
+
+  // Discs: the pixels within point_radius + 0.5 of the centre, clipped to the plot area.
+  const double r2 = (point_radius + 0.5) * (point_radius + 0.5);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(points.x[i]) || !std::isfinite(points.y[i])) continue;
+    const int cx = f.px(points.x[i]), cy = f.py(points.y[i]);
+    const Rgb c = groups[static_cast<std::size_t>(points.group[i])].color;
+    for (int dy = -point_radius; dy <= point_radius; ++dy) {
+      for (int dx = -point_radius; dx <= point_radius; ++dx) {
+        if (dx * dx + dy * dy <= r2 && f.inside(cx + dx, cy + dy)) img.set(cx + dx, cy + dy, c);
+      }
+    }
+  }
+
+  if (!groups.empty()) {   // the legend, top-aligned with the plot area, right of it
+    const int bx = f.left + f.width + legend_gap, by = f.top;
+    img.fill_rect(bx, by, box_w, box_h, legend_border);
+    img.fill_rect(bx + 1, by + 1, box_w - 2, box_h - 2, white);
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      const int y = by + gap + static_cast<int>(g) * row_h + row_h / 2;
+      img.fill_rect(bx + gap, y - ch / 2, ch, ch, groups[g].color);
+      draw_text(img, bx + gap + ch + 2 * gap, y - ch / 2, groups[g].name, black, s);
     }
   }
   return img;
