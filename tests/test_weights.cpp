@@ -165,4 +165,64 @@ TEST(Weights, SerializeRejectsBadNamesAndDuplicates) {
   EXPECT_NO_THROW(vae::serialize_weights(wf));
 }
 
+// Found by fuzz/fuzz_weights: a NaN or infinite weight reached static_cast<int8_t>(NaN), which is
+// undefined behaviour (UBSan: "-nan is outside the range of representable values"), and vae_export
+// --int8 wrote whatever the conversion gave. Now it is a one-line error naming the element.
+TEST(Weights, QuantizeRejectsNonFiniteWeights) {
+  for (const float bad : {std::nanf(""), INFINITY, -INFINITY}) {
+    vae::WeightsFile wf;
+    wf.dim_x = 3;
+    wf.dim_h = wf.dim_z = 1;
+    const float w[6] = {0.5f, -1.0f, 0.25f, 1.0f, bad, 2.0f};
+    wf.tensors.push_back(vae::float_tensor("dec_out_w", 2, 3, w));
+    const std::string e = error_of([&] { vae::quantize_int8(wf); });
+    EXPECT_EQ(e, std::string("tensor dec_out_w: weight (1, 1) is ") +
+                     (std::isnan(bad) ? "NaN" : "infinite") +
+                     "; int8 quantization needs finite weights");
+  }
+  // The largest finite weights still quantize: +-FLT_MAX map to +-127.
+  vae::WeightsFile wf;
+  const float w[2] = {3.4028235e38f, -3.4028235e38f};
+  wf.tensors.push_back(vae::float_tensor("x_w", 1, 2, w));
+  const vae::WeightsFile q = vae::quantize_int8(wf);
+  EXPECT_EQ(std::int8_t(q.tensors[0].data[0]), 127);
+  EXPECT_EQ(std::int8_t(q.tensors[0].data[1]), -127);
+}
+
+// Found by fuzz/fuzz_weights: quantize_int8 set flag_int8 even when no tensor was quantized (no
+// rank-2 float32 "*_w" tensor), so its result disagreed with the file serialize_weights writes
+// from it (which derives the flag from the table).
+TEST(Weights, QuantizeSetsTheInt8FlagOnlyWhenATensorIsInt8) {
+  vae::WeightsFile wf;
+  wf.dim_x = wf.dim_h = wf.dim_z = 1;
+  const float v[2] = {1.0f, 2.0f};
+  wf.tensors.push_back(vae::float_tensor("dec_out_b", 2, 0, v));
+  wf.tensors.push_back(vae::float_tensor("dec_out_ww", 1, 2, v));
+  const vae::WeightsFile q = vae::quantize_int8(wf);
+  EXPECT_EQ(q.flags & fmt::flag_int8, 0u);
+  EXPECT_EQ(q.weights_dtype(), "float32");
+  const std::vector<std::uint8_t> bytes = vae::serialize_weights(q);
+  EXPECT_EQ(vae::parse_weights(bytes.data(), bytes.size(), "q").flags, q.flags);
+  wf.tensors[1].name = "dec_out_w";
+  EXPECT_NE(vae::quantize_int8(wf).flags & fmt::flag_int8, 0u);
+}
+
+// Found by fuzz/fuzz_weights: likewise decoder_only kept flag_int8 when the only int8 tensors
+// were the encoder's.
+TEST(Weights, DecoderOnlyClearsTheInt8FlagWithTheLastInt8Tensor) {
+  vae::WeightsFile wf;
+  wf.flags = fmt::flag_encoder;
+  wf.dim_x = wf.dim_h = wf.dim_z = 1;
+  const float v[2] = {1.0f, 2.0f};
+  wf.tensors.push_back(vae::float_tensor("enc_fc_w", 1, 2, v));
+  wf.tensors.push_back(vae::float_tensor("dec_out_b", 2, 0, v));
+  const vae::WeightsFile q = vae::quantize_int8(wf);
+  ASSERT_NE(q.flags & fmt::flag_int8, 0u);
+  const vae::WeightsFile d = vae::decoder_only(q);
+  EXPECT_EQ(d.flags, 0u);
+  EXPECT_EQ(vae::decoder_only(vae::quantize_int8(vae::decoder_only(wf))).flags, 0u);
+  wf.tensors[1] = vae::float_tensor("dec_out_w", 1, 2, v);
+  EXPECT_EQ(vae::decoder_only(vae::quantize_int8(wf)).flags, fmt::flag_int8);
+}
+
 }  // namespace

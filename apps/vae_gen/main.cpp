@@ -36,6 +36,8 @@
 #include "vae_rt/format.h"
 #include "vae_rt/prior.h"
 
+#include "latent_file.hpp"
+
 namespace {
 
 namespace fmt = vae_rt::format;
@@ -75,14 +77,8 @@ std::vector<float> make_latents(const Options& o, std::size_t Z, std::size_t* n,
   std::vector<float> z;
   if (!o.latent.empty()) {
     const std::vector<std::uint8_t> bytes = vae::read_file(o.latent);
-    if (bytes.empty() || bytes.size() % (4 * Z) != 0) {
-      throw vae::Error(o.latent + ": " + std::to_string(bytes.size()) +
-                       " bytes is not a whole number of latents of " + std::to_string(Z) +
-                       " float32 (" + std::to_string(4 * Z) + " bytes each)");
-    }
-    *n = bytes.size() / (4 * Z);
-    z.resize(*n * Z);
-    std::memcpy(z.data(), bytes.data(), bytes.size());   // little-endian host (checked below)
+    z = vae_gen::parse_latents(bytes.data(), bytes.size(), Z, o.latent);   // latent_file.hpp
+    *n = z.size() / Z;
     return z;
   }
   vae_rt::Rng rng;

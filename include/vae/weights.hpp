@@ -65,7 +65,8 @@ WeightTensor float_tensor(const std::string& name, std::uint32_t dim0, std::uint
 std::vector<float> tensor_floats(const WeightsFile& wf, const std::string& name,
                                  const std::string& file_name);
 
-// Every float32 rank-2 tensor whose name ends in "_w" becomes int8 plus "<name>.scale".
+// Every float32 rank-2 tensor whose name ends in "_w" becomes int8 plus "<name>.scale". Throws
+// vae::Error naming the tensor and element if one of those weights is NaN or infinite.
 WeightsFile quantize_int8(const WeightsFile& wf);
 // Drop the encoder's tensors ("enc_*") and clear flag_encoder.
 WeightsFile decoder_only(const WeightsFile& wf);

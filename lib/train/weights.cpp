@@ -111,7 +111,15 @@ WeightsFile quantize_int8(const WeightsFile& wf) {
     for (std::size_t r = 0; r < t.dim0; ++r) {
       const float* row = w.data() + r * t.dim1;
       float amax = 0.0f;
-      for (std::size_t c = 0; c < t.dim1; ++c) amax = std::max(amax, std::fabs(row[c]));
+      for (std::size_t c = 0; c < t.dim1; ++c) {
+        // A NaN or infinite weight has no int8 value (and converting it is undefined behaviour).
+        if (!std::isfinite(row[c])) {
+          throw Error("tensor " + t.name + ": weight (" + std::to_string(r) + ", " +
+                      std::to_string(c) + ") is " + (std::isnan(row[c]) ? "NaN" : "infinite") +
+                      "; int8 quantization needs finite weights");
+        }
+        amax = std::max(amax, std::fabs(row[c]));
+      }
       // Symmetric: s = max|w| / 127 so that the largest weight maps to +-127; an all-zero row
       // keeps s = 0 and q = 0.
       const float s = amax / 127.0f;
@@ -124,18 +132,23 @@ WeightsFile quantize_int8(const WeightsFile& wf) {
     }
     q.tensors.push_back(std::move(qt));
     q.tensors.push_back(float_tensor(t.name + fmt::scale_suffix, t.dim0, 0, scale.data()));
+    q.flags |= fmt::flag_int8;   // only when a tensor is int8: the flag must agree with the table
   }
-  q.flags |= fmt::flag_int8;
   return q;
 }
 
 WeightsFile decoder_only(const WeightsFile& wf) {
   WeightsFile d = wf;
   d.tensors.clear();
+  bool any_int8 = false;
   for (const WeightTensor& t : wf.tensors) {
-    if (t.name.compare(0, 4, "enc_") != 0) d.tensors.push_back(t);
+    if (t.name.compare(0, 4, "enc_") != 0) {
+      d.tensors.push_back(t);
+      any_int8 = any_int8 || t.dtype == fmt::Dtype::int8;
+    }
   }
   d.flags &= ~static_cast<std::uint32_t>(fmt::flag_encoder);
+  if (!any_int8) d.flags &= ~static_cast<std::uint32_t>(fmt::flag_int8);   // agree with the table
   return d;
 }
 
