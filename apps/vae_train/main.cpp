@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "run.hpp"
+#include "vae/atomic_file.hpp"
 #include "vae/idx.hpp"
 
 #ifndef VAE_SOURCE_DIR
@@ -202,6 +203,15 @@ int run(int argc, char** argv) {
   make_dirs(s.report, "--report");
   make_parent_dir(s.out, "--out");
   make_parent_dir(s.checkpoint, "--checkpoint");
+  // A run killed inside a write left "<file>.tmp.<pid>" next to the intact file: clean up.
+  for (const std::string* f : {&s.checkpoint, &s.out}) {
+    if (f->empty()) continue;
+    const int removed = vae::remove_stale_temporaries(*f);
+    if (removed > 0 && !s.quiet) {
+      std::printf("removed %d temporary file%s of an interrupted write of %s\n", removed,
+                  removed == 1 ? "" : "s", f->c_str());
+    }
+  }
 
   if (s.latent == 20) {
     vae_apps::run_training<vae::Vae784_400_20>(s, train, test, resuming ? &ck : nullptr);

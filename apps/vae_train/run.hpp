@@ -110,6 +110,8 @@ void run_training(const TrainSettings& s, const vae::ImageSet& train, const vae:
       vae::write_checkpoint(s.checkpoint, vae::capture_checkpoint(*model, static_cast<std::uint32_t>(epoch),
                                                                   trainer.rng(), history, settings_text));
       checkpoint_epoch = epoch;
+      // After the rename: a run killed later resumes from this epoch (tests/cli rely on the line).
+      progress.message("checkpoint: epoch " + std::to_string(epoch) + " saved to " + s.checkpoint);
     }
     if (!s.report.empty()) {
       write_losses_csv(s.report + "/losses.csv", history);
