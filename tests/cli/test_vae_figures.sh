@@ -76,11 +76,13 @@ cp l2.vaew run2/weights.vaew
 "$report" --data "$data" --out cmp run2 >/dev/null
 grep -q 'Not made yet: `scripts/run figures`' cmp/summary.md || fail "summary.md without figures: no hint"
 mkdir -p cmp/figures && cp -r f20 cmp/figures/mnist-vae-20 && cp -r f2 cmp/figures/mnist-vae-2
+cp run2/metrics.json cmp/figures/mnist-vae-2/   # as when the job trained the model there
 "$report" --data "$data" --out cmp run2 >/dev/null
 grep -qF '![MNIST VAE, latent 2: test-set mu by digit](figures/mnist-vae-2/latent_scatter.png)' cmp/summary.md \
   || fail "summary.md does not show the scatter"
 grep -qF '[interpolation.png](figures/mnist-vae-20/interpolation.png)' cmp/summary.md || fail "no interpolation link"
-grep -qF 'Fashion-MNIST VAE, latent 2 (50 epochs): interpolation.png (not made yet)' cmp/summary.md \
+grep -qF -- '- MNIST VAE, latent 2 (1 epoch, test loss ' cmp/summary.md || fail "no training figures for a trained model"
+grep -qF 'Fashion-MNIST VAE, latent 2: interpolation.png (not made yet)' cmp/summary.md \
   || fail "summary.md does not name the missing pictures"
 "$report" --data "$data" --out cmp2 --figures cmp/figures run2 >/dev/null
 grep -qF '](../cmp/figures/mnist-vae-2/manifold.png)' cmp2/summary.md || fail "--figures: links not relative to --out"
