@@ -19,15 +19,14 @@
 #include <string>
 #include <thread>
 
+#include "cli_main.hpp"
 #include "vae/blas.hpp"
 #include "vae/classifier.hpp"
 #include "vae/idx.hpp"
 
 namespace {
 
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using vae_apps::UsageError;
 
 struct Settings {
   int epochs = 5;
@@ -41,11 +40,6 @@ struct Settings {
   bool quiet = false;
 };
 
-std::string one_line(std::string s) {
-  for (char& c : s) c = c == '\n' || c == '\r' ? ' ' : c;
-  return s;
-}
-
 int run(int argc, char** argv) {
   Settings s;
   s.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -54,30 +48,33 @@ int run(int argc, char** argv) {
                "classifier_train"};
   app.option_defaults()->always_capture_default();
   app.get_formatter()->column_width(36);
-  app.add_option("--epochs", s.epochs, "passes over the 60,000 training images")->check(CLI::Range(1, 100000));
-  app.add_option("--batch", s.batch, "images per step")->check(CLI::Range(1, 4096));
-  app.add_option("--lr", s.lr, "Adam learning rate")->check(CLI::PositiveNumber);
-  app.add_option("--seed", s.seed, "seed of initialization and shuffling");
+  app.add_option("--epochs", s.epochs, "passes over the 60,000 training images")
+      ->check(vae_apps::integer(1, 100000));
+  app.add_option("--batch", s.batch, "images per step")->check(vae_apps::integer(1, 4096));
+  app.add_option("--lr", s.lr, "Adam learning rate")->check(vae_apps::positive_real());
+  app.add_option("--seed", s.seed, "seed of initialization and shuffling")->check(vae_apps::seed_value());
   app.add_option("--threads", s.threads, "threads for the matrix products (this machine's cores)")
-      ->check(CLI::Range(1, 256));
+      ->check(vae_apps::integer(1, 256));
   app.add_option("--data", s.data, "folder with the four MNIST IDX files (scripts/fetch-mnist)");
   app.add_option("--out", s.out, "weight file to write at the end (.vaew)");
   app.add_option("--min-accuracy", s.min_accuracy,
                  "fail (exit 1, no file written) below this test accuracy, in [0, 1]")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(vae_apps::real(0.0, 1.0, false, "a number from 0 to 1", "[0, 1]"));
   app.add_flag("--quiet", s.quiet, "no progress output (errors only)");
   app.footer("Exit status: 0 done, 1 runtime error, 2 usage error.");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    throw UsageError(e.what());
-  }
+  if (const int rc = vae_apps::parse_command_line(app, argc, argv); rc >= 0) return rc;
   if (!std::filesystem::is_directory(s.data)) {
     throw UsageError("--data " + s.data + ": no such directory (fetch MNIST with scripts/fetch-mnist)");
+  }
+  // The output's directory is made and checked now, not after the last epoch.
+  if (!s.out.empty()) {
+    const std::filesystem::path parent = std::filesystem::path(s.out).parent_path();
+    std::error_code ec;
+    if (!parent.empty() && !std::filesystem::is_directory(parent)) {
+      std::filesystem::create_directories(parent, ec);
+      if (ec) throw vae::Error("--out " + s.out + ": cannot create the directory " + parent.string() + " (" + ec.message() + ")");
+    }
+    vae_apps::check_output_file(s.out, "--out");
   }
 
   const vae::Dataset train = vae::load_mnist(s.data, vae::Split::train);
@@ -113,8 +110,6 @@ int run(int argc, char** argv) {
                      std::to_string(100.0 * s.min_accuracy) + "%; no file written");
   }
   if (!s.out.empty()) {
-    const std::filesystem::path parent = std::filesystem::path(s.out).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent);
     char note[256];
     std::snprintf(note, sizeof note,
                   "784-256-10 MLP, softmax CE, Adam lr %g, batch %d, %d epochs, seed %llu; "
@@ -129,16 +124,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "classifier_train: %s (see --help)\n", one_line(e.what()).c_str());
-    return 2;
-  } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "classifier_train: out of memory\n");
-    return 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "classifier_train: %s\n", one_line(e.what()).c_str());
-    return 1;
-  }
+  return vae_apps::run_main("classifier_train", [&] { return run(argc, argv); });
 }

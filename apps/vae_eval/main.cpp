@@ -41,12 +41,13 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <new>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "cli_main.hpp"
+#include "vae/atomic_file.hpp"
 #include "vae/blas.hpp"
 #include "vae/classifier.hpp"
 #include "vae/gmm.hpp"
@@ -62,9 +63,7 @@ namespace {
 using json = nlohmann::json;
 constexpr std::size_t kClasses = 10;
 
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using vae_apps::UsageError;
 
 struct Options {
   std::string weights;
@@ -83,11 +82,6 @@ struct Options {
   std::string save_prior;
   bool quiet = false;
 };
-
-std::string one_line(std::string s) {
-  for (char& c : s) c = c == '\n' || c == '\r' ? ' ' : c;
-  return s;
-}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -407,33 +401,27 @@ int run(int argc, char** argv) {
   app.get_formatter()->column_width(36);
   app.add_option("weights", o.weights, "a full model (.vaew with the encoder), latent 20 or 2")->required();
   app.add_option("--data", o.data, "folder with the MNIST IDX files (scripts/fetch-mnist)");
-  app.add_option("--batch", o.batch, "images per batch")->check(CLI::Range(1, 4096));
+  app.add_option("--batch", o.batch, "images per batch")->check(vae_apps::integer(1, 4096));
   app.add_option("--iwae", o.iwae, "importance samples K of the IWAE bound; a list, e.g. 1,50,1000")
       ->delimiter(',')
-      ->check(CLI::Range(1, 1000000));
-  app.add_option("--seed", o.seed, "seed of every draw (z of the sampled pass, IWAE, samples)");
-  app.add_option("--threads", o.threads, "threads for the matrix products")->check(CLI::Range(1, 256));
-  app.add_option("--limit", o.limit, "use the first N test images (0: all 10,000)");
+      ->check(vae_apps::integer(1, 1000000));
+  app.add_option("--seed", o.seed, "seed of every draw (z of the sampled pass, IWAE, samples)")
+      ->check(vae_apps::seed_value());
+  app.add_option("--threads", o.threads, "threads for the matrix products")->check(vae_apps::integer(1, 256));
+  app.add_option("--limit", o.limit, "use the first N test images (0: all 10,000)")
+      ->check(vae_apps::integer(0, 1000000000));
   app.add_option("--samples", o.samples, "score N generated digits and N real ones (needs --classifier)")
-      ->check(CLI::Range(0, 10000000));
+      ->check(vae_apps::integer(0, 10000000));
   app.add_option("--classifier", o.classifier, "classifier .vaew (classifier_train) for --samples");
   app.add_option("--fit-prior", o.fit_prior,
                  "gmm:K fits a K-component diagonal Gaussian mixture to the encoder's mu over the "
                  "training set (EM); --samples then also scores z drawn from it");
-  app.add_option("--gmm-iters", o.gmm_iters, "EM iterations of --fit-prior")->check(CLI::Range(1, 100000));
+  app.add_option("--gmm-iters", o.gmm_iters, "EM iterations of --fit-prior")->check(vae_apps::integer(1, 100000));
   app.add_option("--save-prior", o.save_prior, "write WEIGHTS with the fitted mixture (prior_* tensors) to this .vaew");
   app.add_option("--json", o.json_out, "also write every figure to this JSON file");
   app.add_flag("--quiet", o.quiet, "no table (with --json: the file only)");
   app.footer("Exit status: 0 done, 1 runtime error, 2 usage error.");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    throw UsageError(e.what());
-  }
+  if (const int rc = vae_apps::parse_command_line(app, argc, argv); rc >= 0) return rc;
   if (o.samples > 0 && o.classifier.empty()) throw UsageError("--samples needs --classifier FILE");
   if (!o.classifier.empty() && o.samples == 0) throw UsageError("--classifier is used by --samples N");
   if (!std::filesystem::is_directory(o.data)) {
@@ -455,6 +443,9 @@ int run(int argc, char** argv) {
     o.gmm_k = k;
   }
   if (!o.save_prior.empty() && o.gmm_k == 0) throw UsageError("--save-prior needs --fit-prior gmm:K");
+  // Outputs are checked before the evaluation, which can take minutes.
+  if (!o.json_out.empty()) vae_apps::check_output_file(o.json_out, "--json");
+  if (!o.save_prior.empty()) vae_apps::check_output_file(o.save_prior, "--save-prior");
 
   const vae::WeightsFile wf = vae::read_weights(o.weights);
   if (wf.find("cls_fc_w")) throw vae::Error(o.weights + ": a classifier file; vae_eval needs a VAE or an autoencoder");
@@ -478,27 +469,12 @@ int run(int argc, char** argv) {
   } else {
     throw vae::Error(o.weights + ": file has latent " + std::to_string(wf.dim_z) + "; vae_eval is built for 20 and 2");
   }
-  if (!o.json_out.empty()) {
-    std::ofstream f(o.json_out);
-    f << out.dump(2) << "\n";
-    if (!f) throw vae::Error("--json " + o.json_out + ": cannot write the file");
-  }
+  if (!o.json_out.empty()) vae::write_file_atomic(o.json_out, out.dump(2) + "\n");
   return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "vae_eval: %s (see --help)\n", one_line(e.what()).c_str());
-    return 2;
-  } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "vae_eval: out of memory\n");
-    return 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "vae_eval: %s\n", one_line(e.what()).c_str());
-    return 1;
-  }
+  return vae_apps::run_main("vae_eval", [&] { return run(argc, argv); });
 }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_main.hpp"
 #include "vae/atomic_file.hpp"
 #include "vae/error.hpp"
 #include "vae/weights.hpp"
@@ -61,9 +62,7 @@ void write_c_source(const std::string& name, const std::string& from,
   vae::write_file_atomic(name + ".c", c);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int export_main(int argc, char** argv) {
   std::string in, out, c_source;
   bool decoder_only = false, int8 = false;
   CLI::App app{"vae_export: rewrite a .vaew weight file for a device (decoder only, int8 weights,\n"
@@ -76,16 +75,22 @@ int main(int argc, char** argv) {
                "biases stay float32");
   app.add_option("--c-source", c_source,
                  "also write NAME.h and NAME.c with OUT's bytes as an aligned const array");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
-    return e.get_exit_code() == 0 ? rc : 2;
-  }
-  try {
+  if (const int rc = vae_apps::parse_command_line(app, argc, argv); rc >= 0) return rc;
+  {
+    // Every output is checked before the first is written: no half-done export.
+    vae_apps::check_output_file(out, "OUT");
+    if (!c_source.empty()) {
+      vae_apps::check_output_file(c_source + ".h", "--c-source");
+      vae_apps::check_output_file(c_source + ".c", "--c-source");
+    }
     const std::vector<std::uint8_t> in_bytes = vae::read_file(in);
     vae::WeightsFile wf = vae::parse_weights(in_bytes.data(), in_bytes.size(), in);
     const std::string before = describe(wf);
+    if (decoder_only && !wf.find("dec_out_w")) {
+      throw vae::Error(in + ": has no decoder (no dec_* tensors" +
+                       std::string(wf.find("cls_fc_w") ? ", a classifier file" : "") +
+                       "); --decoder-only needs a VAE or autoencoder file");
+    }
     if (decoder_only) wf = vae::decoder_only(wf);
     if (int8) wf = vae::quantize_int8(wf);
     const std::vector<std::uint8_t> out_bytes = vae::serialize_weights(wf);
@@ -99,8 +104,11 @@ int main(int argc, char** argv) {
                   c_source.c_str(), out_bytes.size());
     }
     return 0;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "vae_export: %s\n", e.what());
-    return 1;
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return vae_apps::run_main("vae_export", [&] { return export_main(argc, argv); });
 }

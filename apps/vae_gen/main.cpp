@@ -36,6 +36,7 @@
 #include "vae_rt/format.h"
 #include "vae_rt/prior.h"
 
+#include "cli_main.hpp"
 #include "latent_file.hpp"
 
 namespace {
@@ -167,18 +168,21 @@ int run(const Options& o, const std::vector<std::uint8_t>& file) {
       throw vae::Error(o.weights + ": " + vae_rt::status_str(ps) + ": " + diag.text);
     }
   }
-  std::fprintf(stderr, "vae_gen: %s: %s decoder, D 784 H %zu Z %zu (%s file, %zu weight bytes, "
-               "arena %zu bytes)\n", o.weights.c_str(), dec.dtype_name(), H, Z,
-               dec.file().header.flags & fmt::flag_encoder ? "full" : "decoder-only",
-               dec.weight_bytes(), dec.arena_used());
-  if (o.latent.empty()) {
-    std::fprintf(stderr, "vae_gen: z ~ %s\n",
-                 prior_name == "gmm"
-                     ? ("the file's mixture prior, " + std::to_string(mixture.k) + " components").c_str()
-                     : "N(0, I)");
-  }
   std::size_t n = 0;
   const std::vector<float> z = make_latents(o, Z, &n, prior_name == "gmm" ? &mixture : nullptr);
+  // What was loaded, printed once the digits are made and written: a failure (a bad --latent
+  // file, a full disk) stays the only line on stderr.
+  char what[256];
+  std::snprintf(what, sizeof what, "vae_gen: %s: %s decoder, D 784 H %zu Z %zu (%s file, %zu weight "
+                "bytes, arena %zu bytes)\n", o.weights.c_str(), dec.dtype_name(), H, Z,
+                dec.file().header.flags & fmt::flag_encoder ? "full" : "decoder-only",
+                dec.weight_bytes(), dec.arena_used());
+  std::string info = what;
+  if (o.latent.empty()) {
+    info += "vae_gen: z ~ " + (prior_name == "gmm" ? "the file's mixture prior, " +
+                                                         std::to_string(mixture.k) + " components"
+                                                   : std::string("N(0, I)")) + "\n";
+  }
   std::vector<std::uint8_t> px(n * 784);
   dec.decode_batch_u8(z.data(), n, px.data());   // the same pixels as decode_u8 one by one
 
@@ -198,15 +202,14 @@ int run(const Options& o, const std::vector<std::uint8_t>& file) {
         vae::write_pgm(o.out, w, h, grid.data());
       }
     }
-    std::fprintf(stderr, "vae_gen: wrote %zu digits to %s\n", n, o.out.c_str());
+    info += "vae_gen: wrote " + std::to_string(n) + " digits to " + o.out + "\n";
   }
+  std::fputs(info.c_str(), stderr);
   if (o.ascii) print_ascii(px, n, 4, o, prior_name.c_str());
   return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int gen_main(int argc, char** argv) {
   static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "--latent files are little-endian");
   Options o;
   CLI::App app{
@@ -218,8 +221,8 @@ int main(int argc, char** argv) {
   app.add_option("weights", o.weights, "weight file (.vaew), full or decoder-only, float32 or int8")
       ->required();
   auto* count = app.add_option("--count,-n", o.count, "digits to generate (default 64; 10 with "
-                                                      "--interpolate)")->check(CLI::Range(1, 1000000));
-  app.add_option("--seed,-s", o.seed, "random seed (default 1)");
+                                                      "--interpolate)")->check(vae_apps::integer(1, 1000000));
+  app.add_option("--seed,-s", o.seed, "random seed (default 1)")->check(vae_apps::seed_value());
   app.add_option("--out,-o", o.out, "output: .png or .pgm (a grid), .idx (IDX3, N x 28 x 28 uint8)");
   auto* latent = app.add_option("--latent", o.latent,
                                 "decode these latents instead of sampling: raw little-endian "
@@ -234,36 +237,36 @@ int main(int argc, char** argv) {
                  "when it has one), or normal, N(0, I)")
       ->check(CLI::IsMember({"normal", "gmm"}))
       ->excludes(latent);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
-    return e.get_exit_code() == 0 ? rc : 2;
+  if (const int rc = vae_apps::parse_command_line(app, argc, argv); rc >= 0) return rc;
+  if (o.interpolate && count->count() == 0) o.count = 10;
+  if (o.out.empty()) o.ascii = true;
+  const std::string ext = extension(o.out);
+  if (!o.out.empty() && ext != ".png" && ext != ".pgm" && ext != ".idx") {
+    throw vae_apps::UsageError("--out " + o.out + ": the extension must be .png, .pgm or .idx");
   }
-  try {
-    if (o.interpolate && count->count() == 0) o.count = 10;
-    if (o.out.empty()) o.ascii = true;
-    const std::string ext = extension(o.out);
-    if (!o.out.empty() && ext != ".png" && ext != ".pgm" && ext != ".idx") {
-      std::fprintf(stderr, "vae_gen: --out %s: the extension must be .png, .pgm or .idx\n",
-                   o.out.c_str());
-      return 2;
-    }
-    const std::vector<std::uint8_t> file = vae::read_file(o.weights);
-    fmt::File parsed;
-    fmt::Diag diag;
-    const vae_rt::Status s = fmt::parse(file.data(), file.size(), &parsed, true, &diag);
-    if (s != vae_rt::Status::ok) {
-      throw vae::Error(o.weights + ": " + vae_rt::status_str(s) + ": " + diag.text);
-    }
-    const fmt::Header& h = parsed.header;
-    if (h.dim_x == 784 && h.dim_h == 400 && h.dim_z == 20) return run<20, 400>(o, file);
-    if (h.dim_x == 784 && h.dim_h == 400 && h.dim_z == 2) return run<2, 400>(o, file);
-    throw vae::Error(o.weights + ": dims D " + std::to_string(h.dim_x) + ", H " +
-                     std::to_string(h.dim_h) + ", Z " + std::to_string(h.dim_z) +
-                     " are not compiled into vae_gen (it has 784-400-20 and 784-400-2)");
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "vae_gen: %s\n", e.what());
-    return 1;
+  if (!o.out.empty()) vae_apps::check_output_file(o.out, "--out");
+  const std::vector<std::uint8_t> file = vae::read_file(o.weights);
+  fmt::File parsed;
+  fmt::Diag diag;
+  const vae_rt::Status s = fmt::parse(file.data(), file.size(), &parsed, true, &diag);
+  if (s != vae_rt::Status::ok) {
+    throw vae::Error(o.weights + ": " + vae_rt::status_str(s) + ": " + diag.text);
   }
+  const fmt::Header& h = parsed.header;
+  if (h.dim_x == 784 && h.dim_h == 400 && h.dim_z == 20) return run<20, 400>(o, file);
+  if (h.dim_x == 784 && h.dim_h == 400 && h.dim_z == 2) return run<2, 400>(o, file);
+  fmt::Tensor t;
+  if (fmt::find_tensor(parsed, "cls_fc_w", &t) == vae_rt::Status::ok) {
+    throw vae::Error(o.weights + ": a digit classifier file (classifier_train); vae_gen needs a VAE "
+                     "or autoencoder file with dec_* tensors");
+  }
+  throw vae::Error(o.weights + ": dims D " + std::to_string(h.dim_x) + ", H " +
+                   std::to_string(h.dim_h) + ", Z " + std::to_string(h.dim_z) +
+                   " are not compiled into vae_gen (it has 784-400-20 and 784-400-2)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return vae_apps::run_main("vae_gen", [&] { return gen_main(argc, argv); });
 }

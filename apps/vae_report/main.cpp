@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_main.hpp"
 #include "model_pictures.hpp"
 #include "report_files.hpp"
 #include "vae/atomic_file.hpp"
@@ -39,9 +40,7 @@
 
 namespace {
 
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using vae_apps::UsageError;
 
 constexpr int recon_per_row = 16, recon_row_pairs = 2, sample_count = 64;
 constexpr std::uint64_t sample_seed = 1;   // the same z draws for every run
@@ -216,9 +215,9 @@ struct FigureModel {
 constexpr FigureModel figure_models[] = {
     {"mnist-vae-20", "MNIST VAE, latent 20 (the shipped weights/mnist_vae.vaew)", false},
     {"mnist-ae-20", "MNIST autoencoder, latent 20 (the shipped weights/mnist_ae.vaew)", false},
-    {"mnist-vae-2", "MNIST VAE, latent 2", true},
-    {"fashion-vae-20", "Fashion-MNIST VAE, latent 20", false},
-    {"fashion-vae-2", "Fashion-MNIST VAE, latent 2", true},
+    {"mnist-vae-2", "MNIST VAE, latent 2 (50 epochs)", true},
+    {"fashion-vae-20", "Fashion-MNIST VAE, latent 20 (50 epochs)", false},
+    {"fashion-vae-2", "Fashion-MNIST VAE, latent 2 (50 epochs)", true},
 };
 
 // The summary's section on them: the MNIST latent-2 manifold and scatter and the MNIST VAE's
@@ -245,22 +244,7 @@ std::string figures_markdown(const std::string& figures_dir, const std::function
   show("mnist-vae-2/manifold.png", "MNIST VAE, latent 2: the decoder over the latent plane");
   show("mnist-vae-2/latent_scatter.png", "MNIST VAE, latent 2: test-set mu by digit");
   for (const FigureModel& m : figure_models) {
-    md += std::string("- ") + m.what;
-    // A model trained by the job has its vae_train report beside the pictures: say how it ended.
-    const std::string metrics = figures_dir + "/" + m.dir + "/metrics.json";
-    if (fs::exists(metrics)) {
-      try {
-        const std::vector<std::uint8_t> bytes = vae::read_file(metrics);
-        const nlohmann::json j = nlohmann::json::parse(bytes.begin(), bytes.end());
-        const int epochs = j.at("final").at("epoch").get<int>();
-        md += " (" + std::to_string(epochs) + (epochs == 1 ? " epoch" : " epochs") + ", test loss " +
-              fmt(j.at("final").at("test_loss").get<double>()) + " z sampled, [report](" +
-              rel(figures_dir + "/" + m.dir) + "/))";
-      } catch (const nlohmann::json::exception& e) {
-        throw vae::Error(metrics + ": not what vae_train writes (" + std::string(e.what()) + ")");
-      }
-    }
-    md += ":";
+    md += std::string("- ") + m.what + ":";
     std::vector<std::string> files{"interpolation.png"};
     if (m.latent2) files.insert(files.end(), {"manifold.png", "latent_scatter.png"});
     for (const std::string& f : files) {
@@ -355,24 +339,26 @@ int run(int argc, char** argv) {
   app.option_defaults()->always_capture_default();
   app.add_option("--out", out, "folder for the summary and the comparison pictures");
   app.add_option("--data", data, "folder with the MNIST test files (for the reconstructions)");
-  app.add_option("--wall-seconds", wall_seconds, "wall time of the whole experiment, for the summary (0: omit)");
+  app.add_option("--wall-seconds", wall_seconds, "wall time of the whole experiment, for the summary (0: omit)")
+      ->check(vae_apps::non_negative_real());
   app.add_option("--figures", figures, "folder of `scripts/run figures`' pictures, linked when there (default: OUT/figures)");
   app.add_option("runs", dirs, "run directories (vae_train --report DIR --out DIR/weights.vaew)")->required();
   app.footer("Exit status: 0 done, 1 runtime error, 2 usage error.");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    throw UsageError(e.what());
-  }
+  if (const int rc = vae_apps::parse_command_line(app, argc, argv); rc >= 0) return rc;
   if (dirs.size() > 4) throw UsageError("at most 4 runs fit in one comparison");
-  const vae::ImageSet test = vae::load_mnist(data, vae::Split::test).images;
-  std::vector<Run> runs;
-  for (const std::string& d : dirs) runs.push_back(load_run(d, test));
+  for (const std::string& d : dirs) {
+    if (!std::filesystem::is_directory(d)) {
+      throw vae::Error(d + ": no such run directory (expected a folder written by vae_train --report)");
+    }
+  }
+  // The output folder is made and checked before the runs are decoded.
   std::error_code ec;
   std::filesystem::create_directories(out, ec);
   if (ec) throw vae::Error("--out " + out + ": cannot create the directory (" + ec.message() + ")");
+  vae_apps::check_output_file(out + "/summary.md", "--out");
+  const vae::ImageSet test = vae::load_mnist(data, vae::Split::test).images;
+  std::vector<Run> runs;
+  for (const std::string& d : dirs) runs.push_back(load_run(d, test));
   write_loss_curves(out + "/loss_curves.png", runs);
   write_reconstructions(out + "/reconstructions.png", runs, test);
   write_samples(out + "/samples.png", runs);
@@ -381,21 +367,8 @@ int run(int argc, char** argv) {
   return 0;
 }
 
-std::string one_line(std::string s) {
-  for (char& c : s) c = c == '\n' || c == '\r' ? ' ' : c;
-  return s;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "vae_report: %s (see --help)\n", one_line(e.what()).c_str());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "vae_report: %s\n", one_line(e.what()).c_str());
-    return 1;
-  }
+  return vae_apps::run_main("vae_report", [&] { return run(argc, argv); });
 }

@@ -147,38 +147,33 @@ int run(int argc, char** argv) {
   app.add_option("--loss", s.loss, "reconstruction loss, summed over pixels")
       ->check(CLI::IsMember({"mse", "bce"}));
   app.add_option("--beta", s.beta, "weight of the KL term (default: 0 for ae, 1 for vae)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(vae_apps::non_negative_real())
       ->default_str("");   // shown in the text: it follows --mode
   app.add_option("--epochs", s.epochs, "total epochs (a resumed run continues up to it)")
-      ->check(CLI::Range(0, 100000));
-  app.add_option("--batch", s.batch, "images per step")->check(CLI::Range(1, 4096));
-  app.add_option("--lr", s.lr, "Adam learning rate")->check(CLI::PositiveNumber);
-  app.add_option("--seed", s.seed, "seed of initialization, shuffling and noise");
+      ->check(vae_apps::integer(0, 100000));
+  app.add_option("--batch", s.batch, "images per step")->check(vae_apps::integer(1, 4096));
+  app.add_option("--lr", s.lr, "Adam learning rate")->check(vae_apps::positive_real());
+  app.add_option("--seed", s.seed, "seed of initialization, shuffling and noise")
+      ->check(vae_apps::seed_value());
   app.add_option("--threads", s.threads, "threads for the matrix products (this machine's cores)")
-      ->check(CLI::Range(1, 256));
+      ->check(vae_apps::integer(1, 256));
   app.add_option("--latent", s.latent, "latent dimensions: 20 or 2 (the compiled models)")
       ->check(CLI::IsMember({20, 2}));
   app.add_option("--data", s.data, "folder with the four MNIST IDX files (fetched if the default is empty)");
-  app.add_option("--train-limit", s.train_limit, "train on the first N training images (0: all)");
-  app.add_option("--test-limit", s.test_limit, "evaluate on the first N test images (0: all)");
+  app.add_option("--train-limit", s.train_limit, "train on the first N training images (0: all)")
+      ->check(vae_apps::integer(0, 1000000000));
+  app.add_option("--test-limit", s.test_limit, "evaluate on the first N test images (0: all)")
+      ->check(vae_apps::integer(0, 1000000000));
   app.add_option("--out", s.out, "weight file to write at the end (.vaew)");
   app.add_option("--report", s.report, "report directory: losses.csv, metrics.json, pictures");
   app.add_option("--checkpoint", s.checkpoint, "checkpoint file, rewritten atomically (default with --resume: that file)");
   app.add_option("--checkpoint-every", s.checkpoint_every, "epochs between checkpoints (the last epoch always)")
-      ->check(CLI::Range(1, 100000));
+      ->check(vae_apps::integer(1, 100000));
   app.add_option("--resume", s.resume, "continue the run saved in this checkpoint");
   app.add_flag("--quiet", s.quiet, "no progress output (errors only)");
   app.footer("Exit status: 0 done, 1 runtime error, 2 usage error.");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    throw UsageError(e.what());
-  }
+  if (const int rc = vae_apps::parse_command_line(app, argc, argv); rc >= 0) return rc;
 
   vae::Checkpoint ck;
   const bool resuming = !s.resume.empty();
@@ -200,9 +195,13 @@ int run(int argc, char** argv) {
     throw UsageError("--batch " + std::to_string(s.batch) + " is larger than the " +
                      std::to_string(train.count) + " training images");
   }
+  // Outputs are checked (and their directories made) before the first epoch, not after it.
   make_dirs(s.report, "--report");
   make_parent_dir(s.out, "--out");
   make_parent_dir(s.checkpoint, "--checkpoint");
+  if (!s.out.empty()) vae_apps::check_output_file(s.out, "--out");
+  if (!s.checkpoint.empty()) vae_apps::check_output_file(s.checkpoint, "--checkpoint");
+  if (!s.report.empty()) vae_apps::check_output_file(s.report + "/metrics.json", "--report");
   // A run killed inside a write left "<file>.tmp.<pid>" next to the intact file: clean up.
   for (const std::string* f : {&s.checkpoint, &s.out}) {
     if (f->empty()) continue;
@@ -223,23 +222,6 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-// Errors are one line whatever the message holds.
-std::string one_line(std::string s) {
-  for (char& c : s) c = c == '\n' || c == '\r' ? ' ' : c;
-  return s;
-}
-
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "vae_train: %s (see --help)\n", one_line(e.what()).c_str());
-    return 2;
-  } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "vae_train: out of memory\n");
-    return 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "vae_train: %s\n", one_line(e.what()).c_str());
-    return 1;
-  }
+  return vae_apps::run_main("vae_train", [&] { return run(argc, argv); });
 }

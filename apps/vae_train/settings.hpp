@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "cli_main.hpp"
+
 namespace vae_apps {
 
 struct TrainSettings {
@@ -33,9 +35,7 @@ struct TrainSettings {
   bool quiet = false;
 };
 
-// A bad command line: reported in one line with exit status 2 (runtime errors exit 1).
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+// UsageError (a bad command line, exit status 2) is cli_main.hpp's, shared by every app.
+using vae_apps::UsageError;
 
 }  // namespace vae_apps

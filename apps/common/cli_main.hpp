@@ -1,0 +1,170 @@
+// cli_main.hpp - what every app's main() shares: the exit-status contract, one-line errors,
+// number validators that say what they expect, and checks of output paths before any work.
+//
+//   int main(int argc, char** argv) {
+//     return vae_apps::run_main("vae_eval", [&] { return run(argc, argv); });
+//   }
+//   int run(int argc, char** argv) {
+//     CLI::App app{...};
+//     app.add_option("--lr", lr)->check(vae_apps::positive_real());
+//     if (const int rc = vae_apps::parse_command_line(app, argc, argv); rc >= 0) return rc;   // --help
+//     ...
+//   }
+//
+// Exit status: 0 done, 1 runtime error (files, data, divergence), 2 usage error. Every error is
+// ONE line on stderr: "<app>: <what was wrong and what was expected>"; usage errors end with
+// "(see --help)". Nothing escapes as an uncaught exception (no abort, no trace).
+//
+// Header-only and free of the training library: vae_gen, which links only the freestanding
+// runtime, uses it too. Not an argument parser: CLI11 parses.
+#pragma once
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+
+#include <cerrno>
+#include <cmath>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+#include <string>
+
+namespace vae_apps {
+
+// A bad command line: exit status 2. Anything else derived from std::exception: exit status 1.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Errors are one line whatever the message holds (a path, an exception's text).
+inline std::string one_line(std::string s) {
+  for (char& c : s) c = c == '\n' || c == '\r' || c == '\t' ? ' ' : c;
+  return s;
+}
+
+// Runs body() and maps what it throws to one line on stderr and the exit status.
+template <class Body>
+int run_main(const char* app, Body&& body) noexcept {
+  // Under a file-size limit (ulimit -f) the kernel kills a writer with SIGXFSZ; ignored, the
+  // write fails with EFBIG instead and is reported like any other write error.
+  std::signal(SIGXFSZ, SIG_IGN);
+  try {
+    try {
+      return body();
+    } catch (const UsageError& e) {
+      std::fprintf(stderr, "%s: %s (see --help)\n", app, one_line(e.what()).c_str());
+      return 2;
+    } catch (const CLI::ParseError& e) {
+      std::fprintf(stderr, "%s: %s (see --help)\n", app, one_line(e.what()).c_str());
+      return 2;
+    } catch (const std::bad_alloc&) {
+      std::fprintf(stderr, "%s: out of memory\n", app);
+      return 1;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "%s: %s\n", app, one_line(e.what()).c_str());
+      return 1;
+    }
+  } catch (...) {   // a string, or an exception thrown while printing
+    std::fprintf(stderr, "%s: unexpected error\n", app);
+    return 1;
+  }
+}
+
+// Parses; returns -1 to go on, or the exit status after printing --help. A parse error becomes a
+// UsageError with CLI11's message (which names the option).
+inline int parse_command_line(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    throw UsageError(e.what());
+  }
+  return -1;
+}
+
+// --- validators: "--lr: 0 is not ...; expected a finite number > 0" -----------------------------
+
+// An integer in [lo, hi], written in decimal digits (a sign only for negative ranges).
+inline CLI::Validator integer(long long lo, long long hi) {
+  const std::string want = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+  return CLI::Validator(
+      [lo, hi, want](std::string& s) -> std::string {
+        char* end = nullptr;
+        errno = 0;
+        const long long v = std::strtoll(s.c_str(), &end, 10);
+        if (s.empty() || *end != '\0' || errno == ERANGE || v < lo || v > hi ||
+            (lo >= 0 && s[0] == '-')) {
+          return "'" + s + "' is not " + want;
+        }
+        return {};
+      },
+      "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+}
+
+// A seed: any unsigned 64-bit integer, digits only (CLI11 alone would wrap "-1" to 2^64 - 1).
+inline CLI::Validator seed_value() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        char* end = nullptr;
+        errno = 0;
+        std::strtoull(s.c_str(), &end, 10);
+        if (s.empty() || *end != '\0' || errno == ERANGE || s.find_first_not_of("0123456789") != std::string::npos) {
+          return "'" + s + "' is not a seed; expected an integer from 0 to 18446744073709551615";
+        }
+        return {};
+      },
+      "");
+}
+
+// A finite real number in [lo, hi] (lo excluded when lo_open): NaN and infinities are refused.
+inline CLI::Validator real(double lo, double hi, bool lo_open, const std::string& want,
+                           const std::string& desc) {
+  return CLI::Validator(
+      [lo, hi, lo_open, want](std::string& s) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(s.c_str(), &end);
+        if (s.empty() || *end != '\0' || !std::isfinite(v) || v > hi || v < lo || (lo_open && v == lo)) {
+          return "'" + s + "' is not " + want;
+        }
+        return {};
+      },
+      desc);
+}
+inline CLI::Validator positive_real() { return real(0.0, HUGE_VAL, true, "a finite number > 0", "POSITIVE"); }
+inline CLI::Validator non_negative_real() {
+  return real(0.0, HUGE_VAL, false, "a finite number >= 0", "NONNEGATIVE");
+}
+
+// --- output paths, checked before any work ---------------------------------------------------------
+
+// `path` will be written as a file by the app: it must not be a directory, its directory must
+// exist and be writable. Usage error for a directory given as a file, runtime error otherwise.
+// (The write itself can still fail, disk full for one; that error names the file too.)
+inline void check_output_file(const std::string& path, const std::string& flag) {
+  const std::string what = (flag.empty() ? "" : flag + " ") + path;
+  if (path.empty()) throw UsageError(what + ": an empty path; expected a file name");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    throw UsageError(what + ": is a directory; expected a file name");
+  }
+  const std::size_t slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  if (::stat(dir.c_str(), &st) != 0) {
+    throw std::runtime_error(what + ": the directory " + dir + " does not exist (create it first)");
+  }
+  if (!S_ISDIR(st.st_mode)) throw std::runtime_error(what + ": " + dir + " is not a directory");
+  if (::access(dir.c_str(), W_OK) != 0) {
+    throw std::runtime_error(what + ": cannot write in " + dir + " (" + std::strerror(errno) + ")");
+  }
+}
+
+}  // namespace vae_apps
