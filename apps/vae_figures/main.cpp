@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_main.hpp"
 #include "model_pictures.hpp"
 #include "vae/error.hpp"
 #include "vae/idx.hpp"
@@ -35,9 +36,7 @@
 
 namespace {
 
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using vae_apps::UsageError;
 
 struct Options {
   std::string weights, out, data = "data/mnist", classes = "digits", title;
@@ -174,19 +173,17 @@ int run(int argc, char** argv) {
   app.add_option("--classes", o.classes, "label names in the scatter's legend")
       ->check(CLI::IsMember({"digits", "fashion"}));
   app.add_option("--title", o.title, "what the model is, for the pictures' titles (e.g. \"MNIST VAE\")");
-  app.add_option("--pairs", o.pairs, "interpolation rows")->check(CLI::Range(1, 64));
-  app.add_option("--steps", o.steps, "decodes per interpolation row, both ends included")->check(CLI::Range(2, 32));
-  app.add_option("--grid", o.grid, "manifold digits per side")->check(CLI::Range(2, 60));
-  app.add_option("--seed", o.seed, "seed of the interpolation pairs");
+  app.add_option("--pairs", o.pairs, "interpolation rows")->check(vae_apps::integer(1, 64));
+  app.add_option("--steps", o.steps, "decodes per interpolation row, both ends included")
+      ->check(vae_apps::integer(2, 32));
+  app.add_option("--grid", o.grid, "manifold digits per side")->check(vae_apps::integer(2, 60));
+  app.add_option("--seed", o.seed, "seed of the interpolation pairs")->check(vae_apps::seed_value());
   app.footer("Exit status: 0 done, 1 runtime error, 2 usage error.");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    throw UsageError(e.what());
-  }
+  if (const int rc = vae_apps::parse_command_line(app, argc, argv); rc >= 0) return rc;
   const vae::WeightsFile wf = vae::read_weights(o.weights);
+  if (wf.find("cls_fc_w")) {
+    throw vae::Error(o.weights + ": a digit classifier file; vae_figures needs a VAE or autoencoder file");
+  }
   if (!wf.has_encoder()) {
     throw vae::Error(o.weights + ": decoder-only file; the pictures need the encoder's mu (use the full file)");
   }
@@ -201,6 +198,7 @@ int run(int argc, char** argv) {
   std::error_code ec;
   std::filesystem::create_directories(o.out, ec);
   if (ec) throw vae::Error("--out " + o.out + ": cannot create the directory (" + ec.message() + ")");
+  vae_apps::check_output_file(o.out + "/interpolation.png", "--out");
   std::vector<std::string> written;
   if (wf.dim_z == 20) {
     written = make_figures<vae::Vae784_400_20>(o, test);
@@ -216,21 +214,8 @@ int run(int argc, char** argv) {
   return 0;
 }
 
-std::string one_line(std::string s) {
-  for (char& c : s) c = c == '\n' || c == '\r' ? ' ' : c;
-  return s;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "vae_figures: %s (see --help)\n", one_line(e.what()).c_str());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "vae_figures: %s\n", one_line(e.what()).c_str());
-    return 1;
-  }
+  return vae_apps::run_main("vae_figures", [&] { return run(argc, argv); });
 }

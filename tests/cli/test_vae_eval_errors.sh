@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# test_vae_eval_errors.sh - every kind of bad input to vae_eval: one line on stderr, exit 2 for a
+# usage error and 1 for a runtime error, caught before the evaluation (tests/cli/lib_errors.sh).
+#
+# usage: test_vae_eval_errors.sh VAE_EVAL VAE_TRAIN VAE_EXPORT WEIGHTS_DIR DATA_DIR
+set -euo pipefail
+source "$(dirname "$0")/lib_errors.sh"
+eval_bin="$(abs "$1")" train_bin="$(abs "$2")" export_bin="$(abs "$3")" weights="$(abs "$4")"
+data="$(abs "${VAE_DATA:-$5}")"
+init_work eval_errors
+
+ln -s "$data" mnist
+ln -s "$weights/mnist_vae.vaew" vae.vaew
+ln -s "$weights/mnist_classifier.vaew" classifier.vaew
+ln -s "$weights/mnist_vae_decoder_int8.vaew" dec_int8.vaew
+"$train_bin" --data mnist --train-limit 128 --test-limit 64 --epochs 1 --latent 2 --threads 1 --quiet --out z2.vaew
+"$export_bin" vae.vaew vae_int8.vaew --int8 >/dev/null
+make_bad_files vae.vaew
+mkdir badmnist ro rw && chmod 555 ro && chmod 777 rw
+for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-labels-idx1-ubyte; do ln -s "$data/$f" badmnist/; done
+head -c 5000 "$data/t10k-images-idx3-ubyte" >badmnist/t10k-images-idx3-ubyte
+e=vae_eval
+export PATH="$(dirname "$eval_bin"):$PATH"
+q=(--data mnist --limit 50 --quiet)
+
+# Usage errors: exit 2.
+expect_error 2 'weights is required' "no weight file" $e --data mnist
+expect_error 2 "--batch: '0' is not an integer from 1 to 4096" "batch 0" $e vae.vaew --batch 0
+expect_error 2 "--iwae: '0' is not an integer from 1 to 1000000" "IWAE K = 0" $e vae.vaew --iwae 0
+expect_error 2 "--iwae: 'x'" "IWAE list with a word" $e vae.vaew --iwae 1,x
+expect_error 2 "--seed: '-1' is not a seed" "negative seed" $e vae.vaew --seed -1
+expect_error 2 "--threads: '0'" "0 threads" $e vae.vaew --threads 0
+expect_error 2 "--limit: '-1' is not an integer from 0" "negative limit" $e vae.vaew --limit -1
+expect_error 2 "--samples: '-1'" "negative sample count" $e vae.vaew --samples -1
+expect_error 2 '--samples needs --classifier FILE' "--samples without a classifier" $e vae.vaew --data mnist --samples 10
+expect_error 2 '--classifier is used by --samples N' "--classifier without --samples" $e vae.vaew --data mnist --classifier classifier.vaew
+expect_error 2 '--fit-prior gmm:0: expected gmm:K with K in 1..1000' "mixture of 0 components" $e vae.vaew --data mnist --fit-prior gmm:0
+expect_error 2 '--fit-prior kmeans:3: expected gmm:K' "unknown prior kind" $e vae.vaew --data mnist --fit-prior kmeans:3
+expect_error 2 '--save-prior needs --fit-prior gmm:K' "--save-prior without a fit" $e vae.vaew --data mnist --save-prior p.vaew
+expect_error 2 '--data nodir: no such directory' "missing data folder" $e vae.vaew --data nodir
+expect_error 2 'not expected: --verbose' "unknown flag" $e vae.vaew --verbose
+expect_error 2 '--json folder.vaew: is a directory' "--json is a directory" $e vae.vaew "${q[@]}" --json folder.vaew
+
+# Runtime errors: exit 1.
+expect_error 1 'cannot read missing.vaew: No such file' "missing weight file" $e missing.vaew --data mnist
+expect_error 1 'cannot read unreadable.vaew: Permission denied' "unreadable weight file (mode 000)" "${unprivileged[@]}" "$eval_bin" unreadable.vaew --data mnist
+expect_error 1 'truncated' "truncated weight file" $e truncated.vaew --data mnist
+expect_error 1 'CRC' "one byte changed" $e flipped.vaew --data mnist
+expect_error 1 'bad magic' "not a weight file" $e text.vaew --data mnist
+expect_error 1 'a classifier file; vae_eval needs a VAE or an autoencoder' "classifier file as the model" $e classifier.vaew --data mnist
+expect_error 1 'decoder-only file; the evaluation needs the encoder too' "decoder-only file" $e dec_int8.vaew --data mnist
+expect_error 1 'not a classifier file' "a VAE file as --classifier" $e vae.vaew "${q[@]}" --samples 10 --classifier vae.vaew
+expect_error 1 'cannot read missing.vaew' "missing --classifier" $e vae.vaew "${q[@]}" --samples 10 --classifier missing.vaew
+expect_error 1 't10k-images-idx3-ubyte.*truncated' "truncated MNIST test images" $e vae.vaew --data badmnist
+expect_error 1 '--json nodir/e.json: the directory nodir does not exist' "--json in a missing directory" $e vae.vaew "${q[@]}" --json nodir/e.json
+expect_error 1 '--json ro/e.json: cannot write in ro' "--json in a read-only directory" "${unprivileged[@]}" "$eval_bin" vae.vaew "${q[@]}" --json ro/e.json
+expect_error 1 '--save-prior nodir/p.vaew: the directory nodir does not exist' "--save-prior in a missing directory" $e vae.vaew "${q[@]}" --fit-prior gmm:2 --save-prior nodir/p.vaew
+
+# Valid, though they may look odd.
+expect_ok "latent-2 model" $e z2.vaew "${q[@]}"
+expect_ok "int8 full model (dequantized on load)" $e vae_int8.vaew "${q[@]}" --json rw/e.json
+[[ -s rw/e.json ]] || fail "--json was not written"
+echo "ok: vae_eval bad inputs"
