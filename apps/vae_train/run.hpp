@@ -107,8 +107,12 @@ void run_training(const TrainSettings& s, const vae::ImageSet& train, const vae:
                                        te.recon_per_image(), te.kl_per_image(), seconds});
     progress.epoch_end(history.back());
     if (!s.checkpoint.empty() && (epoch % s.checkpoint_every == 0 || epoch == s.epochs)) {
-      vae::write_checkpoint(s.checkpoint, vae::capture_checkpoint(*model, static_cast<std::uint32_t>(epoch),
-                                                                  trainer.rng(), history, settings_text));
+      try {
+        vae::write_checkpoint(s.checkpoint, vae::capture_checkpoint(*model, static_cast<std::uint32_t>(epoch),
+                                                                    trainer.rng(), history, settings_text));
+      } catch (const vae::Error& e) {   // disk full, permissions: say what is still on disk
+        throw vae::Error(e.what() + checkpoint_state());
+      }
       checkpoint_epoch = epoch;
       // After the rename: a run killed later resumes from this epoch (tests/cli rely on the line).
       progress.message("checkpoint: epoch " + std::to_string(epoch) + " saved to " + s.checkpoint);

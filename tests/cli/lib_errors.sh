@@ -58,13 +58,17 @@ expect_ok() {
 }
 
 # Sets app (the program's name) and shown (the command as a user types it; the setpriv prefix of
-# "${unprivileged[@]}" shown as "(as nobody)").
+# "${unprivileged[@]}" shown as "(as nobody)", a prlimit --fsize prefix as the limit).
 command_text() {
   local prefix=""
+  if [[ "$1" == prlimit ]]; then   # prlimit --fsize=BYTES CMD: a file-size limit (ulimit -f)
+    prefix="(file size limit ${2#--fsize=} bytes) "
+    shift 2
+  fi
   if [[ "$1" == setpriv ]]; then
     while [[ "$1" != -- ]]; do shift; done
     shift
-    prefix="(as nobody) "
+    prefix+="(as nobody) "
   fi
   app="$(basename "$1")"
   shown="$prefix$app"
