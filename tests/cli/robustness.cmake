@@ -29,8 +29,11 @@ add_test(NAME cli_errors_vae_report COMMAND bash ${_cli}/test_vae_report_errors.
          $<TARGET_FILE:vae_report> $<TARGET_FILE:vae_train> ${_w} ${VAE_TEST_DATA_DIR})
 add_test(NAME cli_errors_classifier_train COMMAND bash ${_cli}/test_classifier_train_errors.sh
          $<TARGET_FILE:classifier_train> ${VAE_TEST_DATA_DIR})
+add_test(NAME cli_errors_vae_figures COMMAND bash ${_cli}/test_vae_figures_errors.sh
+         $<TARGET_FILE:vae_figures> ${_w} ${VAE_TEST_DATA_DIR})
 set_tests_properties(cli_errors_vae_train cli_errors_vae_gen cli_errors_vae_export cli_errors_vae_eval
-                     cli_errors_vae_report cli_errors_classifier_train PROPERTIES TIMEOUT 300)
+                     cli_errors_vae_report cli_errors_classifier_train cli_errors_vae_figures
+                     PROPERTIES TIMEOUT 300)
 
 # A full disk (a file-size limit everywhere, a real tmpfs where a mount namespace is allowed) and a
 # read-only file system under --out, --report and --checkpoint: one line, exit 1, earlier files intact.
