@@ -4,9 +4,9 @@
 #     139 segfault, 124 the timeout that stands for a hang);
 #   - stderr is exactly ONE line, "<app>: <what was wrong>", that contains the expected words;
 #   - no crash report: no sanitizer output, "terminate called", "Aborted" or stack trace.
-# When VAE_ERROR_TABLE names a file, every checked case appends one Markdown row to it:
-#   | `command` | what is wrong | exit | what the user sees |
-# which is how the table of docs/robustness.md is made (from real runs, not by hand).
+# When VAE_ERROR_TABLE names a file, every checked case appends one tab-separated line to it:
+#   app, the command, what is wrong, the exit status, what the user sees (stderr)
+# from which scripts/robustness-table makes the table of docs/robustness.md (real runs, not memory).
 # The tests run in their work folder with short relative names (mnist/ is a link to the data) so
 # that the rows read like a user's session.
 
@@ -38,10 +38,7 @@ expect_error() {
   fi
   grep -qE -- "$words" err.txt || fail "'$shown': the error lacks '$words': $(cat err.txt)"
   echo "ok: exit $rc: $shown -> $(cat err.txt)"
-  if [[ -n "${VAE_ERROR_TABLE:-}" ]]; then
-    local msg; msg="$(sed 's/|/\\|/g' err.txt)"
-    printf '| `%s` | %s | %d | %s |\n' "$shown" "$what" "$rc" "$msg" >>"$VAE_ERROR_TABLE"
-  fi
+  [[ -z "${VAE_ERROR_TABLE:-}" ]] || printf '%s\t%s\t%s\t%d\t%s\n' "$app" "$shown" "$what" "$rc" "$(cat err.txt)" >>"$VAE_ERROR_TABLE"
 }
 
 # expect_ok WHAT CMD...: an input that looks odd but is valid; recorded in the table as exit 0.
@@ -52,9 +49,7 @@ expect_ok() {
   timeout 120 "$@" >out.txt 2>err.txt || rc=$?
   [[ $rc -eq 0 ]] || fail "'$shown' exited $rc: $(head -c 600 err.txt)"
   echo "ok: exit 0: $shown"
-  if [[ -n "${VAE_ERROR_TABLE:-}" ]]; then
-    printf '| `%s` | %s | 0 | %s |\n' "$shown" "$what" "$(tail -1 err.txt | sed 's/|/\\|/g')" >>"$VAE_ERROR_TABLE"
-  fi
+  [[ -z "${VAE_ERROR_TABLE:-}" ]] || printf '%s\t%s\t%s\t0\t%s\n' "$app" "$shown" "$what" "$(tail -1 err.txt)" >>"$VAE_ERROR_TABLE"
 }
 
 # Sets app (the program's name) and shown (the command as a user types it; the setpriv prefix of
