@@ -138,6 +138,7 @@ TEST(Gmm, PriorRoundTripsThroughAWeightFileAndItsExports) {
   const vae::WeightsFile dback = vae::parse_weights(dbytes.data(), dbytes.size(), "d8.vaew");
   EXPECT_FALSE(dback.has_encoder());
   EXPECT_EQ(dback.find("dec_out_w")->dtype, vae_rt::format::Dtype::int8);
+  EXPECT_EQ(dback.weights_dtype(), "int8");   // the prior's float32 (K, Z) tensors are not layers
   EXPECT_TRUE(dback.flags & vae_rt::format::flag_mixture_prior);
   for (const char* name : {"prior_logits", "prior_mu", "prior_logvar"}) {
     ASSERT_NE(dback.find(name), nullptr) << name;

@@ -52,7 +52,7 @@ struct WeightsFile {
 
   const WeightTensor* find(const std::string& name) const;
   bool has_encoder() const { return flags & vae_rt::format::flag_encoder; }
-  // "float32", "int8" or "mixed": the dtype of the weight (rank 2) tensors.
+  // "float32", "int8" or "mixed": the dtype of the layers' weight tensors (rank 2, "<layer>_w").
   std::string weights_dtype() const;
 };
 

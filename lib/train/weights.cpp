@@ -48,7 +48,8 @@ const WeightTensor* WeightsFile::find(const std::string& name) const {
 std::string WeightsFile::weights_dtype() const {
   bool any_f32 = false, any_i8 = false;
   for (const WeightTensor& t : tensors) {
-    if (t.rank != 2) continue;
+    // Layer weights only: a mixture prior's (K, Z) tensors are rank 2 but always float32.
+    if (t.rank != 2 || !ends_with(t.name, "_w")) continue;
     (t.dtype == fmt::Dtype::int8 ? any_i8 : any_f32) = true;
   }
   return any_i8 && any_f32 ? "mixed" : any_i8 ? "int8" : "float32";
