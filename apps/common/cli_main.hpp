@@ -167,4 +167,24 @@ inline void check_output_file(const std::string& path, const std::string& flag) 
   }
 }
 
+// `dir` will be created (with its parents) and written into: it must be a directory or not exist
+// yet, and its nearest existing ancestor must be a writable directory. Checks only; creates nothing.
+inline void check_output_dir(const std::string& dir, const std::string& flag) {
+  const std::string what = flag + " " + dir;
+  if (dir.empty()) throw UsageError(flag + ": an empty path; expected a directory");
+  struct stat st {};
+  std::string d = dir;
+  while (::stat(d.c_str(), &st) != 0) {   // up to the nearest existing ancestor
+    while (d.size() > 1 && d.back() == '/') d.pop_back();
+    const std::size_t slash = d.find_last_of('/');
+    d = slash == std::string::npos ? "." : slash == 0 ? "/" : d.substr(0, slash);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    throw std::runtime_error(what + ": cannot create the directory (" + d + " is not a directory)");
+  }
+  if (::access(d.c_str(), W_OK) != 0) {
+    throw std::runtime_error(what + ": cannot create the directory (" + d + ": " + std::strerror(errno) + ")");
+  }
+}
+
 }  // namespace vae_apps

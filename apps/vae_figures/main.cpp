@@ -180,6 +180,8 @@ int run(int argc, char** argv) {
   app.add_option("--seed", o.seed, "seed of the interpolation pairs")->check(vae_apps::seed_value());
   app.footer("Exit status: 0 done, 1 runtime error, 2 usage error.");
   if (const int rc = vae_apps::parse_command_line(app, argc, argv); rc >= 0) return rc;
+  // The output folder is checked before the model and the data are read, made once they are.
+  vae_apps::check_output_dir(o.out, "--out");
   const vae::WeightsFile wf = vae::read_weights(o.weights);
   if (wf.find("cls_fc_w")) {
     throw vae::Error(o.weights + ": a digit classifier file; vae_figures needs a VAE or autoencoder file");

@@ -188,6 +188,15 @@ int run(int argc, char** argv) {
                      nlohmann::json(s.beta).dump() + " use --mode vae");
   }
 
+  // Outputs are checked (and their directories made) before the data is read and long before the
+  // first epoch ends.
+  make_dirs(s.report, "--report");
+  make_parent_dir(s.out, "--out");
+  make_parent_dir(s.checkpoint, "--checkpoint");
+  if (!s.out.empty()) vae_apps::check_output_file(s.out, "--out");
+  if (!s.checkpoint.empty()) vae_apps::check_output_file(s.checkpoint, "--checkpoint");
+  if (!s.report.empty()) vae_apps::check_output_file(s.report + "/metrics.json", "--report");
+
   ensure_mnist(s, app.count("--data") > 0, s.quiet);
   const vae::ImageSet train = head(vae::load_mnist(s.data, vae::Split::train).images, s.train_limit);
   const vae::ImageSet test = head(vae::load_mnist(s.data, vae::Split::test).images, s.test_limit);
@@ -195,13 +204,6 @@ int run(int argc, char** argv) {
     throw UsageError("--batch " + std::to_string(s.batch) + " is larger than the " +
                      std::to_string(train.count) + " training images");
   }
-  // Outputs are checked (and their directories made) before the first epoch, not after it.
-  make_dirs(s.report, "--report");
-  make_parent_dir(s.out, "--out");
-  make_parent_dir(s.checkpoint, "--checkpoint");
-  if (!s.out.empty()) vae_apps::check_output_file(s.out, "--out");
-  if (!s.checkpoint.empty()) vae_apps::check_output_file(s.checkpoint, "--checkpoint");
-  if (!s.report.empty()) vae_apps::check_output_file(s.report + "/metrics.json", "--report");
   // A run killed inside a write left "<file>.tmp.<pid>" next to the intact file: clean up.
   for (const std::string* f : {&s.checkpoint, &s.out}) {
     if (f->empty()) continue;

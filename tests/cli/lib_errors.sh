@@ -94,3 +94,14 @@ if [[ $(id -u) -eq 0 ]]; then
   command -v setpriv >/dev/null || { echo "FAIL: running as root without setpriv: cannot test permissions" >&2; exit 1; }
   unprivileged=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
 fi
+
+# for_nobody BIN: BIN, or a copy in the work folder when the unprivileged user cannot reach it (a
+# checkout under /root, say). The cases run as nobody only touch files of the work folder.
+for_nobody() {
+  if [[ ${#unprivileged[@]} -gt 0 ]] && ! "${unprivileged[@]}" test -x "$1"; then
+    cp "$1" "$work/" && chmod 755 "$work/$(basename "$1")"
+    echo "$work/$(basename "$1")"
+  else
+    echo "$1"
+  fi
+}

@@ -8,6 +8,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib_errors.sh"
 train_bin="$(abs "$1")" data="$(abs "${VAE_DATA:-$2}")"
 init_work classifier_errors
+nobody_train="$(for_nobody "$train_bin")"
 
 ln -s "$data" mnist
 mkdir empty badmnist folder.vaew ro && chmod 555 ro
@@ -34,5 +35,5 @@ expect_error 2 '--out folder.vaew: is a directory; expected a file name' "--out 
 expect_error 1 'empty/train-images-idx3-ubyte: missing, expected an MNIST IDX file' "data folder without MNIST" $c --data empty
 expect_error 1 'train-labels-idx1-ubyte.*truncated' "truncated MNIST labels" $c --data badmnist
 expect_error 1 '--out afile/c.vaew: cannot create the directory afile' "--out under a file" $c --data mnist --out afile/c.vaew
-expect_error 1 '--out ro/c.vaew: cannot write in ro \(Permission denied\)' "--out in a read-only directory" "${unprivileged[@]}" "$train_bin" --data mnist --out ro/c.vaew
+expect_error 1 '--out ro/c.vaew: cannot write in ro \(Permission denied\)' "--out in a read-only directory" "${unprivileged[@]}" "$nobody_train" --data empty --out ro/c.vaew
 echo "ok: classifier_train bad inputs"

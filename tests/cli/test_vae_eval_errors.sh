@@ -8,15 +8,16 @@ source "$(dirname "$0")/lib_errors.sh"
 eval_bin="$(abs "$1")" train_bin="$(abs "$2")" export_bin="$(abs "$3")" weights="$(abs "$4")"
 data="$(abs "${VAE_DATA:-$5}")"
 init_work eval_errors
+nobody_eval="$(for_nobody "$eval_bin")"
 
 ln -s "$data" mnist
-ln -s "$weights/mnist_vae.vaew" vae.vaew
-ln -s "$weights/mnist_classifier.vaew" classifier.vaew
-ln -s "$weights/mnist_vae_decoder_int8.vaew" dec_int8.vaew
+cp "$weights/mnist_vae.vaew" vae.vaew
+cp "$weights/mnist_classifier.vaew" classifier.vaew
+cp "$weights/mnist_vae_decoder_int8.vaew" dec_int8.vaew
 "$train_bin" --data mnist --train-limit 128 --test-limit 64 --epochs 1 --latent 2 --threads 1 --quiet --out z2.vaew
 "$export_bin" vae.vaew vae_int8.vaew --int8 >/dev/null
 make_bad_files vae.vaew
-mkdir badmnist ro rw && chmod 555 ro && chmod 777 rw
+mkdir badmnist empty ro rw && chmod 555 ro && chmod 777 rw
 for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-labels-idx1-ubyte; do ln -s "$data/$f" badmnist/; done
 head -c 5000 "$data/t10k-images-idx3-ubyte" >badmnist/t10k-images-idx3-ubyte
 e=vae_eval
@@ -43,7 +44,7 @@ expect_error 2 '--json folder.vaew: is a directory' "--json is a directory" $e v
 
 # Runtime errors: exit 1.
 expect_error 1 'cannot read missing.vaew: No such file' "missing weight file" $e missing.vaew --data mnist
-expect_error 1 'cannot read unreadable.vaew: Permission denied' "unreadable weight file (mode 000)" "${unprivileged[@]}" "$eval_bin" unreadable.vaew --data mnist
+expect_error 1 'cannot read unreadable.vaew: Permission denied' "unreadable weight file (mode 000)" "${unprivileged[@]}" "$nobody_eval" unreadable.vaew --data empty
 expect_error 1 'truncated' "truncated weight file" $e truncated.vaew --data mnist
 expect_error 1 'CRC' "one byte changed" $e flipped.vaew --data mnist
 expect_error 1 'bad magic' "not a weight file" $e text.vaew --data mnist
@@ -53,7 +54,7 @@ expect_error 1 'not a classifier file' "a VAE file as --classifier" $e vae.vaew 
 expect_error 1 'cannot read missing.vaew' "missing --classifier" $e vae.vaew "${q[@]}" --samples 10 --classifier missing.vaew
 expect_error 1 't10k-images-idx3-ubyte.*truncated' "truncated MNIST test images" $e vae.vaew --data badmnist
 expect_error 1 '--json nodir/e.json: the directory nodir does not exist' "--json in a missing directory" $e vae.vaew "${q[@]}" --json nodir/e.json
-expect_error 1 '--json ro/e.json: cannot write in ro' "--json in a read-only directory" "${unprivileged[@]}" "$eval_bin" vae.vaew "${q[@]}" --json ro/e.json
+expect_error 1 '--json ro/e.json: cannot write in ro' "--json in a read-only directory" "${unprivileged[@]}" "$nobody_eval" vae.vaew --data empty --json ro/e.json
 expect_error 1 '--save-prior nodir/p.vaew: the directory nodir does not exist' "--save-prior in a missing directory" $e vae.vaew "${q[@]}" --fit-prior gmm:2 --save-prior nodir/p.vaew
 
 # Valid, though they may look odd.

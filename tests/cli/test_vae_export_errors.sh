@@ -8,10 +8,11 @@ set -euo pipefail
 source "$(dirname "$0")/lib_errors.sh"
 export_bin="$(abs "$1")" weights="$(abs "$2")"
 init_work export_errors
+nobody_export="$(for_nobody "$export_bin")"
 
-ln -s "$weights/mnist_vae.vaew" vae.vaew
-ln -s "$weights/mnist_classifier.vaew" classifier.vaew
-ln -s "$weights/mnist_vae_decoder_int8.vaew" dec_int8.vaew
+cp "$weights/mnist_vae.vaew" vae.vaew
+cp "$weights/mnist_classifier.vaew" classifier.vaew
+cp "$weights/mnist_vae_decoder_int8.vaew" dec_int8.vaew
 make_bad_files vae.vaew
 printf 'VAECKPT\0%.0s' {1..64} >run.vaeckpt   # a checkpoint's magic, not a weight file's
 mkdir ro && chmod 555 ro
@@ -29,14 +30,14 @@ expect_error 2 'OUT folder.vaew: is a directory; expected a file name' "output i
 expect_error 1 'cannot read missing.vaew: No such file' "missing input" $x missing.vaew out.vaew
 expect_error 1 'it is a directory, expected a file' "a directory as the input" $x folder.vaew out.vaew
 expect_error 1 'Too many levels of symbolic links' "unreadable input (a symbolic-link loop)" $x loop.vaew out.vaew
-expect_error 1 'cannot read unreadable.vaew: Permission denied' "unreadable input (mode 000)" "${unprivileged[@]}" "$export_bin" unreadable.vaew rw/out.vaew
+expect_error 1 'cannot read unreadable.vaew: Permission denied' "unreadable input (mode 000)" "${unprivileged[@]}" "$nobody_export" unreadable.vaew rw/out.vaew
 expect_error 1 'truncated' "truncated input" $x truncated.vaew out.vaew
 expect_error 1 'CRC' "one byte changed" $x flipped.vaew out.vaew
 expect_error 1 'bad magic' "not a weight file" $x text.vaew out.vaew
 expect_error 1 'bad magic' "a training checkpoint as the input" $x run.vaeckpt out.vaew
 expect_error 1 'has no decoder .*classifier file.*needs a VAE or autoencoder' "classifier with --decoder-only" $x classifier.vaew out.vaew --decoder-only
 expect_error 1 'the directory nodir does not exist' "output in a missing directory" $x vae.vaew nodir/out.vaew
-expect_error 1 'cannot write in ro \(Permission denied\)' "output in a read-only directory" "${unprivileged[@]}" "$export_bin" vae.vaew ro/out.vaew
+expect_error 1 'cannot write in ro \(Permission denied\)' "output in a read-only directory" "${unprivileged[@]}" "$nobody_export" vae.vaew ro/out.vaew
 expect_error 1 '--c-source nodir/w.h: the directory nodir does not exist' "C source in a missing directory" $x vae.vaew out.vaew --c-source nodir/w
 expect_error 1 '"9w" is not a C identifier' "C source name not an identifier" $x vae.vaew out.vaew --c-source 9w
 [[ ! -e out.vaew && ! -e nodir && -z "$(ls rw)" ]] || fail "an output was written although the export failed"

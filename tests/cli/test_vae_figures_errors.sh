@@ -7,11 +7,12 @@ set -euo pipefail
 source "$(dirname "$0")/lib_errors.sh"
 figures_bin="$(abs "$1")" weights="$(abs "$2")" data="$(abs "${VAE_DATA:-$3}")"
 init_work figures_errors
+nobody_figures="$(for_nobody "$figures_bin")"
 
 ln -s "$data" mnist
-ln -s "$weights/mnist_vae.vaew" vae.vaew
-ln -s "$weights/mnist_classifier.vaew" classifier.vaew
-ln -s "$weights/mnist_vae_decoder_int8.vaew" dec_int8.vaew
+cp "$weights/mnist_vae.vaew" vae.vaew
+cp "$weights/mnist_classifier.vaew" classifier.vaew
+cp "$weights/mnist_vae_decoder_int8.vaew" dec_int8.vaew
 make_bad_files vae.vaew
 mkdir empty ro && chmod 555 ro
 echo "a file" >afile
@@ -30,6 +31,6 @@ expect_error 1 'CRC' "one byte changed" $v flipped.vaew --out f
 expect_error 1 'a digit classifier file; vae_figures needs a VAE or autoencoder' "classifier file" $v classifier.vaew --out f
 expect_error 1 'decoder-only file; the pictures need the encoder' "decoder-only file" $v dec_int8.vaew --out f
 expect_error 1 't10k-images-idx3-ubyte: missing' "data folder without MNIST" $v vae.vaew --out f --data empty
-expect_error 1 '--out afile/f: cannot create the directory' "--out under a file" $v vae.vaew --out afile/f --data mnist
-expect_error 1 '--out ro/f: cannot create the directory \(Permission denied\)' "--out in a read-only directory" "${unprivileged[@]}" "$figures_bin" vae.vaew --out ro/f --data mnist
+expect_error 1 '--out afile/f: cannot create the directory \(afile is not a directory\)' "--out under a file" $v vae.vaew --out afile/f --data mnist
+expect_error 1 '--out ro/f: cannot create the directory \(ro: Permission denied\)' "--out in a read-only directory" "${unprivileged[@]}" "$nobody_figures" vae.vaew --out ro/f --data empty
 echo "ok: vae_figures bad inputs"

@@ -8,10 +8,11 @@ set -euo pipefail
 source "$(dirname "$0")/lib_errors.sh"
 gen="$(abs "$1")" train="$(abs "$2")" weights="$(abs "$3")" data="$(abs "${VAE_DATA:-$4}")"
 init_work gen_errors
+nobody_gen="$(for_nobody "$gen")"
 
-ln -s "$weights/mnist_vae.vaew" vae.vaew
-ln -s "$weights/mnist_classifier.vaew" classifier.vaew
-ln -s "$weights/mnist_vae_decoder_int8.vaew" dec_int8.vaew
+cp "$weights/mnist_vae.vaew" vae.vaew
+cp "$weights/mnist_classifier.vaew" classifier.vaew
+cp "$weights/mnist_vae_decoder_int8.vaew" dec_int8.vaew
 "$train" --data "$data" --train-limit 128 --test-limit 64 --epochs 1 --latent 2 --threads 1 --quiet --out z2.vaew
 make_bad_files vae.vaew
 head -c 240 /dev/zero >z20x3.f32                                       # 3 latents of 20 zeros
@@ -39,17 +40,17 @@ expect_error 2 'excludes' "--latent with --count" $g vae.vaew --latent z20x3.f32
 expect_error 1 'cannot read missing.vaew: No such file' "missing weight file" $g missing.vaew
 expect_error 1 'it is a directory, expected a file' "a directory as the weight file" $g folder.vaew
 expect_error 1 'cannot read loop.vaew: Too many levels of symbolic links' "unreadable (a symbolic-link loop)" $g loop.vaew
-expect_error 1 'cannot read unreadable.vaew: Permission denied' "unreadable (mode 000)" "${unprivileged[@]}" "$gen" unreadable.vaew
+expect_error 1 'cannot read unreadable.vaew: Permission denied' "unreadable (mode 000)" "${unprivileged[@]}" "$nobody_gen" unreadable.vaew
 expect_error 1 'truncated' "truncated weight file" $g truncated.vaew
 expect_error 1 'CRC' "one byte changed" $g flipped.vaew
 expect_error 1 'bad magic' "not a weight file" $g text.vaew
 expect_error 1 'a digit classifier file .*needs a VAE or autoencoder' "classifier file as the model" $g classifier.vaew
 expect_error 1 'directory nodir does not exist' "output in a missing directory" $g vae.vaew --out nodir/digits.png
-expect_error 1 'cannot write in ro \(Permission denied\)' "output in a read-only directory" "${unprivileged[@]}" "$gen" vae.vaew --out ro/digits.png
+expect_error 1 'cannot write in ro \(Permission denied\)' "output in a read-only directory" "${unprivileged[@]}" "$nobody_gen" vae.vaew --out ro/digits.png
 expect_error 1 'cannot read missing.f32' "missing latent file" $g vae.vaew --latent missing.f32
 expect_error 1 'not a whole number of latents of 20 float32' "latent file of 5 bytes" $g vae.vaew --latent odd.f32
 expect_error 1 'not finite|NaN' "NaN in the latent file" $g vae.vaew --latent nan.f32
-expect_error 1 'carries no mixture prior' "--prior gmm, the file has none" $g vae.vaew --prior gmm
+expect_error 1 'carries no mixture prior' "--prior gmm, the file has none" $g z2.vaew --prior gmm
 [[ ! -e nodir && ! -e ro/digits.png ]] || fail "an output appeared after an error"
 
 # Valid, though they may look wrong.

@@ -7,6 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib_errors.sh"
 report_bin="$(abs "$1")" train_bin="$(abs "$2")" weights="$(abs "$3")" data="$(abs "${VAE_DATA:-$4}")"
 init_work report_errors
+nobody_report="$(for_nobody "$report_bin")"
 
 ln -s "$data" mnist
 small=(--data mnist --train-limit 128 --test-limit 64 --epochs 1 --threads 1 --quiet)
@@ -40,7 +41,7 @@ expect_error 1 'clsw/weights.vaew: .*(hidden 256|classifier)' "classifier weight
 expect_error 1 'cannot read noweights/weights.vaew: No such file' "run without weights" $r --data mnist --out cmp noweights
 expect_error 1 't10k-images-idx3-ubyte: missing, expected an MNIST IDX file' "data folder without MNIST" $r --data empty --out cmp good
 expect_error 1 '--out afile/cmp: cannot create the directory' "--out under a file" $r --data mnist --out afile/cmp good
-expect_error 1 '--out ro/cmp: cannot create the directory \(Permission denied\)' "--out in a read-only directory" "${unprivileged[@]}" "$report_bin" --data mnist --out ro/cmp good
+expect_error 1 '--out ro/cmp: cannot create the directory \(Permission denied\)' "--out in a read-only directory" "${unprivileged[@]}" "$nobody_report" --data empty --out ro/cmp good
 [[ -z "$(ls ro)" ]] || fail "an output appeared after an error"
 
 expect_ok "a finished run" $r --data mnist --out cmp good

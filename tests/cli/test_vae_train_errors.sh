@@ -9,9 +9,10 @@ set -euo pipefail
 source "$(dirname "$0")/lib_errors.sh"
 train_bin="$(abs "$1")" weights="$(abs "$2")" data="$(abs "${VAE_DATA:-$3}")"
 init_work train_errors
+nobody_train="$(for_nobody "$train_bin")"
 
 ln -s "$data" mnist
-ln -s "$weights/mnist_vae.vaew" vae.vaew
+cp "$weights/mnist_vae.vaew" vae.vaew
 t=vae_train
 export PATH="$(dirname "$train_bin"):$PATH"
 small=(--data mnist --train-limit 128 --test-limit 64 --epochs 1 --threads 1 --quiet)
@@ -63,9 +64,9 @@ expect_error 1 'not a vae_train checkpoint' "a weight file as the checkpoint" $t
 expect_error 1 'truncated' "truncated checkpoint" $t --data mnist --resume truncated.vaeckpt
 expect_error 1 'CRC' "one byte of the checkpoint changed" $t --data mnist --resume flipped.vaeckpt
 expect_error 1 '--out afile: cannot create the directory \(Not a directory\)' "--out under a file" $t "${small[@]}" --out afile/w.vaew
-expect_error 1 '--out ro/w.vaew: cannot write in ro \(Permission denied\)' "--out in a read-only directory" "${unprivileged[@]}" "$train_bin" "${small[@]}" --out ro/w.vaew
-expect_error 1 '--checkpoint ro/ck.vaeckpt: cannot write in ro' "--checkpoint in a read-only directory" "${unprivileged[@]}" "$train_bin" "${small[@]}" --checkpoint ro/ck.vaeckpt
-expect_error 1 '--report ro/rep: cannot create the directory \(Permission denied\)' "--report in a read-only directory" "${unprivileged[@]}" "$train_bin" "${small[@]}" --report ro/rep
+expect_error 1 '--out ro/w.vaew: cannot write in ro \(Permission denied\)' "--out in a read-only directory" "${unprivileged[@]}" "$nobody_train" --data empty --out ro/w.vaew
+expect_error 1 '--checkpoint ro/ck.vaeckpt: cannot write in ro' "--checkpoint in a read-only directory" "${unprivileged[@]}" "$nobody_train" --data empty --checkpoint ro/ck.vaeckpt
+expect_error 1 '--report ro/rep: cannot create the directory \(Permission denied\)' "--report in a read-only directory" "${unprivileged[@]}" "$nobody_train" --data empty --report ro/rep
 [[ -z "$(ls ro)" && ! -e w.vaew ]] || fail "an output appeared after an error"
 
 # Valid: vae_train makes the folders of its outputs.
