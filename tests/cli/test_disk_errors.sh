@@ -123,10 +123,13 @@ no_temporaries rep
 echo "ok: file-size limit: checkpoint, out, report, vae_gen"
 
 # --- a real tmpfs, in a private mount namespace ----------------------------------------------
+# The namespace must allow what the cases do: mount a tmpfs and make the mount read-only.
 ns=()
-if [[ $(id -u) -eq 0 ]] && unshare --mount --propagation private true 2>/dev/null; then
+mkdir probe
+can_mount() { "$@" sh -c 'mount -t tmpfs -o size=1m tmpfs probe && mount -o remount,bind,ro probe' 2>/dev/null; }
+if [[ $(id -u) -eq 0 ]] && can_mount unshare --mount --propagation private; then
   ns=(unshare --mount --propagation private)
-elif unshare --user --map-root-user --mount true 2>/dev/null; then
+elif can_mount unshare --user --map-root-user --mount; then
   ns=(unshare --user --map-root-user --mount)
 fi
 if [[ ${#ns[@]} -eq 0 ]]; then
