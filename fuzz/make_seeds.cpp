@@ -48,6 +48,21 @@ void recrc_weights(Bytes& f) {
 std::uint8_t* record(Bytes& f, std::uint32_t i) {
   return f.data() + fmt::header_size + i * fmt::record_size;
 }
+// The record of tensor `name` (it must exist).
+std::uint8_t* record_named(Bytes& f, const char* name) {
+  const std::uint32_t n = fmt::load_u32(f.data() + fmt::hdr_tensor_count);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (std::strcmp(reinterpret_cast<const char*>(record(f, i)), name) == 0) return record(f, i);
+  }
+  throw vae::Error(std::string("make_seeds: no tensor ") + name);
+}
+// Make tensor `name` int8 in place: dtype 2, a quarter of its float32 size (still in bounds).
+void make_int8(Bytes& g, const char* name) {
+  std::uint8_t* r = record_named(g, name);
+  fmt::store_u32(r + fmt::rec_dtype, static_cast<std::uint32_t>(fmt::Dtype::int8));
+  fmt::store_u32(r + fmt::rec_size, fmt::load_u32(r + fmt::rec_size) / 4);
+}
+
 // A copy of f with `edit` applied and the CRC recomputed.
 Bytes edited(const Bytes& f, const std::function<void(Bytes&)>& edit) {
   Bytes g = f;
@@ -88,6 +103,9 @@ void weight_seeds(Tiny& model, Writer& out) {
         fmt::store_u32(g.data() + fmt::hdr_dim_z, 20);
       }));
   out("odd-renamed-tensor", edited(dec, [](Bytes& g) { record(g, 0)[0] = 'x'; }));
+  // The decoder refuses int8 biases and int8 scales (bad_dtype).
+  out("odd-int8-bias", edited(dec8, [](Bytes& g) { make_int8(g, "dec_fc_b"); }));
+  out("odd-int8-scale", edited(dec8, [](Bytes& g) { make_int8(g, "dec_out_w.scale"); }));
   out("odd-hidden2", edited(dec, [](Bytes& g) {
         fmt::store_u32(g.data() + fmt::hdr_flags, fmt::load_u32(g.data() + fmt::hdr_flags) |
                                                       fmt::flag_dec_hidden2);
