@@ -215,9 +215,9 @@ struct FigureModel {
 constexpr FigureModel figure_models[] = {
     {"mnist-vae-20", "MNIST VAE, latent 20 (the shipped weights/mnist_vae.vaew)", false},
     {"mnist-ae-20", "MNIST autoencoder, latent 20 (the shipped weights/mnist_ae.vaew)", false},
-    {"mnist-vae-2", "MNIST VAE, latent 2 (50 epochs)", true},
-    {"fashion-vae-20", "Fashion-MNIST VAE, latent 20 (50 epochs)", false},
-    {"fashion-vae-2", "Fashion-MNIST VAE, latent 2 (50 epochs)", true},
+    {"mnist-vae-2", "MNIST VAE, latent 2", true},
+    {"fashion-vae-20", "Fashion-MNIST VAE, latent 20", false},
+    {"fashion-vae-2", "Fashion-MNIST VAE, latent 2", true},
 };
 
 // The summary's section on them: the MNIST latent-2 manifold and scatter and the MNIST VAE's
@@ -244,7 +244,22 @@ std::string figures_markdown(const std::string& figures_dir, const std::function
   show("mnist-vae-2/manifold.png", "MNIST VAE, latent 2: the decoder over the latent plane");
   show("mnist-vae-2/latent_scatter.png", "MNIST VAE, latent 2: test-set mu by digit");
   for (const FigureModel& m : figure_models) {
-    md += std::string("- ") + m.what + ":";
+    md += std::string("- ") + m.what;
+    // A model trained by the job has its vae_train report beside the pictures: say how it ended.
+    const std::string metrics = figures_dir + "/" + m.dir + "/metrics.json";
+    if (fs::exists(metrics)) {
+      try {
+        const std::vector<std::uint8_t> bytes = vae::read_file(metrics);
+        const nlohmann::json j = nlohmann::json::parse(bytes.begin(), bytes.end());
+        const int epochs = j.at("final").at("epoch").get<int>();
+        md += " (" + std::to_string(epochs) + (epochs == 1 ? " epoch" : " epochs") + ", test loss " +
+              fmt(j.at("final").at("test_loss").get<double>()) + " z sampled, [report](" +
+              rel(figures_dir + "/" + m.dir) + "/))";
+      } catch (const nlohmann::json::exception& e) {
+        throw vae::Error(metrics + ": not what vae_train writes (" + std::string(e.what()) + ")");
+      }
+    }
+    md += ":";
     std::vector<std::string> files{"interpolation.png"};
     if (m.latent2) files.insert(files.end(), {"manifold.png", "latent_scatter.png"});
     for (const std::string& f : files) {
