@@ -54,4 +54,43 @@ TEST(Math, SpecialValues) {
   EXPECT_EQ(vae_rt::rt_sigmoidf(inf), 1.0f);
 }
 
+
+
+// rt_sqrtf_soft against the correctly rounded sqrt of double precision (a double's sqrt of a
+// float, rounded to float, is the correctly rounded float sqrt: 53 >= 2 * 24 + 2 bits), on every
+// 251st bit pattern of the positive floats (subnormals, normals, the boundaries between binades
+// of even and odd exponents) plus hand-picked edges; and rt_sqrtf (the hardware path on this
+// host) on the same values.
+uint32_t bits_of(float x) { return vae_rt::float_bits(x); }
+
+TEST(Math, SoftSqrtIsCorrectlyRounded) {
+  std::size_t checked = 0;
+  auto check = [&](float x) {
+    const float ref = static_cast<float>(std::sqrt(static_cast<double>(x)));
+    ASSERT_EQ(bits_of(vae_rt::rt_sqrtf_soft(x)), bits_of(ref)) << x << " bits " << bits_of(x);
+    ASSERT_EQ(bits_of(vae_rt::rt_sqrtf(x)), bits_of(ref)) << x;
+    ++checked;
+  };
+  for (uint64_t u = 1; u < 0x7f800000u; u += 509) check(vae_rt::bits_float(static_cast<uint32_t>(u)));
+  for (uint32_t u : {0x00000001u, 0x00000002u, 0x00000003u, 0x007fffffu, 0x00800000u, 0x00800001u,
+                     0x3f7fffffu, 0x3f800000u, 0x3f800001u, 0x3fffffffu, 0x40000000u, 0x407fffffu,
+                     0x40800000u, 0x7f7fffffu}) {
+    check(vae_rt::bits_float(u));
+  }
+  for (int k = 1; k <= 4096; ++k) check(static_cast<float>(k) * static_cast<float>(k));  // exact
+  EXPECT_GT(checked, 4000000u);
+}
+
+TEST(Math, SqrtSpecialValues) {
+  for (float (*f)(float) : {&vae_rt::rt_sqrtf_soft, &vae_rt::rt_sqrtf}) {
+    EXPECT_EQ(bits_of(f(0.0f)), 0u);
+    EXPECT_EQ(bits_of(f(-0.0f)), 0x80000000u);
+    EXPECT_TRUE(std::isinf(f(INFINITY)));
+    EXPECT_TRUE(std::isnan(f(-1.0f)));
+    EXPECT_TRUE(std::isnan(f(-INFINITY)));
+    EXPECT_TRUE(std::isnan(f(NAN)));
+    EXPECT_EQ(f(4.0f), 2.0f);
+  }
+}
+
 }  // namespace

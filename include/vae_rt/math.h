@@ -2,9 +2,10 @@
 //
 // exp, log and sin/cos(2*pi*u) written out in float arithmetic, so that a seed gives the same
 // Gaussian draws and the same sigmoid outputs, bit for bit, on x86-64 and on a Cortex-M4. They do
-// not call the platform's libm. Two conditions make the results bit-identical across platforms:
-// IEEE single precision without FMA contraction (-ffp-contract=off, which vae::runtime adds to its
-// consumers' flags), and sqrt from the hardware (correctly rounded by IEEE 754).
+// not call the platform's libm, whatever flags the including translation unit is compiled with.
+// Two conditions make the results bit-identical across platforms: IEEE single precision without
+// FMA contraction (-ffp-contract=off, which vae::runtime adds to its consumers' flags), and a
+// correctly rounded sqrt (rt_sqrtf: the hardware's where there is one, else an integer one).
 //
 // Accuracy: exp and log within 2 ulp over their normal range; sin/cos within 2e-7 absolute.
 // Not a general libm: no errno, no long double, no special care for signalling NaNs.
@@ -99,8 +100,75 @@ inline void rt_sincos_2pi(float u, float* s, float* c) {
   }
 }
 
-// sqrt from the hardware instruction: IEEE 754 requires it to be correctly rounded.
-inline float rt_sqrtf(float x) { return __builtin_sqrtf(x); }
+// sqrt(x), correctly rounded (as IEEE 754 requires of every sqrt), in integer arithmetic.
+// x = M * 2^n with a 24-bit significand M and n even (M doubled when the exponent is odd);
+// the integer square root of M * 2^38 is truncated to the 24 bits that a float keeps and rounds
+// up when the part cut off exceeds half an ulp. An exact tie cannot happen: the
+// square root of a float is never the midpoint of two floats. Subnormal x is normalized first;
+// 0, -0 and +inf return themselves, negative x and NaN return NaN.
+inline float rt_sqrtf_soft(float x) {
+  const uint32_t u = float_bits(x);
+  if ((u & 0x7fffffffu) == 0 || u == 0x7f800000u) return x;      // +-0, +inf
+  if (u >= 0x7f800000u) return bits_float(0x7fc00000u);            // NaN, negative, -inf
+  int e = static_cast<int>(u >> 23) - 127;
+  uint32_t m = u & 0x007fffffu;
+  if (e == -127) {                                                   // subnormal: normalize
+    e = -126;
+    while (!(m & 0x00800000u)) { m <<= 1; --e; }
+  } else {
+    m |= 0x00800000u;
+  }
+  // x = m * 2^(e - 23); make the power of two even, doubling m when it is odd.
+  int n = e - 23;
+  uint64_t big = m;
+  if (n & 1) { big <<= 1; --n; }
+  // big has at most 25 bits, so a = big * 2^38 < 2^63; r = floor(sqrt(a)), bit by bit, has 31
+  // or 32 bits: 24 to keep and at least 7 below them to round with.
+  const uint64_t a = big << 38;
+  uint64_t r = 0, rem = 0;
+  for (int i = 62; i >= 0; i -= 2) {
+    rem = (rem << 2) | ((a >> i) & 3u);
+    const uint64_t t = (r << 2) | 1u;
+    r <<= 1;
+    if (rem >= t) { rem -= t; r |= 1u; }
+  }
+  // sqrt(x) = sqrt(a) * 2^((n - 38) / 2), with r = floor(sqrt(a)) and rem = a - r^2.
+  int shift = 0;                                   // cut r to 24 significant bits
+  while ((r >> shift) >= (1u << 24)) ++shift;
+  uint64_t q = r >> shift;
+  const uint64_t cut = r - (q << shift);           // the dropped bits of r
+  const uint64_t half = shift ? (uint64_t{1} << (shift - 1)) : 0;
+  // Round up when sqrt(a) > (q + 1/2) * 2^shift: the dropped bits beat half, or equal it and a
+  // is not a perfect square (sqrt(a) > r then).
+  if (shift && (cut > half || (cut == half && rem != 0))) ++q;
+  int exp2 = (n - 38) / 2 + shift;                 // sqrt(x) = q * 2^exp2
+  if (q == (1u << 24)) { q >>= 1; ++exp2; }        // rounding carried into a new bit
+  // q is in [2^23, 2^24): the float's exponent is exp2 + 23 (always normal for a float input).
+  return bits_float((static_cast<uint32_t>(exp2 + 23 + 127) << 23) | (static_cast<uint32_t>(q) & 0x007fffffu));
+}
+
+// sqrt(x), correctly rounded. The hardware instruction where the target has one (x86-64's
+// sqrtss, an FPU's vsqrt.f32, AArch64's fsqrt), written as inline assembly: __builtin_sqrtf
+// would call libm's sqrtf for negative inputs (errno) in any translation unit compiled without
+// -fno-math-errno, and this header compiles in the consumer's. Elsewhere (a Cortex-M0/M3,
+// WebAssembly, ...) the integer version above. Both give the IEEE result, so the bits agree.
+inline float rt_sqrtf(float x) {
+#if defined(__x86_64__) || (defined(__i386__) && defined(__SSE__))
+  float r;
+  __asm__("sqrtss %1, %0" : "=x"(r) : "x"(x));
+  return r;
+#elif defined(__arm__) && defined(__ARM_FP) && (__ARM_FP & 4)
+  float r;
+  __asm__("vsqrt.f32 %0, %1" : "=t"(r) : "t"(x));
+  return r;
+#elif defined(__aarch64__)
+  float r;
+  __asm__("fsqrt %s0, %s1" : "=w"(r) : "w"(x));
+  return r;
+#else
+  return rt_sqrtf_soft(x);
+#endif
+}
 
 // The logistic sigmoid 1 / (1 + e^-x). Saturates to exactly 0 and 1 for |x| > ~88 and ~17.
 inline float rt_sigmoidf(float x) { return 1.0f / (1.0f + rt_expf(-x)); }

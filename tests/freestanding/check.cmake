@@ -7,7 +7,7 @@
 # libstdc++, no libm, no libgcc_s unwinder); run it.
 file(MAKE_DIRECTORY ${OUT})
 set(flags -std=c++17 -O2 -ffreestanding -fno-exceptions -fno-rtti -nostdinc++ -ffp-contract=off
-          -fno-math-errno -Wall -Wextra -Werror -I${SRC}/include)
+          -Wall -Wextra -Werror -I${SRC}/include)
 file(GLOB sources ${SRC}/lib/runtime/*.cpp)
 set(objects)
 foreach(src ${sources} ${SRC}/tests/freestanding/consumer.cpp)
