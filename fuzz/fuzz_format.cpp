@@ -14,17 +14,24 @@
 //  - a decoder bound to an accepted file (dims up to 64, so that it stays fast) decodes: pixels
 //    are in [0, 1] or NaN (weights may be NaN), the uint8 pixels are pixel_u8 of the float ones,
 //    batch 3 gives the bits of batch 1 (the decoder.h promise), and binding with another latent
-//    size is dims_mismatch.
+//    size is dims_mismatch;
+//  - a mixture prior (vae_rt/prior.h) bound from an accepted file keeps its promises: the
+//    tensors are float32 (K), (K, Z), (K, Z) and every value finite with |logvar| <= 80 (re-checked
+//    here), the normalizer is finite and >= 1, every u in [0, 1) picks a component < K, and
+//    draws are finite; binding for Z and Z + 1 do not both succeed; the decoder decodes its
+//    draws.
 // Mutations rarely keep a CRC valid, so the structural checks below run on the CRC-fixed copy;
 // the original still exercises the CRC check itself.
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <memory>
 
 #include "fuzz.hpp"
 #include "vae_rt/decoder.h"
 #include "vae_rt/format.h"
 #include "vae_rt/kernels.h"
+#include "vae_rt/prior.h"
 #include "vae_rt/rng.h"
 
 namespace {
@@ -125,6 +132,12 @@ void check_decoder(const fmt::File& f, const std::uint8_t* bytes, std::size_t si
   vae_rt::rng_fill_normal(&rng, lat, (n_digits - 1) * z);
   for (std::size_t k = 0; k < z; ++k) lat[(n_digits - 1) * z + k] = k % 2 ? -1e30f : 1e30f;
 
+  // With a valid prior, the last row is one of its draws instead (check_prior).
+  vae_rt::MixturePrior prior;
+  if (vae_rt::prior_present(f) && vae_rt::prior_bind(f, z, &prior, nullptr) == Status::ok) {
+    vae_rt::prior_sample(prior, &rng, lat + (n_digits - 1) * z);
+  }
+
   float px3[n_digits * max_dim], px1[n_digits * max_dim];
   std::uint8_t u8[n_digits * max_dim];
   vae_rt::decoder_decode_batch(c3, lat, n_digits, px3);
@@ -134,6 +147,57 @@ void check_decoder(const fmt::File& f, const std::uint8_t* bytes, std::size_t si
   for (std::size_t i = 0; i < n_digits * d; ++i) {
     FUZZ_CHECK(std::isnan(px3[i]) || (px3[i] >= 0.0f && px3[i] <= 1.0f));
     FUZZ_CHECK(u8[i] == vae_rt::pixel_u8(px3[i]));
+  }
+}
+
+bool all_finite(const float* v, std::size_t n, float limit) {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!(std::fabs(v[i]) <= limit)) return false;   // NaN fails too
+  }
+  return true;
+}
+
+void check_prior(const fmt::File& f) {
+  const std::size_t z = f.header.dim_z;
+  vae_rt::MixturePrior p;
+  fmt::Diag diag;
+  const Status s = vae_rt::prior_bind(f, z, &p, &diag);
+  FUZZ_CHECK(diag_terminated(diag));
+  if (!vae_rt::prior_present(f)) {
+    FUZZ_CHECK(s != Status::ok);
+    return;
+  }
+  // The tensors' (K, Z) fix Z: binding for Z and for Z + 1 cannot both succeed (the file's
+  // dim_z need not be the prior's Z; then binding for dim_z fails).
+  vae_rt::MixturePrior other;
+  const Status s_other = vae_rt::prior_bind(f, z + 1, &other, nullptr);
+  FUZZ_CHECK(s != Status::ok || s_other != Status::ok);
+  if (s != Status::ok) return;
+  FUZZ_CHECK(f.header.flags & fmt::flag_mixture_prior);
+  FUZZ_CHECK(p.k > 0 && p.z == z);
+  fmt::Tensor logits, mu, logvar;
+  FUZZ_CHECK(fmt::find_tensor(f, vae_rt::prior_logits_name, &logits) == Status::ok);
+  FUZZ_CHECK(fmt::find_tensor(f, vae_rt::prior_mu_name, &mu) == Status::ok);
+  FUZZ_CHECK(fmt::find_tensor(f, vae_rt::prior_logvar_name, &logvar) == Status::ok);
+  for (const fmt::Tensor* t : {&logits, &mu, &logvar}) FUZZ_CHECK(t->dtype == fmt::Dtype::float32);
+  FUZZ_CHECK(logits.dim0 == p.k && logits.dim1 == 1);
+  FUZZ_CHECK(mu.dim0 == p.k && mu.dim1 == z && logvar.dim0 == p.k && logvar.dim1 == z);
+  FUZZ_CHECK(p.logits == reinterpret_cast<const float*>(logits.data));
+  FUZZ_CHECK(p.mu == reinterpret_cast<const float*>(mu.data));
+  FUZZ_CHECK(p.logvar == reinterpret_cast<const float*>(logvar.data));
+  FUZZ_CHECK(all_finite(p.logits, p.k, 3.4028235e38f) && all_finite(p.mu, p.k * z, 3.4028235e38f));
+  FUZZ_CHECK(all_finite(p.logvar, p.k * z, vae_rt::prior_logvar_limit));
+  FUZZ_CHECK(std::isfinite(p.weight_total) && p.weight_total >= 1.0f);
+  for (const float u : {0.0f, 0.25f, 0.5f, 0.999f, 0.99999994f}) {
+    FUZZ_CHECK(vae_rt::prior_component(p, u) < p.k);
+  }
+  if (z > 4 * max_dim) return;   // draws of very long latents take long; the checks above hold
+  float draw[4 * max_dim];
+  vae_rt::Rng rng;
+  vae_rt::rng_seed(&rng, p.k, 1);
+  for (int i = 0; i < 3; ++i) {
+    vae_rt::prior_sample(p, &rng, draw);
+    for (std::size_t k = 0; k < z; ++k) FUZZ_CHECK(std::isfinite(draw[k]));
   }
 }
 
@@ -161,6 +225,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(fixed == no_crc);
   if (fixed != Status::ok) return 0;
   check_file(f, p, size);
+  check_prior(f);
   check_decoder(f, p, size);
   return 0;
 }

@@ -11,7 +11,10 @@
 //  - weights_to_model into a 4-3-2 Vae either throws vae::Error or fills every layer with exactly
 //    tensor_floats of its tensors; into the apps' 784-400-20 Vae it throws vae::Error or fills;
 //  - quantize_int8 and decoder_only of an accepted file are refused with vae::Error or
-//    round-trip like the file itself.
+//    round-trip like the file itself;
+//  - prior_from_weights (vae/gmm.hpp) accepts exactly the files without a prior and those whose
+//    prior the runtime's prior_bind accepts, returns the runtime's values bit for bit, and
+//    with_prior of what it returned round-trips and reads back the same mixture.
 // As in fuzz_format, the deep checks run on a copy whose CRC is recomputed.
 #include <cstring>
 #include <string>
@@ -19,9 +22,11 @@
 
 #include "fuzz.hpp"
 #include "vae/error.hpp"
+#include "vae/gmm.hpp"
 #include "vae/vae.hpp"
 #include "vae/weights.hpp"
 #include "vae_rt/format.h"
+#include "vae_rt/prior.h"
 
 namespace {
 
@@ -124,6 +129,48 @@ void check_model(const vae::WeightsFile& wf, Model& model) {
   });
 }
 
+bool try_prior(const vae::WeightsFile& wf, vae::Gmm* out) {
+  try {
+    *out = vae::prior_from_weights(wf, "fuzz");
+    return true;
+  } catch (const vae::Error& e) {
+    FUZZ_CHECK(std::strncmp(e.what(), "fuzz: ", 6) == 0);
+    return false;
+  }
+}
+
+bool equal(const vae::Gmm& a, const vae::Gmm& b) {
+  return a.K == b.K && a.Z == b.Z && a.logits.size() == a.K && b.logits.size() == b.K &&
+         a.mu.size() == a.K * a.Z && b.mu.size() == b.K * b.Z && a.logvar.size() == a.mu.size() &&
+         b.logvar.size() == b.mu.size() && vae_fuzz::same_bits(a.logits.data(), b.logits.data(), a.K) &&
+         vae_fuzz::same_bits(a.mu.data(), b.mu.data(), a.mu.size()) &&
+         vae_fuzz::same_bits(a.logvar.data(), b.logvar.data(), a.logvar.size());
+}
+
+void check_prior(const vae::WeightsFile& wf, const fmt::File& f) {
+  vae::Gmm g;
+  const bool ok = try_prior(wf, &g);
+  const bool present = vae_rt::prior_present(f);
+  vae_rt::MixturePrior p;
+  const bool bound = present && vae_rt::prior_bind(f, wf.dim_z, &p, nullptr) == vae_rt::Status::ok;
+  FUZZ_CHECK(ok == (!present || bound));
+  if (!ok) return;
+  if (!present) {
+    FUZZ_CHECK(g.K == 0);
+    return;
+  }
+  FUZZ_CHECK(g.K == p.k && g.Z == p.z && g.Z == wf.dim_z);
+  FUZZ_CHECK(g.logits.size() == g.K && g.mu.size() == g.K * g.Z && g.logvar.size() == g.mu.size());
+  FUZZ_CHECK(vae_fuzz::same_bits(g.logits.data(), p.logits, g.K));
+  FUZZ_CHECK(vae_fuzz::same_bits(g.mu.data(), p.mu, g.mu.size()));
+  FUZZ_CHECK(vae_fuzz::same_bits(g.logvar.data(), p.logvar, g.logvar.size()));
+  const vae::WeightsFile again = vae::with_prior(wf, g);
+  check_derived([&] { return again; });
+  vae::Gmm back;
+  FUZZ_CHECK(try_prior(again, &back));
+  FUZZ_CHECK(equal(g, back));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -153,6 +200,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   check_round_trip(wf);
+  check_prior(wf, f);
   check_tensor_floats(wf);
   check_model(wf, tiny);
   check_model(wf, full);

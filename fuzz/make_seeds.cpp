@@ -19,6 +19,7 @@
 #include "vae/atomic_file.hpp"
 #include "vae/checkpoint.hpp"
 #include "vae/error.hpp"
+#include "vae/gmm.hpp"
 #include "vae/idx.hpp"
 #include "vae/vae.hpp"
 #include "vae/weights.hpp"
@@ -91,6 +92,42 @@ void weight_seeds(Tiny& model, Writer& out) {
     std::memcpy(wf.tensors[wf.tensors.size() - 2].data.data() + 4, &bad, 4);   // dec_out_w[0][1]
     out(bad != bad ? "valid-full-f32-nan" : "valid-full-f32-inf", vae::serialize_weights(wf));
   }
+
+  // A 3-component mixture prior (vae_rt/prior.h), and priors prior_bind refuses.
+  vae::Gmm gmm;
+  gmm.K = 3;
+  gmm.Z = 2;
+  gmm.logits = {0.0f, -1.5f, 0.5f};
+  gmm.mu = {0.5f, -0.5f, 1.0f, 2.0f, -1.0f, 0.0f};
+  gmm.logvar = {-1.0f, 0.0f, 0.5f, -2.0f, 0.0f, 1.0f};
+  const vae::WeightsFile with_g = vae::with_prior(vae::weights_from_model(model), gmm);
+  const Bytes prior = vae::serialize_weights(with_g);
+  out("valid-full-f32-prior", prior);
+  out("valid-decoder-int8-prior", vae::serialize_weights(vae::quantize_int8(vae::decoder_only(with_g))));
+  const auto bad_prior = [&](const std::string& name, std::vector<float> vae::Gmm::*field,
+                             std::size_t i, float value) {
+    vae::Gmm h = gmm;
+    (h.*field)[i] = value;
+    out(name, vae::serialize_weights(vae::with_prior(vae::weights_from_model(model), h)));
+  };
+  bad_prior("odd-prior-nan-logit", &vae::Gmm::logits, 1, __builtin_nanf(""));
+  bad_prior("odd-prior-inf-mu", &vae::Gmm::mu, 3, __builtin_inff());
+  bad_prior("odd-prior-logvar-81", &vae::Gmm::logvar, 5, 81.0f);
+  bad_prior("odd-prior-huge-values", &vae::Gmm::mu, 0, 3.4e38f);
+  out("odd-prior-without-flag", edited(prior, [](Bytes& g) {
+        fmt::store_u32(g.data() + fmt::hdr_flags, fmt::load_u32(g.data() + fmt::hdr_flags) &
+                                                      ~std::uint32_t{fmt::flag_mixture_prior});
+      }));
+  out("odd-prior-mu-renamed", edited(prior, [](Bytes& g) { record_named(g, "prior_mu")[6] = 'x'; }));
+  out("odd-prior-int8-logvar", edited(prior, [](Bytes& g) {
+        make_int8(g, "prior_logvar");
+        fmt::store_u32(g.data() + fmt::hdr_flags, fmt::load_u32(g.data() + fmt::hdr_flags) |
+                                                      fmt::flag_int8);
+      }));
+  out("odd-prior-flag-only", edited(full, [](Bytes& g) {
+        fmt::store_u32(g.data() + fmt::hdr_flags, fmt::load_u32(g.data() + fmt::hdr_flags) |
+                                                      fmt::flag_mixture_prior);
+      }));
 
   // Files the parser accepts but a 4-3-2 model or decoder refuses (dims, missing tensors).
   out("odd-huge-dims", edited(dec, [](Bytes& g) {
