@@ -5,9 +5,12 @@
 //   vae_train --checkpoint run.vaeckpt ...; vae_train --resume run.vaeckpt   # continue a run
 //
 // This file is the command line: parsing (CLI11), validation, MNIST location (fetching it when
-// the default folder is empty), taking over a checkpoint's settings on --resume, and dispatch to
-// the compiled model (latent 20 or 2); run.hpp does the work. Exit status: 0 done, 1 runtime
-// error (data, files, divergence), 2 usage error. Every error is one line on stderr.
+// the default folder is empty), taking over the run recorded in a checkpoint on --resume (its
+// settings, epochs and outputs), refusing runs that would save nothing or whose outputs collide,
+// locking the outputs (outputs.hpp), and dispatch to the compiled model (latent 20 or 2); run.hpp
+// does the work. Exit status: 0 done, 1 runtime error (data, files, divergence, outputs in use),
+// 2 usage error, 130 interrupted (SIGINT/SIGTERM; the resume command is printed). Every error is
+// one line on stderr.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +23,7 @@
 #include <string>
 #include <thread>
 
+#include "outputs.hpp"
 #include "run.hpp"
 #include "vae/atomic_file.hpp"
 #include "vae/idx.hpp"
@@ -30,6 +34,7 @@
 
 namespace {
 
+using vae_apps::resolved_path;
 using vae_apps::TrainSettings;
 using vae_apps::UsageError;
 
@@ -93,8 +98,11 @@ vae::ImageSet head(const vae::ImageSet& s, std::size_t n) {
   return h;
 }
 
-// --resume: the checkpoint's training-defining settings win; a flag given explicitly with a
-// different value is a usage error rather than a silent change of the run.
+// --resume: the run recorded in the checkpoint wins (settings.hpp). A flag given explicitly with a
+// different value is a usage error rather than a silent change of the run, except the documented
+// extensions: --epochs N (train on to N), an output the run did not have (--out, --report), and the
+// machine's choices (--data, --threads, --checkpoint-every). Checkpoints of an older vae_train hold
+// no "run" record: their epochs and outputs come from the flags as before.
 void adopt_checkpoint_settings(TrainSettings& s, const vae::Checkpoint& ck, const CLI::App& app) {
   nlohmann::json saved;
   try {
@@ -123,6 +131,43 @@ void adopt_checkpoint_settings(TrainSettings& s, const vae::Checkpoint& ck, cons
     take("--seed", "seed", s.seed);
     take("--latent", "latent", s.latent);
     take("--train-limit", "train_limit", s.train_limit);
+    if (saved.contains("run")) {
+      const nlohmann::json& r = saved.at("run");
+      // Paths are recorded as given, relative to the run's folder: the same files from anywhere.
+      const std::string cwd = r.at("cwd").get<std::string>();
+      const bool same_cwd = resolved_path(cwd) == resolved_path(".");
+      auto recorded_path = [&](const char* key) {
+        std::string p = r.at(key).get<std::string>();
+        if (!p.empty() && p[0] != '/' && !same_cwd) p = cwd + "/" + p;
+        return p;
+      };
+      auto take_output = [&](const char* flag, const char* key, std::string& value) {
+        const std::string v = recorded_path(key);
+        if (app.count(flag) == 0 || v.empty()) {   // not given, or an output the run lacked: added
+          if (app.count(flag) == 0) value = v;
+          return;
+        }
+        if (resolved_path(v) != resolved_path(value)) {
+          throw UsageError("--resume " + s.resume + ": the run writes " + flag + " " + v + "; " + flag +
+                           " " + value + " would change it (drop the flag to continue the run)");
+        }
+        value = v;
+      };
+      take_output("--out", "out", s.out);
+      take_output("--report", "report", s.report);
+      take_output("--checkpoint", "checkpoint", s.checkpoint);
+      const auto test_limit = r.at("test_limit").get<std::size_t>();   // the report's figures
+      if (app.count("--test-limit") > 0 && test_limit != s.test_limit) {
+        throw UsageError("--resume " + s.resume + ": the run evaluates with --test-limit " +
+                         std::to_string(test_limit) + "; --test-limit " + std::to_string(s.test_limit) +
+                         " would change it (drop the flag to continue the run)");
+      }
+      s.test_limit = test_limit;
+      if (app.count("--epochs") == 0) s.epochs = r.at("epochs").get<int>();   // --epochs N: train on to N
+      if (app.count("--data") == 0) s.data = recorded_path("data");
+      if (app.count("--threads") == 0) s.threads = r.at("threads").get<int>();
+      if (app.count("--checkpoint-every") == 0) s.checkpoint_every = r.at("checkpoint_every").get<int>();
+    }
   } catch (const nlohmann::json::exception& e) {
     throw vae::Error(s.resume + ": the checkpoint's settings are not what this vae_train wrote (" +
                      std::string(e.what()) + ")");
@@ -181,12 +226,22 @@ int run(int argc, char** argv) {
     ck = vae::read_checkpoint(s.resume);
     adopt_checkpoint_settings(s, ck, app);
     if (s.checkpoint.empty()) s.checkpoint = s.resume;
+  } else if (s.out.empty() && s.report.empty() && s.checkpoint.empty()) {
+    throw UsageError("nothing would be saved: give --out (weights), --report (a report folder) or "
+                     "--checkpoint (a resumable run), or several");
   } else if (app.count("--beta") == 0) {
     s.beta = s.mode == "ae" ? 0.0 : 1.0;
   } else if (s.mode == "ae" && s.beta != 0.0) {
     throw UsageError("--mode ae trains without the KL term (beta 0); for --beta " +
                      nlohmann::json(s.beta).dump() + " use --mode vae");
   }
+
+  // Where an interrupt saves the run: its checkpoint, else one beside the weights or in the report.
+  s.interrupt_checkpoint = !s.checkpoint.empty() ? s.checkpoint
+                           : !s.out.empty()      ? s.out + ".vaeckpt"
+                                                 : s.report + "/checkpoint.vaeckpt";
+  s.resume_command = std::string(argv[0]) + " --resume " + shell_quote(s.interrupt_checkpoint);
+  vae_apps::check_no_collisions(s);
 
   // Outputs are checked (and their directories made) before the data is read and long before the
   // first epoch ends.
@@ -196,8 +251,10 @@ int run(int argc, char** argv) {
   if (!s.out.empty()) vae_apps::check_output_file(s.out, "--out");
   if (!s.checkpoint.empty()) vae_apps::check_output_file(s.checkpoint, "--checkpoint");
   if (!s.report.empty()) vae_apps::check_output_file(s.report + "/metrics.json", "--report");
+  vae_apps::lock_outputs(s);
+  vae_apps::install_stop_handlers();
 
-  ensure_mnist(s, app.count("--data") > 0, s.quiet);
+  ensure_mnist(s, app.count("--data") > 0 || resuming, s.quiet);
   const vae::ImageSet train = head(vae::load_mnist(s.data, vae::Split::train).images, s.train_limit);
   const vae::ImageSet test = head(vae::load_mnist(s.data, vae::Split::test).images, s.test_limit);
   if (train.count < static_cast<std::size_t>(s.batch)) {
@@ -214,12 +271,16 @@ int run(int argc, char** argv) {
     }
   }
 
-  if (s.latent == 20) {
-    vae_apps::run_training<vae::Vae784_400_20>(s, train, test, resuming ? &ck : nullptr);
-  } else {
-    vae_apps::run_training<vae::Vae784_400_2>(s, train, test, resuming ? &ck : nullptr);
+  try {
+    return s.latent == 20 ? vae_apps::run_training<vae::Vae784_400_20>(s, train, test, resuming ? &ck : nullptr)
+                          : vae_apps::run_training<vae::Vae784_400_2>(s, train, test, resuming ? &ck : nullptr);
+  } catch (const std::exception& e) {   // divergence, a full disk: the report says it is unfinished
+    try {
+      vae_apps::write_run_json(s, "failed", -1, e.what());
+    } catch (const std::exception&) {   // the disk that failed the run may fail this too
+    }
+    throw;
   }
-  return 0;
 }
 
 }  // namespace

@@ -20,6 +20,35 @@ nlohmann::json training_settings_json(const TrainSettings& s) {
           {"latent", s.latent}, {"train_limit", s.train_limit}};
 }
 
+nlohmann::json run_settings_json(const TrainSettings& s, const std::string& cwd) {
+  nlohmann::json j = training_settings_json(s);
+  j["run"] = {{"epochs", s.epochs},         {"test_limit", s.test_limit}, {"out", s.out},
+              {"report", s.report},         {"checkpoint", s.checkpoint},
+              {"data", s.data},             {"threads", s.threads},
+              {"checkpoint_every", s.checkpoint_every}, {"cwd", cwd}};
+  return j;
+}
+
+void write_run_json(const TrainSettings& s, const std::string& status, int epochs_done,
+                    const std::string& note) {
+  if (s.report.empty()) return;
+  nlohmann::json settings = training_settings_json(s);
+  settings["epochs"] = s.epochs;
+  settings["test_limit"] = s.test_limit;
+  nlohmann::json j = {{"status", status},
+                      {"finished", status == "finished"},
+                      {"epochs_done", epochs_done},
+                      {"epochs", s.epochs},
+                      {"settings", settings},
+                      {"outputs", {{"out", s.out}, {"report", s.report}, {"checkpoint", s.checkpoint}}}};
+  if (status != "finished") {
+    j["note"] = "an unfinished run: metrics.json and the pictures, if present, are not its result";
+    if (!s.interrupt_checkpoint.empty()) j["resume_command"] = s.resume_command;
+  }
+  if (!note.empty()) j["message"] = note;
+  vae::write_file_atomic(s.report + "/run.json", j.dump(2) + "\n");
+}
+
 std::string weights_note(const TrainSettings& s, std::size_t train_images) {
   char buf[512];
   std::snprintf(buf, sizeof buf,

@@ -5,19 +5,25 @@
 // append the epoch to the history, write the checkpoint (atomically), then losses.csv and
 // loss_curve.png. A non-finite loss stops the run before anything of that epoch is written, so
 // the last checkpoint stays the last good one. At the end: the test loss once more with z = mu,
-// the weight file (--out) and the report (--report). Not the CLI: main.cpp parses and validates.
+// the weight file (--out) and the report (--report), whose run.json says "running" until then and
+// "finished" after. SIGINT/SIGTERM (outputs.hpp): the step in progress finishes, the state of the
+// last completed epoch is saved, and run_training returns 130 after printing the resume command.
+// Not the CLI: main.cpp parses and validates.
 #pragma once
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "model_pictures.hpp"
+#include "outputs.hpp"
 #include "progress.hpp"
 #include "report_files.hpp"
 #include "settings.hpp"
@@ -33,6 +39,18 @@ namespace vae_apps {
 
 // The settings that define training, as stored in checkpoints (see settings.hpp).
 nlohmann::json training_settings_json(const TrainSettings& s);
+// Everything a resumed run needs (checkpoints hold it; see settings.hpp); paths as given,
+// relative to `cwd`.
+nlohmann::json run_settings_json(const TrainSettings& s, const std::string& cwd);
+// report/run.json: status "running", "interrupted", "failed" or "finished"; only a finished run's
+// report folder holds its result. Nothing without --report.
+void write_run_json(const TrainSettings& s, const std::string& status, int epochs_done,
+                    const std::string& note = "");
+// Thrown from the step callback when SIGINT/SIGTERM arrived: the step that ran is complete.
+struct Interrupted {
+  int epoch;           // the epoch in progress (1-based)
+  std::size_t step;    // steps of it done
+};
 // The free-text note of the weight file: the settings that produced it, reproducibly.
 std::string weights_note(const TrainSettings& s, std::size_t train_images);
 // loss_curve.png of one run: train (solid) and test (dashed) loss per epoch.
@@ -45,8 +63,9 @@ void write_metrics_json(const std::string& path, const TrainSettings& s, const n
                         double session_seconds);
 std::string run_title(const TrainSettings& s);
 
+// Returns the exit status: 0 finished, 130 interrupted (the resume command printed on stderr).
 template <class Model>
-void run_training(const TrainSettings& s, const vae::ImageSet& train, const vae::ImageSet& test,
+int run_training(const TrainSettings& s, const vae::ImageSet& train, const vae::ImageSet& test,
                   const vae::Checkpoint* resume) {
   using clock = std::chrono::steady_clock;
   const auto session_start = clock::now();
@@ -68,11 +87,12 @@ void run_training(const TrainSettings& s, const vae::ImageSet& train, const vae:
     history = resume->history;
     resumed_from = static_cast<int>(resume->epochs_done);
   }
-  const std::string settings_text = training_settings_json(s).dump();
+  const std::string settings_text = run_settings_json(s, std::filesystem::current_path().string()).dump();
   const std::string title = run_title(s);
 
   // For the divergence message: which epoch the checkpoint file holds, if any.
-  int checkpoint_epoch = resume && s.checkpoint == s.resume ? resumed_from : -1;
+  int checkpoint_epoch =
+      resume && !s.checkpoint.empty() && resolved_path(s.checkpoint) == resolved_path(s.resume) ? resumed_from : -1;
   auto checkpoint_state = [&]() -> std::string {
     if (s.checkpoint.empty()) return "; no --checkpoint was given";
     if (checkpoint_epoch < 0) return "; no checkpoint had been written yet";
@@ -84,6 +104,19 @@ void run_training(const TrainSettings& s, const vae::ImageSet& train, const vae:
     progress.message("resumed from " + s.resume + " at epoch " + std::to_string(resumed_from) +
                      (resumed_from >= s.epochs ? "; --epochs " + std::to_string(s.epochs) + " already reached, nothing to train" : ""));
   }
+  // What an interrupt saves. The checkpoint format has no step position (vae/checkpoint.hpp: the
+  // epochs done and the RNG after them) and the trainer cannot start an epoch part-way, so a
+  // mid-epoch state would not resume bit for bit. An interrupt therefore finishes the step in
+  // progress and saves the state at the end of the last completed epoch: `pending`, a copy kept in
+  // memory whenever that state is not already in the checkpoint file (always at the start, since
+  // the settings of this invocation, --epochs or an added output, are not on disk yet). The resume
+  // redoes the interrupted epoch from its start and gives the bytes of an uninterrupted run; the
+  // price is at most one epoch of work, against a format change for a rarely used position.
+  std::optional<vae::Checkpoint> pending =
+      vae::capture_checkpoint(*model, static_cast<std::uint32_t>(trainer.epoch()), trainer.rng(), history, settings_text);
+  write_run_json(s, "running", trainer.epoch());
+  try {
+  if (stop_requested()) throw Interrupted{trainer.epoch() + 1, 0};   // while the data was read
   for (int epoch = trainer.epoch() + 1; epoch <= s.epochs; ++epoch) {
     const auto t0 = clock::now();
     progress.epoch_start(epoch);
@@ -95,6 +128,8 @@ void run_training(const TrainSettings& s, const vae::ImageSet& train, const vae:
                          checkpoint_state());
       }
       progress.step(r.batch_index, r.batches_per_epoch, r.running);
+      // The last step ends the epoch anyway: it is evaluated and saved, then the loop stops.
+      if (stop_requested() && r.batch_index < r.batches_per_epoch) throw Interrupted{epoch, r.batch_index};
     });
     const vae::LossSums te = trainer.evaluate(test, true);
     if (!std::isfinite(te.total)) {
@@ -114,13 +149,38 @@ void run_training(const TrainSettings& s, const vae::ImageSet& train, const vae:
         throw vae::Error(e.what() + checkpoint_state());
       }
       checkpoint_epoch = epoch;
+      pending.reset();
       // After the rename: a run killed later resumes from this epoch (tests/cli rely on the line).
       progress.message("checkpoint: epoch " + std::to_string(epoch) + " saved to " + s.checkpoint);
+    } else if (!s.interrupt_checkpoint.empty()) {
+      pending = vae::capture_checkpoint(*model, static_cast<std::uint32_t>(epoch), trainer.rng(), history, settings_text);
     }
     if (!s.report.empty()) {
       write_losses_csv(s.report + "/losses.csv", history);
       write_loss_curve(s.report + "/loss_curve.png", history, title);
     }
+    if (stop_requested() && epoch < s.epochs) {
+      throw Interrupted{epoch, trainer.batches_per_epoch()};
+    }
+  }
+  } catch (const Interrupted& at) {
+    int saved = checkpoint_epoch;
+    if (pending) {
+      try {
+        vae::write_checkpoint(s.interrupt_checkpoint, *pending);
+      } catch (const vae::Error& e) {
+        write_run_json(s, "interrupted", checkpoint_epoch, e.what());
+        throw vae::Error(std::string("interrupted, but ") + e.what() + checkpoint_state());
+      }
+      saved = static_cast<int>(pending->epochs_done);
+      progress.message("checkpoint: epoch " + std::to_string(saved) + " saved to " + s.interrupt_checkpoint);
+    }
+    write_run_json(s, "interrupted", saved,
+                   "interrupted at epoch " + std::to_string(at.epoch) + ", step " + std::to_string(at.step) +
+                       "; the checkpoint holds epoch " + std::to_string(saved));
+    std::fprintf(stderr, "vae_train: interrupted at epoch %d, step %zu; resume with: %s\n", at.epoch, at.step,
+                 s.resume_command.c_str());
+    return 130;
   }
 
   // Final figures: the test set with z sampled (as in training's evaluation) and with z = mu.
@@ -163,6 +223,7 @@ void run_training(const TrainSettings& s, const vae::ImageSet& train, const vae:
     write_metrics_json(dir + "/metrics.json", s, final_figures, model_json, train.count, test.count,
                        history, resumed_from,
                        std::chrono::duration<double>(clock::now() - session_start).count());
+    write_run_json(s, "finished", trainer.epoch());
   }
   char line[256];
   std::snprintf(line, sizeof line, "done: epoch %d, test loss %.3f (recon %.3f, kl %.3f) with z sampled, %.3f with z = mu; %s",
@@ -170,6 +231,7 @@ void run_training(const TrainSettings& s, const vae::ImageSet& train, const vae:
                 sampled.kl_per_image(), mean.total_per_image(),
                 format_duration(std::chrono::duration<double>(clock::now() - session_start).count()).c_str());
   progress.message(line);
+  return 0;
 }
 
 }  // namespace vae_apps

@@ -1,9 +1,12 @@
 // settings.hpp - what a vae_train run was asked to do: the command-line values after defaults
 // and after a checkpoint's settings were taken over on --resume.
 //
-// The training-defining part (mode, loss, beta, batch, lr, seed, latent, train limit) goes into
-// every checkpoint as JSON and comes back on --resume; the rest (epochs, threads, paths, quiet)
-// belongs to one invocation. Not a config-file format: the CLI is the interface.
+// Every checkpoint records the whole run as JSON (run_settings_json): the training-defining part
+// (mode, loss, beta, batch, lr, seed, latent, train limit), the run's end and outputs (epochs,
+// test limit, out, report, checkpoint) and the machine's choices (data, threads, checkpoint
+// interval). On --resume the first two come back and a flag may only repeat them (or add an output
+// the run lacked, or move the end with --epochs); the machine's choices come back as defaults that
+// a flag may change. Not a config-file format: the CLI is the interface.
 #pragma once
 
 #include <cstddef>
@@ -33,6 +36,9 @@ struct TrainSettings {
   std::string out, report, checkpoint, resume;
   int checkpoint_every = 1;
   bool quiet = false;
+  // derived by main.cpp
+  std::string interrupt_checkpoint;   // where SIGINT saves: --checkpoint, or one beside --out/--report
+  std::string resume_command;         // the command that continues this run from it
 };
 
 // UsageError (a bad command line, exit status 2) is cli_main.hpp's, shared by every app.

@@ -8,6 +8,15 @@
 #   kill      SIGKILL after a checkpoint, then --resume: the same bytes as an uninterrupted run
 #   errors    bad flags: one-line errors on stderr, exit 2 (usage) or 1 (runtime), no trace
 #   diverge   a learning rate that blows up: exit 1, one line, the last checkpoint still loads
+#   interrupt SIGINT in the middle of epoch 2 of 3: exit 130 and "interrupted at epoch E, step S;
+#             resume with: CMD"; the report's run.json says "interrupted" and no metrics.json
+#             claims a result; CMD alone (the run's epochs and outputs come from the checkpoint)
+#             ends at epoch 3 with the bytes of an uninterrupted 1-thread run and a whole report;
+#             SIGTERM does the same; a second SIGINT stops at once and the checkpoint still loads
+#   lock      a second vae_train on the same outputs is refused with the first one's pid while it
+#             runs, and starts once the first is killed with SIGKILL (its lock file left behind)
+#   outputs   a run that saves nothing, and two outputs that are one file, are refused (exit 2)
+#             before any work
 # Each case runs in a fresh temporary folder and removes it. Runs are tiny (1000 training
 # images, 500 test images) so that the ASan build stays fast. Not a unit test of the trainer:
 # test_trainer.cpp and test_checkpoint.cpp cover the library; this covers the apps' plumbing.
@@ -69,7 +78,7 @@ report)
   "$train" "${small[@]}" --epochs 1 --latent 2 --mode ae --report rep2
   is_png rep2/manifold.png || fail "latent 2: manifold.png missing"
   # Progress without a terminal: one plain line per epoch, no carriage returns.
-  "$train" --data "$data" --train-limit 300 --test-limit 100 --epochs 2 >progress.txt
+  "$train" --data "$data" --train-limit 300 --test-limit 100 --epochs 2 --out p.vaew >progress.txt
   [[ $(grep -c '^epoch [12]/2  train' progress.txt) -eq 2 ]] || fail "progress lines: $(cat progress.txt)"
   ! grep -q $'\r' progress.txt || fail "carriage returns without a terminal"
   echo "ok: report files, weight header, vae_report, manifold, plain progress"
@@ -98,26 +107,28 @@ kill)
   [[ -e ck.vaeckpt ]] || fail "no checkpoint appeared"
   done_epochs="$(u32_at ck.vaeckpt 28)"
   echo "killed after the checkpoint of epoch $done_epochs of $epochs"
-  "$train" "${args[@]}" --resume ck.vaeckpt --out resumed.vaew
-  cmp full.vaew resumed.vaew || fail "weights after kill + resume differ from the uninterrupted run"
+  # The run's own --out comes back from the checkpoint; another one would change the run.
+  expect_error 2 "$train" "${args[@]}" --resume ck.vaeckpt --out resumed.vaew
+  "$train" "${args[@]}" --resume ck.vaeckpt
+  cmp full.vaew killed.vaew || fail "weights after kill + resume differ from the uninterrupted run"
   echo "ok: SIGKILL at epoch $done_epochs + resume == uninterrupted, byte for byte"
   ;;
 errors)
   expect_error 2 "$train" --mode foo
   expect_error 2 "$train" --epochs -3
-  expect_error 2 "$train" --data "$work/no/such/dir"
+  expect_error 2 "$train" --data "$work/no/such/dir" --out w.vaew
   expect_error 2 "$train" --loss l1
   expect_error 2 "$train" --latent 3
   expect_error 2 "$train" --no-such-flag
-  expect_error 2 "$train" --mode ae --beta 0.5 --data "$data"
+  expect_error 2 "$train" --mode ae --beta 0.5 --data "$data" --out w.vaew
   expect_error 2 "$train" --batch 0
   mkdir empty
-  expect_error 1 "$train" --data empty
+  expect_error 1 "$train" --data empty --out w.vaew
   echo "not a checkpoint" >bad.vaeckpt
   expect_error 1 "$train" --data "$data" --resume bad.vaeckpt
   expect_error 1 "$train" --data "$data" --resume missing.vaeckpt
   grep -q 'fetch-mnist --data' err.txt && fail "a missing checkpoint is not a data problem" || true
-  "$train" --data empty 2>err.txt || true
+  "$train" --data empty --out w.vaew 2>err.txt || true
   grep -q 'scripts/fetch-mnist --data' err.txt || fail "missing MNIST should name the fetch command: $(cat err.txt)"
   "$train" --help | grep -q -- '--epochs INT.*=50' || fail "--help does not list the default epochs"
   ;;
@@ -137,6 +148,101 @@ diverge)
     [[ ! -e ck.vaeckpt ]] || fail "a checkpoint was written after divergence"
   fi
   echo "ok: $(cat err.txt)"
+  ;;
+interrupt)
+  # 6000 images in 60 steps of 100: ~0.7 s an epoch on one thread, long enough to land inside one.
+  args=(--data "$data" --train-limit 6000 --test-limit 500 --batch 100 --threads 1)
+  "$train" "${args[@]}" --epochs 3 --quiet --out full.vaew --report full
+  # wait_for FILE REGEX: until the line appears (or 60 s).
+  wait_for() { for _ in $(seq 1 3000); do grep -qE "$2" "$1" 2>/dev/null && return 0; sleep 0.01; done; fail "no '$2' in $1"; }
+  "$train" "${args[@]}" --epochs 3 --out w.vaew --report rep --checkpoint ck.vaeckpt >log.txt 2>err.txt &
+  pid=$!
+  wait_for log.txt '^checkpoint: epoch 1 saved'
+  kill -INT "$pid"
+  rc=0; wait "$pid" || rc=$?
+  [[ $rc -eq 130 ]] || fail "SIGINT: exit $rc, expected 130; stderr: $(cat err.txt)"
+  [[ $(wc -l <err.txt) -eq 1 ]] || fail "SIGINT: stderr is not one line: $(cat err.txt)"
+  grep -qE '^vae_train: interrupted at epoch [1-3], step [0-9]+; resume with: .* --resume .*ck.vaeckpt' err.txt \
+    || fail "SIGINT message: $(cat err.txt)"
+  grep -q '"status": "interrupted"' rep/run.json || fail "run.json after SIGINT: $(cat rep/run.json)"
+  grep -q '"finished": false' rep/run.json || fail "run.json claims a finished run"
+  [[ ! -e rep/metrics.json && ! -e w.vaew ]] || fail "an interrupted run wrote its final results"
+  done_epochs="$(u32_at ck.vaeckpt 28)"
+  (( done_epochs >= 1 && done_epochs <= 2 )) || fail "checkpoint at epoch $done_epochs after SIGINT"
+  # The printed command, run as printed, with nothing added.
+  command="$(sed -n 's/^vae_train: interrupted at .*; resume with: //p' err.txt)"
+  eval "$command" >resume.txt || fail "the printed resume command failed: $command"
+  grep -q "^resumed from ck.vaeckpt at epoch $done_epochs" resume.txt || fail "resume: $(head -3 resume.txt)"
+  grep -q '^done: epoch 3,' resume.txt || fail "the resumed run did not end at epoch 3: $(tail -2 resume.txt)"
+  [[ "$(u32_at ck.vaeckpt 28)" == 3 ]] || fail "the checkpoint is not at epoch 3"
+  cmp full.vaew w.vaew || fail "interrupted + resumed weights differ from the uninterrupted run"
+  for f in losses.csv metrics.json loss_curve.png reconstructions.png samples.png; do
+    [[ -s "rep/$f" ]] || fail "the resumed report lacks $f"
+  done
+  diff <(cut -d, -f1-7 full/losses.csv) <(cut -d, -f1-7 rep/losses.csv) >/dev/null \
+    || fail "losses.csv (seconds aside) differs from the uninterrupted run's: $(cat rep/losses.csv)"
+  grep -q '"status": "finished"' rep/run.json || fail "run.json after the resume: $(cat rep/run.json)"
+  echo "ok: SIGINT after epoch $done_epochs + '$command' == uninterrupted, byte for byte"
+
+  # SIGTERM, and no --checkpoint: the run is saved beside --out and resumes from there.
+  "$train" "${args[@]}" --epochs 3 --out t.vaew >log.txt 2>err.txt &
+  pid=$!
+  wait_for log.txt '^epoch +1/3'
+  kill -TERM "$pid"
+  rc=0; wait "$pid" || rc=$?
+  [[ $rc -eq 130 ]] || fail "SIGTERM: exit $rc; stderr: $(cat err.txt)"
+  grep -q "resume with: .* --resume 't.vaew.vaeckpt'" err.txt || fail "SIGTERM message: $(cat err.txt)"
+  eval "$(sed -n 's/.*resume with: //p' err.txt)" --quiet || fail "resume after SIGTERM failed"
+  cmp full.vaew t.vaew || fail "SIGTERM + resume differs from the uninterrupted run"
+
+  # Two SIGINTs: the second ends the run at once, inside the first one's (slowed) checkpoint write
+  # of epoch 3; the checkpoint of epoch 2 stays whole.
+  VAE_SLOW_WRITES_MS=150 "$train" "${args[@]}" --epochs 50 --checkpoint two.vaeckpt --checkpoint-every 2 >log.txt 2>err.txt &
+  pid=$!
+  wait_for log.txt '^epoch +3/50'
+  kill -INT "$pid"
+  sleep 0.3
+  kill -INT "$pid"
+  rc=0; wait "$pid" || rc=$?
+  [[ $rc -eq 130 ]] || fail "two SIGINTs: exit $rc"
+  grep -q 'stopped at once' err.txt || fail "two SIGINTs: $(cat err.txt)"
+  [[ "$(u32_at two.vaeckpt 28)" == 2 ]] || fail "two SIGINTs: the checkpoint is not the epoch-2 one"
+  "$train" --resume two.vaeckpt --epochs 2 --quiet || fail "the checkpoint left by two SIGINTs does not resume"
+  echo "ok: SIGTERM resumes from beside --out; a second SIGINT stops at once, the checkpoint intact"
+  ;;
+lock)
+  args=(--data "$data" --train-limit 2000 --test-limit 200 --threads 1 --quiet)
+  "$train" "${args[@]}" --epochs 1000 --out w.vaew --checkpoint ck.vaeckpt &
+  pid=$!
+  for _ in $(seq 1 3000); do [[ -e ck.vaeckpt ]] && break; sleep 0.01; done
+  [[ -e ck.vaeckpt ]] || fail "the first run wrote no checkpoint"
+  expect_error 1 "$train" "${args[@]}" --epochs 1 --out other.vaew --checkpoint ck.vaeckpt
+  grep -q "is in use by another vae_train (pid $pid," err.txt || fail "the refusal does not name pid $pid: $(cat err.txt)"
+  expect_error 1 "$train" "${args[@]}" --epochs 1 --out ./w.vaew
+  expect_error 1 "$train" "${args[@]}" --resume ck.vaeckpt
+  kill -KILL "$pid"
+  wait "$pid" 2>/dev/null || true
+  [[ -e ck.vaeckpt.lock ]] || fail "no lock file beside the checkpoint"
+  # The lock file of the killed run stays; its flock went with the process.
+  "$train" "${args[@]}" --epochs 1 --out ./w.vaew --checkpoint other.vaeckpt || fail "a stale lock blocked the run"
+  "$train" "${args[@]}" --resume ck.vaeckpt --epochs 1 || fail "a stale lock blocked the resume"
+  echo "ok: a second process is refused with the holder's pid; after SIGKILL the lock is free"
+  ;;
+outputs)
+  expect_error 2 "$train" --data "$data"
+  grep -q 'nothing would be saved' err.txt || fail "no-output message: $(cat err.txt)"
+  expect_error 2 "$train" "${small[@]}" --out same.vaew --checkpoint same.vaew
+  grep -q 'are the same file' err.txt || fail "same-path message: $(cat err.txt)"
+  mkdir sub
+  expect_error 2 "$train" "${small[@]}" --out sub/../w.vaew --checkpoint "$work/w.vaew"
+  ln -s sub link
+  expect_error 2 "$train" "${small[@]}" --out link/losses.csv --report sub --checkpoint ck.vaeckpt
+  expect_error 2 "$train" "${small[@]}" --report rep --checkpoint rep/losses.csv
+  expect_error 2 "$train" "${small[@]}" --report rep --out rep
+  [[ -z "$(ls sub)" && ! -e rep && ! -e same.vaew ]] || fail "a refused run left files: $(ls sub)"
+  # Outputs that merely share a folder are fine: the README's --out rep/weights.vaew --report rep.
+  "$train" "${small[@]}" --epochs 1 --report rep --out rep/weights.vaew
+  echo "ok: no-output and same-path runs refused before any work"
   ;;
 *)
   fail "unknown case"

@@ -16,7 +16,7 @@ cp "$weights/mnist_vae.vaew" vae.vaew
 t=vae_train
 export PATH="$(dirname "$train_bin"):$PATH"
 small=(--data mnist --train-limit 128 --test-limit 64 --epochs 1 --threads 1 --quiet)
-"$train_bin" "${small[@]}" --latent 2 --checkpoint z2.vaeckpt
+"$train_bin" "${small[@]}" --latent 2 --checkpoint z2.vaeckpt --out z2.vaew
 head -c 5000 z2.vaeckpt >truncated.vaeckpt
 cp z2.vaeckpt flipped.vaeckpt
 printf '\x5a' | dd of=flipped.vaeckpt bs=1 seek=5000 conv=notrunc status=none
@@ -47,17 +47,24 @@ expect_error 2 "--train-limit: '-1'" "negative training limit" $t --train-limit 
 expect_error 2 "--checkpoint-every: '0'" "checkpoint every 0 epochs" $t --checkpoint-every 0
 expect_error 2 'not expected: .*--learning-rate' "unknown flag" $t --learning-rate 0.1
 expect_error 2 'not expected: extra' "extra argument" $t extra
-expect_error 2 '--mode ae trains without the KL term.*use --mode vae' "ae with a KL weight" $t --mode ae --beta 0.5 --data mnist
-expect_error 2 '--data nodir: no such directory .*fetch-mnist' "missing data folder" $t --data nodir
-expect_error 2 '--batch 256 is larger than the 128 training images' "batch larger than the data" $t --data mnist --train-limit 128 --batch 256
+expect_error 2 '--mode ae trains without the KL term.*use --mode vae' "ae with a KL weight" $t --mode ae --beta 0.5 --data mnist --out w.vaew
+expect_error 2 '--data nodir: no such directory .*fetch-mnist' "missing data folder" $t --data nodir --out w.vaew
+expect_error 2 '--batch 256 is larger than the 128 training images' "batch larger than the data" $t --data mnist --train-limit 128 --batch 256 --out w.vaew
+expect_error 2 'nothing would be saved: give --out .*--report .*--checkpoint' "no output at all: the run would save nothing" $t --data mnist
+expect_error 2 '--out same.vaew and --checkpoint same.vaew are the same file' "--out and --checkpoint name one file" $t "${small[@]}" --out same.vaew --checkpoint same.vaew
+expect_error 2 '--out rep and --report rep are the same file' "--out names the report folder" $t "${small[@]}" --out rep --report rep
+ln -s . here
+expect_error 2 '--checkpoint here/rep/metrics.json and --report rep \(its metrics.json\) are the same file' "--checkpoint is a report file, through a link" $t "${small[@]}" --checkpoint here/rep/metrics.json --report rep
+expect_error 2 'the run writes --out z2.vaew; --out other.vaew would change it' "resume with another --out" $t --data mnist --resume z2.vaeckpt --out other.vaew
+expect_error 2 'the run evaluates with --test-limit 64; --test-limit 10 would change it' "resume with another --test-limit" $t --data mnist --resume z2.vaeckpt --test-limit 10
 expect_error 2 '--out folder.vaeckpt: is a directory; expected a file name' "--out is a directory" $t "${small[@]}" --out folder.vaeckpt
 expect_error 2 '--checkpoint folder.vaeckpt: is a directory' "--checkpoint is a directory" $t "${small[@]}" --checkpoint folder.vaeckpt
 expect_error 2 'trained with --latent 2; --latent 20 would change it' "resume with another latent" $t --data mnist --resume z2.vaeckpt --latent 20
 expect_error 2 'trained with --lr 0.001; drop --lr' "resume with another learning rate" $t --data mnist --resume z2.vaeckpt --lr 0.01
 
 # Runtime errors: exit 1, before any training.
-expect_error 1 'MNIST is missing .*fetch it with: .*fetch-mnist --data' "data folder without MNIST" $t --data empty
-expect_error 1 'train-images-idx3-ubyte.*(truncated|expected)' "truncated MNIST file" $t --data badmnist
+expect_error 1 'MNIST is missing .*fetch it with: .*fetch-mnist --data' "data folder without MNIST" $t --data empty --out w.vaew
+expect_error 1 'train-images-idx3-ubyte.*(truncated|expected)' "truncated MNIST file" $t --data badmnist --out w.vaew
 expect_error 1 'cannot read missing.vaeckpt: No such file' "missing checkpoint" $t --data mnist --resume missing.vaeckpt
 expect_error 1 'it is a directory, expected a file' "a directory as the checkpoint" $t --data mnist --resume folder.vaeckpt
 expect_error 1 'not a vae_train checkpoint' "a weight file as the checkpoint" $t --data mnist --resume vae.vaew
