@@ -271,7 +271,8 @@ Setup make_setup(const vae::ImageSet& train, const vae::LossSpec& loss, bool ftz
   opt.loss = loss;
   opt.batch = batch;
   opt.flush_denormals = ftz;
-  s.trainer = std::make_unique<vae::Trainer<Model>>(*s.model, train, opt);
+  s.trainer = std::make_unique<vae::Trainer<Model>>(*s.model, train, opt,
+                                                     ck ? vae::ParamInit::keep : vae::ParamInit::from_seed);
   if (ck) {
     vae::restore_checkpoint(*ck, *s.model, ck_name);
     s.trainer->restore(static_cast<int>(ck->epochs_done), ck->rng);

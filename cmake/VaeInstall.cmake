@@ -7,7 +7,8 @@
 #   train    lib/libvae.a, libvae_image.a, libvae_atomic_file.a, include/vae/,
 #            lib/cmake/vae/vae-train-targets.cmake (hosted builds)
 #   apps     bin/: vae_gen, vae_train, vae_export, vae_eval, vae_figures, vae_report,
-#            classifier_train (hosted builds with the apps)
+#            classifier_train, vae_fetch_mnist (scripts/fetch-mnist, which the apps run from
+#            beside themselves) (hosted builds with the apps)
 # `cmake --install build --component runtime` installs one of them; plain --install, all.
 # The find_package() components are runtime and train (cmake/vaeConfig.cmake.in).
 include(CMakePackageConfigHelpers)
@@ -71,5 +72,8 @@ endif()
 if(VAE_BUILD_APPS)
   install(TARGETS vae_gen vae_train vae_export vae_eval vae_figures vae_report classifier_train
     RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT apps)
+  # The apps' MNIST policy (apps/common/mnist_policy.hpp) runs it from beside their executable.
+  install(PROGRAMS ${PROJECT_SOURCE_DIR}/scripts/fetch-mnist DESTINATION ${CMAKE_INSTALL_BINDIR}
+          RENAME vae_fetch_mnist COMPONENT apps)
   include(VaePackaging)
 endif()

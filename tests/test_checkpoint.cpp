@@ -201,7 +201,7 @@ TEST(Checkpoint, ResumedTrainingIsBitIdenticalToAnUninterruptedRun) {
   const vae::ImageSet train = synthetic_images(60);   // 8 batches, the last one partial
 
   Small straight(8);
-  vae::Trainer<Small> t1(straight, train, small_options());
+  vae::Trainer<Small> t1(straight, train, small_options(), vae::ParamInit::from_seed);
   for (int e = 0; e < 3; ++e) t1.train_epoch();
   const double straight_eval = t1.evaluate(train, true).total;
 
@@ -209,14 +209,14 @@ TEST(Checkpoint, ResumedTrainingIsBitIdenticalToAnUninterruptedRun) {
   std::vector<std::uint8_t> bytes;
   {
     Small first(8);
-    vae::Trainer<Small> t(first, train, small_options());
+    vae::Trainer<Small> t(first, train, small_options(), vae::ParamInit::from_seed);
     t.train_epoch();
     t.evaluate(train, true);   // evaluation must not disturb training
     bytes = vae::serialize_checkpoint(vae::capture_checkpoint(first, 1, t.rng(), {vae::EpochRecord{}}, "{}"));
   }
   const vae::Checkpoint ck = vae::parse_checkpoint(bytes.data(), bytes.size(), "mem");
   Small resumed(8);
-  vae::Trainer<Small> t2(resumed, train, small_options());
+  vae::Trainer<Small> t2(resumed, train, small_options(), vae::ParamInit::keep);   // the checkpoint sets it
   vae::restore_checkpoint(ck, resumed, "mem");
   t2.restore(static_cast<int>(ck.epochs_done), ck.rng);
   t2.train_epoch();

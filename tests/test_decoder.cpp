@@ -124,7 +124,8 @@ const Trained& trained() {
     r.model = std::make_unique<Model>(128);
     vae::TrainOptions opt;
     opt.seed = 1;
-    vae::Trainer<Model> trainer(*r.model, train.images, opt);
+    opt.loss = vae::LossSpec{vae::Recon::bce, 1.0f};
+    vae::Trainer<Model> trainer(*r.model, train.images, opt, vae::ParamInit::from_seed);
     for (int e = 0; e < 3; ++e) trainer.train_epoch();
     r.f32_file = vae::serialize_weights(vae::weights_from_model(*r.model));
     r.int8_file = vae::serialize_weights(vae::weights_from_model(*r.model, {true, false, ""}));

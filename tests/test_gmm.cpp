@@ -42,6 +42,24 @@ TEST(Gmm, LogLikelihoodNeverDecreases) {
   }
 }
 
+// The progress callback sees every log-likelihood the fit records, in order, and changes nothing.
+TEST(Gmm, ProgressReportsEachIteration) {
+  const std::vector<float> x = three_clusters(600);
+  std::vector<int> done;
+  std::vector<double> ll;
+  const vae::GmmFit f = vae::fit_gmm(x.data(), 600, 2, 3, 7, 1e-4, [&](int d, int iters, double l) {
+    EXPECT_EQ(iters, 7);
+    done.push_back(d);
+    ll.push_back(l);
+  });
+  ASSERT_EQ(done.size(), 8u);
+  for (int i = 0; i <= 7; ++i) EXPECT_EQ(done[static_cast<std::size_t>(i)], i);
+  EXPECT_EQ(ll, f.loglik);
+  const vae::GmmFit plain = vae::fit_gmm(x.data(), 600, 2, 3, 7);
+  EXPECT_EQ(plain.loglik, f.loglik);
+  EXPECT_EQ(plain.gmm.mu, f.gmm.mu);
+}
+
 TEST(Gmm, RecoversKnownClustersAndRepeatsExactly) {
   const std::vector<float> x = three_clusters(3000);
   const vae::GmmFit f = vae::fit_gmm(x.data(), 3000, 2, 3, 100);

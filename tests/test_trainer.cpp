@@ -48,7 +48,7 @@ TEST(Trainer, ZeroHeapAllocationsAcrossTrainStepsAndEvaluation) {
   const vae::ImageSet train = head(mnist(vae::Split::train).images, 128 * 102);
   const vae::ImageSet& test = mnist(vae::Split::test).images;
   vae::Vae784_400_20 model(128);
-  vae::Trainer<vae::Vae784_400_20> trainer(model, train, vae::TrainOptions{});
+  vae::Trainer<vae::Vae784_400_20> trainer(model, train, vae::TrainOptions{}, vae::ParamInit::from_seed);
   // Warm-up: OpenBLAS sets up its buffers and threads on first use.
   std::size_t steps = 0;
   auto count_steps = [&](const vae::StepReport&) { ++steps; };
@@ -79,7 +79,7 @@ std::vector<float> train_params(std::uint64_t seed) {
   vae::Vae784_400_20 model(128);
   vae::TrainOptions opt;
   opt.seed = seed;
-  vae::Trainer<vae::Vae784_400_20> trainer(model, train, opt);
+  vae::Trainer<vae::Vae784_400_20> trainer(model, train, opt, vae::ParamInit::from_seed);
   trainer.train_epoch();
   trainer.train_epoch();
   return std::vector<float>(model.params, model.params + vae::Vae784_400_20::num_params);
@@ -97,7 +97,9 @@ TEST(Trainer, LatentTwoConfigurationTrains) {
   const vae::ImageSet train = head(mnist(vae::Split::train).images, 6400);
   const vae::ImageSet test = head(mnist(vae::Split::test).images, 1000);
   vae::Vae784_400_2 model(128);
-  vae::Trainer<vae::Vae784_400_2> trainer(model, train, vae::TrainOptions{});
+  vae::TrainOptions bce;
+  bce.loss = vae::LossSpec{vae::Recon::bce, 1.0f};
+  vae::Trainer<vae::Vae784_400_2> trainer(model, train, bce, vae::ParamInit::from_seed);
   const double before = trainer.evaluate(test, true).total_per_image();
   double first_batches = 0.0;
   trainer.train_epoch([&](const vae::StepReport& r) {
@@ -119,10 +121,41 @@ TEST(Trainer, RejectsMismatchedImagesAndBatch) {
   small.pixels.assign(250, 0);
   vae::Vae<25, 8, 2> ok_model(4);
   vae::Vae784_400_2 model(4);
-  EXPECT_THROW((vae::Trainer<vae::Vae784_400_2>(model, small, vae::TrainOptions{})), vae::Error);
+  EXPECT_THROW((vae::Trainer<vae::Vae784_400_2>(model, small, vae::TrainOptions{}, vae::ParamInit::from_seed)),
+               vae::Error);
   vae::TrainOptions big;
   big.batch = 8;
-  EXPECT_THROW((vae::Trainer<vae::Vae<25, 8, 2>>(ok_model, small, big)), vae::Error);
+  EXPECT_THROW((vae::Trainer<vae::Vae<25, 8, 2>>(ok_model, small, big, vae::ParamInit::from_seed)), vae::Error);
+}
+
+// Initialization is what the caller asked for: keep leaves the parameters (and Adam) alone,
+// from_seed draws them from the seed, the same way every time.
+TEST(Trainer, InitializesTheModelOnlyWhenAsked) {
+  vae::ImageSet small;
+  small.count = 10;
+  small.rows = small.cols = 5;
+  small.pixels.assign(250, 7);
+  using Small = vae::Vae<25, 8, 2>;
+  Small model(4);
+  for (std::size_t i = 0; i < Small::num_params; ++i) model.params[i] = 0.25f;
+  vae::TrainOptions opt;
+  opt.batch = 4;
+  vae::Trainer<Small> kept(model, small, opt, vae::ParamInit::keep);
+  for (std::size_t i = 0; i < Small::num_params; ++i) ASSERT_EQ(model.params[i], 0.25f) << "parameter " << i;
+  vae::Trainer<Small> seeded(model, small, opt, vae::ParamInit::from_seed);
+  const std::vector<float> first(model.params, model.params + Small::num_params);
+  std::size_t changed = 0;
+  for (float p : first) changed += p != 0.25f ? 1 : 0;
+  EXPECT_GT(changed, Small::num_params / 2);
+  Small other(4);
+  vae::Trainer<Small> again(other, small, opt, vae::ParamInit::from_seed);
+  EXPECT_EQ(std::memcmp(first.data(), other.params, first.size() * sizeof(float)), 0);
+}
+
+TEST(Trainer, LossSpecDefaultIsVaeTrainsDefault) {
+  const vae::LossSpec spec;   // vae_train --loss mse --mode vae
+  EXPECT_EQ(spec.recon, vae::Recon::mse);
+  EXPECT_EQ(spec.beta, 1.0f);
 }
 
 }  // namespace

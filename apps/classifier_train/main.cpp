@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "cli_main.hpp"
+#include "mnist_policy.hpp"
 #include "vae/blas.hpp"
 #include "vae/classifier.hpp"
 #include "vae/idx.hpp"
@@ -36,6 +37,7 @@ struct Settings {
   int threads = 1;
   std::string data = "data/mnist";
   std::string out;
+  std::size_t train_limit = 0, test_limit = 0;
   double min_accuracy = 0.0;
   bool quiet = false;
 };
@@ -46,39 +48,41 @@ int run(int argc, char** argv) {
   CLI::App app{"Train the MLP digit classifier (784-256-10, ReLU, softmax cross-entropy, Adam) on "
                "MNIST and write it as a .vaew file (--out).",
                "classifier_train"};
-  app.option_defaults()->always_capture_default();
-  app.get_formatter()->column_width(36);
+  vae_apps::set_up_help(app);
   app.add_option("--epochs", s.epochs, "passes over the 60,000 training images")
       ->check(vae_apps::integer(1, 100000));
   app.add_option("--batch", s.batch, "images per step")->check(vae_apps::integer(1, 4096));
   app.add_option("--lr", s.lr, "Adam learning rate")->check(vae_apps::positive_real());
-  app.add_option("--seed", s.seed, "seed of initialization and shuffling")->check(vae_apps::seed_value());
-  app.add_option("--threads", s.threads, "threads for the matrix products (this machine's cores)")
-      ->check(vae_apps::integer(1, 256));
-  app.add_option("--data", s.data, "folder with the four MNIST IDX files (scripts/fetch-mnist)");
-  app.add_option("--out", s.out, "weight file to write at the end (.vaew)");
+  vae_apps::add_seed(app, s.seed, "seed of initialization and shuffling");
+  vae_apps::add_threads(app, s.threads)->description("threads for the matrix products (this machine's cores)");
+  app.add_option("--data", s.data, "folder with the four MNIST IDX files (fetched if the default is empty)");
+  vae_apps::add_train_limit(app, s.train_limit, "train on the first N training images (0: all)");
+  vae_apps::add_test_limit(app, s.test_limit);
+  app.add_option("-o,--out", s.out, "weight file to write at the end (.vaew; missing folders are made)");
   app.add_option("--min-accuracy", s.min_accuracy,
                  "fail (exit 1, no file written) below this test accuracy, in [0, 1]")
       ->check(vae_apps::real(0.0, 1.0, false, "a number from 0 to 1", "[0, 1]"));
-  app.add_flag("--quiet", s.quiet, "no progress output (errors only)");
-  app.footer("Exit status: 0 done, 1 runtime error, 2 usage error.");
+  vae_apps::add_quiet(app, s.quiet, "no progress output (errors only)");
   if (const int rc = vae_apps::parse_command_line(app, argc, argv); rc >= 0) return rc;
-  if (!std::filesystem::is_directory(s.data)) {
-    throw UsageError("--data " + s.data + ": no such directory (fetch MNIST with scripts/fetch-mnist)");
-  }
-  // The output's directory is made and checked now, not after the last epoch.
-  if (!s.out.empty()) {
-    const std::filesystem::path parent = std::filesystem::path(s.out).parent_path();
-    std::error_code ec;
-    if (!parent.empty() && !std::filesystem::is_directory(parent)) {
-      std::filesystem::create_directories(parent, ec);
-      if (ec) throw vae::Error("--out " + s.out + ": cannot create the directory " + parent.string() + " (" + ec.message() + ")");
-    }
-    vae_apps::check_output_file(s.out, "--out");
-  }
+  // The output is checked now, not after the last epoch; its folder is made before training.
+  if (!s.out.empty()) vae_apps::check_output_file(s.out, "--out");
+  vae_apps::ensure_mnist("classifier_train", s.data, app.count("--data") > 0, s.quiet);
+  if (!s.out.empty()) vae_apps::make_parent_dirs(s.out, "--out");
 
-  const vae::Dataset train = vae::load_mnist(s.data, vae::Split::train);
-  const vae::Dataset test = vae::load_mnist(s.data, vae::Split::test);
+  auto head = [](vae::Dataset d, std::size_t n) {
+    if (n > 0 && n < d.size()) {
+      d.images.count = n;
+      d.images.pixels.resize(n * d.images.pixels_per_image());
+      d.labels.resize(n);
+    }
+    return d;
+  };
+  const vae::Dataset train = head(vae::load_mnist(s.data, vae::Split::train), s.train_limit);
+  const vae::Dataset test = head(vae::load_mnist(s.data, vae::Split::test), s.test_limit);
+  if (train.size() < static_cast<std::size_t>(s.batch)) {
+    throw UsageError("--batch " + std::to_string(s.batch) + " is larger than the " + std::to_string(train.size()) +
+                     " training images");
+  }
   vae::set_blas_threads(s.threads);
   vae::set_flush_denormals();
 

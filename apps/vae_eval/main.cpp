@@ -3,9 +3,9 @@
 //   vae_eval weights/mnist_vae.vaew                                    # losses on the test set
 //   vae_eval weights/mnist_vae.vaew --iwae 1,50,1000                   # + the IWAE bound
 //   vae_eval weights/mnist_vae.vaew --samples 10000 --classifier weights/mnist_classifier.vaew
-//   vae_eval ... --json eval.json
+//   vae_eval ... -o eval.json
 //
-// On MNIST's test set (or its first --limit images), with the training library's model:
+// On MNIST's test set (or its first --test-limit images), with the training library's model:
 //   - reconstruction MSE and BCE, KL and the totals (MSE + KL, BCE + KL), per image, for z drawn
 //     once per image from q(z|x) ("sampled") and for z = mu;
 //   - per digit class, the reconstruction MSE and BCE with z = mu;
@@ -21,6 +21,10 @@
 //   - the inception score exp E_x[KL(p(y|x) || p(y))], p(y) the mean of p(y|x) over the images
 //     (1 to 10: high when each image is one clear digit and all digits occur).
 // Exit status: 0 done, 1 runtime error (data, files), 2 usage error. Every error is one line.
+// Every input (the model, the classifier, MNIST) and output is checked before the first pass.
+// The long steps (the passes, IWAE, the mixture fit with its log-likelihood per iteration, the
+// sample scores) show progress on stderr (apps/common/progress_line.hpp); -q/--quiet: no table
+// and no progress.
 //
 // --fit-prior gmm:K fits a K-component diagonal Gaussian mixture to the encoder's mu over the
 // 60,000 training images (vae/gmm.hpp; EM, deterministic start) and, with --samples, also scores
@@ -41,12 +45,15 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <new>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "cli_main.hpp"
+#include "mnist_policy.hpp"
+#include "progress_line.hpp"
 #include "vae/atomic_file.hpp"
 #include "vae/blas.hpp"
 #include "vae/classifier.hpp"
@@ -72,7 +79,8 @@ struct Options {
   std::vector<int> iwae;
   std::uint64_t seed = 1;
   int threads = 1;
-  std::size_t limit = 0;
+  std::size_t test_limit = 0;
+  std::size_t train_limit = 0;   // of the mixture fit
   int samples = 0;
   std::string classifier;
   std::string json_out;
@@ -151,9 +159,11 @@ struct Scores {
   }
 };
 
+using Cls = vae::Classifier784_256_10;
+
 template <class Model>
 json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset& test,
-               const vae::Dataset* train) {
+               const vae::Dataset* train, Cls* cls_loaded) {
   constexpr std::size_t D = Model::dim_x, Z = Model::dim_z;
   const std::size_t Bmax = static_cast<std::size_t>(o.batch);
   Model model(Bmax);
@@ -176,7 +186,9 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
   vae_rt::rng_seed(&rng, o.seed, 1);
   for (int pass = 0; pass < 2; ++pass) {
     PassSums& sums = pass == 0 ? sampled : mean;
+    vae_apps::ProgressLine progress("vae_eval", pass == 0 ? "losses, z sampled" : "losses, z = mu", test.size(), o.quiet);
     for (std::size_t first = 0; first < test.size(); first += Bmax) {
+      progress.update(first);
       const std::size_t B = std::min(Bmax, test.size() - first);
       stage(first, B);
       model.encode(B);
@@ -229,7 +241,11 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
       vae_rt::Rng krng;
       vae_rt::rng_seed(&krng, o.seed, 2);
       double sum = 0;
+      vae_apps::ProgressLine progress("vae_eval", "IWAE K = " + std::to_string(K), test.size(), o.quiet);
       for (std::size_t first = 0; first < test.size(); first += Bmax) {
+        char running[64];
+        std::snprintf(running, sizeof running, "-L_K so far %.3f", first ? sum / static_cast<double>(first) : 0.0);
+        progress.update(first, first ? running : "");
         const std::size_t B = std::min(Bmax, test.size() - first);
         stage(first, B);
         model.encode(B);
@@ -249,6 +265,9 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
         for (std::size_t i = 0; i < B; ++i) sum -= acc[i].value();
       }
       const double nll = sum / static_cast<double>(test.size());
+      char done[96];
+      std::snprintf(done, sizeof done, "IWAE K = %d: -L_K %.3f nats per image", K, nll);
+      progress.finish(done);
       out["iwae"][std::to_string(K)] = nll;
       if (!o.quiet) {
         std::printf("  K = %-6d %10.3f   (%.1f s)\n", K, nll, seconds_since(t0));
@@ -271,14 +290,27 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
     const std::size_t N = train->size();
     std::vector<float> mus(N * Z);
     std::vector<std::uint32_t> tidx(Bmax);
+    vae_apps::ProgressLine encoding("vae_eval", "encoding " + std::to_string(N) + " training images", N, o.quiet);
     for (std::size_t first = 0; first < N; first += Bmax) {
+      encoding.update(first);
       const std::size_t B = std::min(Bmax, N - first);
       for (std::size_t i = 0; i < B; ++i) tidx[i] = static_cast<std::uint32_t>(first + i);
       vae::stage_batch(model.x, train->images, tidx.data(), B);
       model.encode(B);
       std::copy(model.enc.mu, model.enc.mu + B * Z, mus.begin() + static_cast<std::ptrdiff_t>(first * Z));
     }
-    const vae::GmmFit fit = vae::fit_gmm(mus.data(), N, Z, o.gmm_k, o.gmm_iters);
+    encoding.finish("encoded " + std::to_string(N) + " training images");
+    vae_apps::ProgressLine em("vae_eval", "mixture of " + std::to_string(o.gmm_k) + ", EM",
+                              static_cast<std::size_t>(o.gmm_iters), o.quiet);
+    const vae::GmmFit fit = vae::fit_gmm(mus.data(), N, Z, o.gmm_k, o.gmm_iters, 1e-4, [&](int done, int iters, double ll) {
+      char text[96];
+      std::snprintf(text, sizeof text, "iteration %d/%d, mean log-likelihood %.3f", done, iters, ll);
+      em.update(static_cast<std::size_t>(done), text);
+    });
+    char em_done[128];
+    std::snprintf(em_done, sizeof em_done, "mixture of %zu fitted, %d EM iterations, mean log-likelihood %.3f -> %.3f",
+                  o.gmm_k, o.gmm_iters, fit.loglik.front(), fit.loglik.back());
+    em.finish(em_done);
     gmm = fit.gmm;
     // The same data under N(0, I), for comparison.
     double ll_normal = 0;
@@ -293,6 +325,7 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
                   o.gmm_k, N, o.gmm_iters, seconds_since(t0), fit.loglik.front(), fit.loglik.back(), ll_normal);
     }
     if (!o.save_prior.empty()) {
+      vae_apps::make_parent_dirs(o.save_prior, "--save-prior");
       vae::write_weights(o.save_prior, vae::with_prior(wf, gmm));   // replaces a prior wf had
       if (!o.quiet) std::printf("  wrote %s (the model and the prior)\n", o.save_prior.c_str());
     }
@@ -321,15 +354,15 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
 
   // --- sample scores --------------------------------------------------------------------------
   if (o.samples > 0) {
-    using Cls = vae::Classifier784_256_10;
     static_assert(Cls::dim_x == D, "the classifier reads the model's images");
-    Cls cls(Bmax);
-    vae::load_classifier(cls, o.classifier);
+    Cls& cls = *cls_loaded;   // loaded and checked before the first pass
     const std::size_t N = static_cast<std::size_t>(o.samples);
     Scores gen, gen_gmm, real;
     vae_rt::Rng srng;
     vae_rt::rng_seed(&srng, o.seed, 0);
+    vae_apps::ProgressLine progress("vae_eval", "scoring " + std::to_string(N) + " samples", N, o.quiet);
     for (std::size_t first = 0; first < N; first += Bmax) {
+      progress.update(first);
       const std::size_t B = std::min(Bmax, N - first);
       vae_rt::rng_fill_normal(&srng, model.z, B * Z);
       model.decode(B);
@@ -397,19 +430,19 @@ int run(int argc, char** argv) {
                "per-class reconstruction, the IWAE bound (--iwae), and classifier scores of its "
                "samples (--samples, --classifier).",
                "vae_eval"};
-  app.option_defaults()->always_capture_default();
-  app.get_formatter()->column_width(36);
+  vae_apps::set_up_help(app);
   app.add_option("weights", o.weights, "a full model (.vaew with the encoder), latent 20 or 2")->required();
-  app.add_option("--data", o.data, "folder with the MNIST IDX files (scripts/fetch-mnist)");
+  app.add_option("--data", o.data, "folder with the MNIST IDX files (fetched if the default is empty)");
   app.add_option("--batch", o.batch, "images per batch")->check(vae_apps::integer(1, 4096));
   app.add_option("--iwae", o.iwae, "importance samples K of the IWAE bound; a list, e.g. 1,50,1000")
       ->delimiter(',')
       ->check(vae_apps::integer(1, 1000000));
-  app.add_option("--seed", o.seed, "seed of every draw (z of the sampled pass, IWAE, samples)")
-      ->check(vae_apps::seed_value());
-  app.add_option("--threads", o.threads, "threads for the matrix products")->check(vae_apps::integer(1, 256));
-  app.add_option("--limit", o.limit, "use the first N test images (0: all 10,000)")
+  vae_apps::add_seed(app, o.seed, "seed of every draw (z of the sampled pass, IWAE, samples)");
+  vae_apps::add_threads(app, o.threads);
+  vae_apps::add_test_limit(app, o.test_limit);
+  vae_apps::add_deprecated_alias(app, "--limit", "--test-limit", o.test_limit, "vae_eval")
       ->check(vae_apps::integer(0, 1000000000));
+  vae_apps::add_train_limit(app, o.train_limit, "fit --fit-prior's mixture to the first N training images (0: all)");
   app.add_option("--samples", o.samples, "score N generated digits and N real ones (needs --classifier)")
       ->check(vae_apps::integer(0, 10000000));
   app.add_option("--classifier", o.classifier, "classifier .vaew (classifier_train) for --samples");
@@ -418,15 +451,12 @@ int run(int argc, char** argv) {
                  "training set (EM); --samples then also scores z drawn from it");
   app.add_option("--gmm-iters", o.gmm_iters, "EM iterations of --fit-prior")->check(vae_apps::integer(1, 100000));
   app.add_option("--save-prior", o.save_prior, "write WEIGHTS with the fitted mixture (prior_* tensors) to this .vaew");
-  app.add_option("--json", o.json_out, "also write every figure to this JSON file");
-  app.add_flag("--quiet", o.quiet, "no table (with --json: the file only)");
-  app.footer("Exit status: 0 done, 1 runtime error, 2 usage error.");
+  app.add_option("-o,--out", o.json_out, "also write every figure to this JSON file");
+  vae_apps::add_deprecated_alias(app, "--json", "--out", o.json_out, "vae_eval");
+  vae_apps::add_quiet(app, o.quiet, "no table and no progress (with --out: the file only)");
   if (const int rc = vae_apps::parse_command_line(app, argc, argv); rc >= 0) return rc;
   if (o.samples > 0 && o.classifier.empty()) throw UsageError("--samples needs --classifier FILE");
   if (!o.classifier.empty() && o.samples == 0) throw UsageError("--classifier is used by --samples N");
-  if (!std::filesystem::is_directory(o.data)) {
-    throw UsageError("--data " + o.data + ": no such directory (fetch MNIST with scripts/fetch-mnist)");
-  }
   if (!o.fit_prior.empty()) {
     const std::string pre = "gmm:";
     std::size_t k = 0, used = 0;
@@ -444,32 +474,63 @@ int run(int argc, char** argv) {
   }
   if (!o.save_prior.empty() && o.gmm_k == 0) throw UsageError("--save-prior needs --fit-prior gmm:K");
   // Outputs are checked before the evaluation, which can take minutes.
-  if (!o.json_out.empty()) vae_apps::check_output_file(o.json_out, "--json");
+  if (!o.json_out.empty()) vae_apps::check_output_file(o.json_out, "--out");
   if (!o.save_prior.empty()) vae_apps::check_output_file(o.save_prior, "--save-prior");
+  if (!o.json_out.empty() && !o.save_prior.empty()) {
+    std::error_code ec;
+    if (std::filesystem::weakly_canonical(o.json_out, ec) == std::filesystem::weakly_canonical(o.save_prior, ec)) {
+      throw UsageError("--out " + o.json_out + " and --save-prior " + o.save_prior + " are the same file");
+    }
+  }
 
+  // Every input is read and checked before the first pass: the model, the classifier, MNIST.
   const vae::WeightsFile wf = vae::read_weights(o.weights);
   if (wf.find("cls_fc_w")) throw vae::Error(o.weights + ": a classifier file; vae_eval needs a VAE or an autoencoder");
   if (!wf.has_encoder()) throw vae::Error(o.weights + ": decoder-only file; the evaluation needs the encoder too");
-  vae::Dataset test = vae::load_mnist(o.data, vae::Split::test);
-  if (o.limit > 0 && o.limit < test.size()) {
-    test.images.count = o.limit;
-    test.images.pixels.resize(o.limit * test.images.pixels_per_image());
-    test.labels.resize(o.limit);
+  if (wf.dim_z != 20 && wf.dim_z != 2) {
+    throw vae::Error(o.weights + ": file has latent " + std::to_string(wf.dim_z) + "; vae_eval is built for 20 and 2");
   }
+  std::unique_ptr<Cls> cls;
+  if (!o.classifier.empty()) {
+    cls = std::make_unique<Cls>(static_cast<std::size_t>(o.batch));
+    vae::load_classifier(*cls, o.classifier);
+  }
+  if (o.gmm_k > 0) {
+    vae_apps::ensure_mnist("vae_eval", o.data, app.count("--data") > 0, o.quiet);
+  } else {
+    vae_apps::ensure_mnist("vae_eval", o.data, app.count("--data") > 0, o.quiet,
+                           {"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"});
+  }
+  vae::Dataset test = vae::load_mnist(o.data, vae::Split::test);
+  auto head = [](vae::Dataset& d, std::size_t n) {
+    if (n == 0 || n >= d.size()) return;
+    d.images.count = n;
+    d.images.pixels.resize(n * d.images.pixels_per_image());
+    d.labels.resize(n);
+  };
+  head(test, o.test_limit);
   vae::Dataset train;
-  if (o.gmm_k > 0) train = vae::load_mnist(o.data, vae::Split::train);
+  if (o.gmm_k > 0) {
+    train = vae::load_mnist(o.data, vae::Split::train);
+    head(train, o.train_limit);
+    if (train.size() < o.gmm_k) {
+      throw UsageError("--fit-prior gmm:" + std::to_string(o.gmm_k) + " needs at least that many training images; --train-limit " +
+                       std::to_string(o.train_limit) + " leaves " + std::to_string(train.size()));
+    }
+  }
   vae::set_blas_threads(o.threads);
   vae::set_flush_denormals();
 
   json out;
   if (wf.dim_z == 20) {
-    out = run_model<vae::Vae784_400_20>(o, wf, test, &train);
-  } else if (wf.dim_z == 2) {
-    out = run_model<vae::Vae784_400_2>(o, wf, test, &train);
+    out = run_model<vae::Vae784_400_20>(o, wf, test, &train, cls.get());
   } else {
-    throw vae::Error(o.weights + ": file has latent " + std::to_string(wf.dim_z) + "; vae_eval is built for 20 and 2");
+    out = run_model<vae::Vae784_400_2>(o, wf, test, &train, cls.get());
   }
-  if (!o.json_out.empty()) vae::write_file_atomic(o.json_out, out.dump(2) + "\n");
+  if (!o.json_out.empty()) {
+    vae_apps::make_parent_dirs(o.json_out, "--out");
+    vae::write_file_atomic(o.json_out, out.dump(2) + "\n");
+  }
   return 0;
 }
 

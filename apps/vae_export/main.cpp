@@ -6,7 +6,11 @@
 // IN is read and fully validated (CRC included) by the same parser the runtime uses; OUT is
 // written atomically. --c-source NAME also writes NAME.h and NAME.c: the OUT file's bytes as a
 // 64-byte-aligned `const uint8_t <basename>[]` plus `<basename>_size`, for linking into firmware
-// (the runtime uses the bytes in place from flash). Prints the sizes before and after.
+// (the runtime uses the bytes in place from flash). Prints the sizes before and after (not with
+// -q/--quiet). Every output is checked (its folder, the free space for its known size) before the
+// first is written; missing folders are made. OUT may be given as -o/--out too. The steps
+// (validate, convert, write) show progress on stderr when it is a terminal. Exit status: 0 done,
+// 1 runtime error, 2 usage error; every error is one line on stderr.
 // Not a trainer and not a converter from other formats.
 #include <CLI/CLI.hpp>
 
@@ -15,6 +19,7 @@
 #include <vector>
 
 #include "cli_main.hpp"
+#include "progress_line.hpp"
 #include "vae/atomic_file.hpp"
 #include "vae/error.hpp"
 #include "vae/weights.hpp"
@@ -70,17 +75,19 @@ void write_c_source(const std::string& name, const std::string& from,
 
 int export_main(int argc, char** argv) {
   std::string in, out, c_source;
-  bool decoder_only = false, int8 = false;
-  CLI::App app{"vae_export: rewrite a .vaew weight file for a device (decoder only, int8 weights,\n"
-               "C source). Prints the file sizes before and after."};
+  bool decoder_only = false, int8 = false, quiet = false;
+  CLI::App app{"Rewrite a .vaew weight file for a device (decoder only, int8 weights, C source). "
+               "Prints the file sizes before and after.", "vae_export"};
+  vae_apps::set_up_help(app);
   app.add_option("in", in, "input weight file (.vaew)")->required();
-  app.add_option("out", out, "output weight file (.vaew), written atomically")->required();
+  app.add_option("out,-o,--out", out, "output weight file (.vaew), written atomically")->required();
   app.add_flag("--decoder-only", decoder_only, "keep only the decoder's tensors (dec_*)");
   app.add_flag("--int8", int8,
                "quantize weights to int8, symmetric per output row (scales in <name>.scale); "
                "biases stay float32");
   app.add_option("--c-source", c_source,
                  "also write NAME.h and NAME.c with OUT's bytes as an aligned const array");
+  vae_apps::add_quiet(app, quiet, "errors only: no sizes, no progress");
   if (const int rc = vae_apps::parse_command_line(app, argc, argv); rc >= 0) return rc;
   {
     // Every output is checked before the first is written: no half-done export.
@@ -91,6 +98,11 @@ int export_main(int argc, char** argv) {
       vae_apps::check_output_file(c_source + ".c", "--c-source");
     }
     const std::vector<std::uint8_t> in_bytes = vae::read_file(in);
+    // OUT is at most IN's size (dropping tensors and int8 only shrink it); the C source is about
+    // 6 bytes a byte ("0x00, ").
+    vae_apps::check_free_space(out, in_bytes.size() * (c_source.empty() ? 1ULL : 13ULL), "OUT");
+    vae_apps::ProgressLine progress("vae_export", in, 3, quiet);
+    progress.update(0, "validating");
     vae::WeightsFile wf = vae::parse_weights(in_bytes.data(), in_bytes.size(), in);
     const std::string before = describe(wf);
     if (decoder_only && !wf.find("dec_out_w")) {
@@ -98,15 +110,20 @@ int export_main(int argc, char** argv) {
                        std::string(wf.find("cls_fc_w") ? ", a classifier file" : "") +
                        "); --decoder-only needs a VAE or autoencoder file");
     }
+    progress.update(1, "converting");
     if (decoder_only) wf = vae::decoder_only(wf);
     if (int8) wf = vae::quantize_int8(wf);
     const std::vector<std::uint8_t> out_bytes = vae::serialize_weights(wf);
+    progress.update(2, "writing");
+    vae_apps::make_parent_dirs(out, "OUT");
+    if (!c_source.empty()) vae_apps::make_parent_dirs(c_source + ".h", "--c-source");
     vae::write_file_atomic(out, out_bytes);
-    std::printf("%s: %zu bytes (%s)\n%s: %zu bytes (%s), %.1f%% of the input\n", in.c_str(),
+    if (!c_source.empty()) write_c_source(c_source, out, out_bytes);
+    progress.update(3);
+    if (!quiet) std::printf("%s: %zu bytes (%s)\n%s: %zu bytes (%s), %.1f%% of the input\n", in.c_str(),
                 in_bytes.size(), before.c_str(), out.c_str(), out_bytes.size(),
                 describe(wf).c_str(), 100.0 * double(out_bytes.size()) / double(in_bytes.size()));
-    if (!c_source.empty()) {
-      write_c_source(c_source, out, out_bytes);
+    if (!c_source.empty() && !quiet) {
       std::printf("%s.h, %s.c: the same %zu bytes as a C array\n", c_source.c_str(),
                   c_source.c_str(), out_bytes.size());
     }

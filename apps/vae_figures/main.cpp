@@ -27,7 +27,10 @@
 #include <vector>
 
 #include "cli_main.hpp"
+#include "mnist_policy.hpp"
 #include "model_pictures.hpp"
+#include "progress_line.hpp"
+#include "vae/blas.hpp"
 #include "vae/error.hpp"
 #include "vae/idx.hpp"
 #include "vae/image.hpp"
@@ -42,6 +45,9 @@ struct Options {
   std::string weights, out, data = "data/mnist", classes = "digits", title;
   int pairs = 8, steps = 10, grid = 20;
   std::uint64_t seed = 1;
+  std::size_t test_limit = 0;
+  int threads = 1;
+  bool quiet = false;
 };
 
 const vae::Rgb ink{0, 0, 0};
@@ -143,6 +149,8 @@ std::vector<std::string> make_figures(const Options& o, const vae::Dataset& test
     throw vae::Error(o.data + ": found only " + std::to_string(pairs.size()) + " of " +
                      std::to_string(o.pairs) + " pairs of test images with different labels");
   }
+  vae_apps::ProgressLine progress("vae_figures", "pictures of " + o.weights, Model::dim_z == 2 ? 3 : 1, o.quiet);
+  progress.update(0, "interpolation.png");
   const std::vector<std::uint8_t> decodes = vae_apps::interpolation_decodes(*model, test.images, pairs, o.steps);
   vae::write_png_rgb(o.out + "/interpolation.png",
                      interpolation_picture(test.images, pairs, decodes, o.steps,
@@ -150,15 +158,20 @@ std::vector<std::string> make_figures(const Options& o, const vae::Dataset& test
   written.push_back("interpolation.png");
 
   if constexpr (Model::dim_z == 2) {
+    progress.update(1, "manifold.png");
     const vae_apps::GrayPicture man = vae_apps::manifold(*model, o.grid);
     vae::write_png_gray(o.out + "/manifold.png", man.width, man.height, man.pixels.data());
     written.push_back("manifold.png");
+    progress.update(2, "latent_scatter.png");
     const std::vector<float> mu = vae_apps::latent_means(*model, test.images);
     vae::write_png_rgb(o.out + "/latent_scatter.png",
                        scatter_picture(mu, test.labels, class_names(o.classes),
                                        name + ": mu of the " + std::to_string(test.size()) + " test images"));
     written.push_back("latent_scatter.png");
   }
+  std::string done = "wrote";
+  for (const std::string& f : written) done += " " + o.out + "/" + f;
+  progress.finish(done);
   return written;
 }
 
@@ -166,10 +179,14 @@ int run(int argc, char** argv) {
   Options o;
   CLI::App app{"Latent-space pictures of a trained model: interpolation.png, and for latent 2 "
                "manifold.png and latent_scatter.png.", "vae_figures"};
-  app.option_defaults()->always_capture_default();
+  vae_apps::set_up_help(app);
   app.add_option("weights", o.weights, "a full .vaew weight file (with the encoder)")->required();
-  app.add_option("--out", o.out, "folder for the pictures (created if missing)")->required();
-  app.add_option("--data", o.data, "folder with the test IDX files (t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte)");
+  app.add_option("-o,--out", o.out, "folder for the pictures (made if missing)")->required();
+  app.add_option("--data", o.data, "folder with the test IDX files (t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte); "
+                                   "MNIST is fetched if the default is empty");
+  vae_apps::add_test_limit(app, o.test_limit)->description("use the first N test images (0: all): pairs and the scatter");
+  vae_apps::add_threads(app, o.threads);
+  vae_apps::add_quiet(app, o.quiet, "errors only: no progress, no list of the pictures");
   app.add_option("--classes", o.classes, "label names in the scatter's legend")
       ->check(CLI::IsMember({"digits", "fashion"}));
   app.add_option("--title", o.title, "what the model is, for the pictures' titles (e.g. \"MNIST VAE\")");
@@ -177,8 +194,7 @@ int run(int argc, char** argv) {
   app.add_option("--steps", o.steps, "decodes per interpolation row, both ends included")
       ->check(vae_apps::integer(2, 32));
   app.add_option("--grid", o.grid, "manifold digits per side")->check(vae_apps::integer(2, 60));
-  app.add_option("--seed", o.seed, "seed of the interpolation pairs")->check(vae_apps::seed_value());
-  app.footer("Exit status: 0 done, 1 runtime error, 2 usage error.");
+  vae_apps::add_seed(app, o.seed, "seed of the interpolation pairs");
   if (const int rc = vae_apps::parse_command_line(app, argc, argv); rc >= 0) return rc;
   // The output folder is checked before the model and the data are read, made once they are.
   vae_apps::check_output_dir(o.out, "--out");
@@ -189,7 +205,15 @@ int run(int argc, char** argv) {
   if (!wf.has_encoder()) {
     throw vae::Error(o.weights + ": decoder-only file; the pictures need the encoder's mu (use the full file)");
   }
-  const vae::Dataset test = vae::load_mnist(o.data, vae::Split::test);
+  vae_apps::ensure_mnist("vae_figures", o.data, app.count("--data") > 0, o.quiet,
+                         {"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"});
+  vae::Dataset test = vae::load_mnist(o.data, vae::Split::test);
+  if (o.test_limit > 0 && o.test_limit < test.size()) {
+    test.images.count = o.test_limit;
+    test.images.pixels.resize(o.test_limit * test.images.pixels_per_image());
+    test.labels.resize(o.test_limit);
+  }
+  vae::set_blas_threads(o.threads);
   if (test.images.rows != 28 || test.images.cols != 28) {
     throw vae::Error(o.data + ": test images are " + std::to_string(test.images.rows) + "x" +
                      std::to_string(test.images.cols) + ", the models take 28x28");
@@ -197,10 +221,8 @@ int run(int argc, char** argv) {
   for (std::uint8_t l : test.labels) {
     if (l > 9) throw vae::Error(o.data + ": label " + std::to_string(l) + " in the test labels, expected 0..9");
   }
-  std::error_code ec;
-  std::filesystem::create_directories(o.out, ec);
-  if (ec) throw vae::Error("--out " + o.out + ": cannot create the directory (" + ec.message() + ")");
   vae_apps::check_output_file(o.out + "/interpolation.png", "--out");
+  vae_apps::make_output_dir(o.out, "--out");
   std::vector<std::string> written;
   if (wf.dim_z == 20) {
     written = make_figures<vae::Vae784_400_20>(o, test);
@@ -210,9 +232,11 @@ int run(int argc, char** argv) {
     throw vae::Error(o.weights + ": file has latent " + std::to_string(wf.dim_z) +
                      "; vae_figures is built for latent 20 and 2");
   }
-  std::printf("vae_figures: wrote");
-  for (const std::string& f : written) std::printf(" %s/%s", o.out.c_str(), f.c_str());
-  std::printf("\n");
+  if (!o.quiet) {
+    std::printf("vae_figures: wrote");
+    for (const std::string& f : written) std::printf(" %s/%s", o.out.c_str(), f.c_str());
+    std::printf("\n");
+  }
   return 0;
 }
 

@@ -18,6 +18,12 @@
 // has one; --prior normal draws z ~ N(0, I) as above. Mixtures are added to a file by
 // `vae_eval --fit-prior gmm:K --save-prior` and kept by vae_export.
 //
+// Everything is checked before the first digit is decoded: the output's folder and extension, a
+// grid's size (a .png/.pgm grid of --count digits must fit vae::max_image_pixels; .idx has no such
+// limit) and the free disk space for outputs of known size (.idx, .pgm). Big runs show progress on
+// stderr (apps/common/progress_line.hpp); -q/--quiet prints errors only. Exit status: 0 done,
+// 1 runtime error, 2 usage error; every error is one line on stderr.
+//
 // Not here: the encoder, training, fitting the prior.
 #include <CLI/CLI.hpp>
 
@@ -38,6 +44,7 @@
 
 #include "cli_main.hpp"
 #include "latent_file.hpp"
+#include "progress_line.hpp"
 
 namespace {
 
@@ -53,7 +60,46 @@ struct Options {
   bool interpolate = false;
   bool ascii = false;
   std::string prior;
+  bool quiet = false;
 };
+
+// A grid of n digits: ceil(sqrt(n)) per row, or one strip for --interpolate.
+struct GridSize {
+  long long width, height;
+};
+GridSize grid_size(long long n, bool strip) {
+  const long long cols = strip ? n : static_cast<long long>(std::ceil(std::sqrt(static_cast<double>(n))));
+  const long long rows = (n + cols - 1) / cols;
+  constexpr long long pad = 2;
+  return {cols * kSide + (cols + 1) * pad, rows * kSide + (rows + 1) * pad};
+}
+
+// The checks of the output that need no model: a grid that fits a picture, the free space.
+// n: the digits to write (--count, or the latent file's rows).
+void check_output_size(const Options& o, const std::string& ext, long long n) {
+  if (o.out.empty()) return;
+  if (ext == ".idx") {
+    vae_apps::check_free_space(o.out, 16ULL + static_cast<unsigned long long>(n) * 784ULL, "--out");
+    return;
+  }
+  const GridSize g = grid_size(n, o.interpolate);
+  if (g.width * g.height > vae::max_image_pixels) {
+    long long most = 1;   // the largest count whose grid fits, for the message
+    for (long long step = 1LL << 20; step > 0; step /= 2) {
+      const GridSize t = grid_size(most + step, o.interpolate);
+      if (t.width * t.height <= vae::max_image_pixels) most += step;
+    }
+    throw vae_apps::UsageError("--out " + o.out + ": a grid of " + std::to_string(n) + " digits would be " +
+                               std::to_string(g.width) + "x" + std::to_string(g.height) +
+                               " pixels, more than a picture may have (2^28); write at most " +
+                               std::to_string(most) + " digits to " + ext +
+                               ", or write them all as IDX (--out " +
+                               o.out.substr(0, o.out.size() - ext.size()) + ".idx)");
+  }
+  if (ext == ".pgm") {
+    vae_apps::check_free_space(o.out, 32ULL + static_cast<unsigned long long>(g.width * g.height), "--out");
+  }
+}
 
 std::string extension(const std::string& path) {
   const auto dot = path.rfind('.');
@@ -183,13 +229,27 @@ int run(const Options& o, const std::vector<std::uint8_t>& file) {
                                                          std::to_string(mixture.k) + " components"
                                                    : std::string("N(0, I)")) + "\n";
   }
+  check_output_size(o, extension(o.out), static_cast<long long>(n));   // --latent: n known only now
   std::vector<std::uint8_t> px(n * 784);
-  dec.decode_batch_u8(z.data(), n, px.data());   // the same pixels as decode_u8 one by one
+  {
+    // In chunks, for the progress line: decode_batch_u8 gives the same pixels as decode_u8 one by
+    // one, so the chunking changes no byte.
+    constexpr std::size_t chunk = 4096;
+    vae_apps::ProgressLine progress("vae_gen", "decoding " + std::to_string(n) + " digits", n,
+                                    o.quiet || n <= 4 * chunk);
+    for (std::size_t first = 0; first < n; first += chunk) {
+      const std::size_t b = std::min(chunk, n - first);
+      dec.decode_batch_u8(z.data() + first * Z, b, px.data() + first * 784);
+      progress.update(first + b);
+    }
+    progress.finish("decoded " + std::to_string(n) + " digits");
+  }
 
   if (!o.out.empty()) {
     const std::string ext = extension(o.out);
     const int count = static_cast<int>(n);
     const int grid_cols = o.interpolate ? count : static_cast<int>(std::ceil(std::sqrt(double(n))));
+    vae_apps::make_parent_dirs(o.out, "--out");
     if (ext == ".idx") {
       write_idx(o.out, px, n);
     } else {
@@ -204,7 +264,7 @@ int run(const Options& o, const std::vector<std::uint8_t>& file) {
     }
     info += "vae_gen: wrote " + std::to_string(n) + " digits to " + o.out + "\n";
   }
-  std::fputs(info.c_str(), stderr);
+  if (!o.quiet) std::fputs(info.c_str(), stderr);
   if (o.ascii) print_ascii(px, n, 4, o, prior_name.c_str());
   return 0;
 }
@@ -213,17 +273,19 @@ int gen_main(int argc, char** argv) {
   static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "--latent files are little-endian");
   Options o;
   CLI::App app{
-      "vae_gen: generate MNIST-like digits from a .vaew weight file with the freestanding\n"
-      "decoder runtime. Prints the loaded dtype and dims (D-H-Z) on stderr. Compiled dims:\n"
-      "784-400-20 and 784-400-2. Digit i of a seed decodes the i-th draw of z from\n"
-      "PCG32(seed, stream 0): Z N(0,1) values, or with the mixture prior one uniform (the\n"
-      "component) then Z N(0,1) values scaled and shifted by it."};
+      "Generate MNIST-like digits from a .vaew weight file with the freestanding decoder runtime. "
+      "Prints the loaded dtype and dims (D-H-Z) on stderr. Compiled dims: 784-400-20 and "
+      "784-400-2. Digit i of a seed decodes the i-th draw of z from PCG32(seed, stream 0): Z "
+      "N(0,1) values, or with the mixture prior one uniform (the component) then Z N(0,1) values "
+      "scaled and shifted by it.",
+      "vae_gen"};
+  vae_apps::set_up_help(app);
   app.add_option("weights", o.weights, "weight file (.vaew), full or decoder-only, float32 or int8")
       ->required();
-  auto* count = app.add_option("--count,-n", o.count, "digits to generate (default 64; 10 with "
-                                                      "--interpolate)")->check(vae_apps::integer(1, 1000000));
-  app.add_option("--seed,-s", o.seed, "random seed (default 1)")->check(vae_apps::seed_value());
-  app.add_option("--out,-o", o.out, "output: .png or .pgm (a grid), .idx (IDX3, N x 28 x 28 uint8)");
+  auto* count = app.add_option("-n,--count", o.count, "digits to generate (10 with --interpolate)")
+                    ->check(vae_apps::integer(1, 1000000));
+  app.add_option("-s,--seed", o.seed, "random seed")->check(vae_apps::seed_value());
+  app.add_option("-o,--out", o.out, "output: .png or .pgm (a grid; missing folders are made), .idx (IDX3, N x 28 x 28 uint8)");
   auto* latent = app.add_option("--latent", o.latent,
                                 "decode these latents instead of sampling: raw little-endian "
                                 "float32, N x Z, N = size / (4 Z)");
@@ -237,6 +299,7 @@ int gen_main(int argc, char** argv) {
                  "when it has one), or normal, N(0, I)")
       ->check(CLI::IsMember({"normal", "gmm"}))
       ->excludes(latent);
+  vae_apps::add_quiet(app, o.quiet, "errors only: no description of the model, no progress");
   if (const int rc = vae_apps::parse_command_line(app, argc, argv); rc >= 0) return rc;
   if (o.interpolate && count->count() == 0) o.count = 10;
   if (o.out.empty()) o.ascii = true;
@@ -245,6 +308,7 @@ int gen_main(int argc, char** argv) {
     throw vae_apps::UsageError("--out " + o.out + ": the extension must be .png, .pgm or .idx");
   }
   if (!o.out.empty()) vae_apps::check_output_file(o.out, "--out");
+  if (o.latent.empty()) check_output_size(o, ext, o.count);   // before the weights are read
   const std::vector<std::uint8_t> file = vae::read_file(o.weights);
   fmt::File parsed;
   fmt::Diag diag;

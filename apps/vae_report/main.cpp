@@ -1,9 +1,11 @@
 // vae_report - set finished vae_train runs side by side: summary.md and comparison pictures.
 //
-//   vae_report --out reports reports/ae reports/vae
+//   vae_report --out reports runs/ae runs/vae
 //
-// Each run directory is what `vae_train --report DIR --out DIR/weights.vaew` leaves: losses.csv,
-// metrics.json and weights.vaew. From them this writes, into --out:
+// Each run directory is what `vae_train --run DIR` leaves (or `--report DIR` with --out): losses.csv,
+// metrics.json, run.json and the weights, DIR/weights.vaew or the file run.json names. A run that
+// run.json says is unfinished (interrupted, failed, still running) is refused with the command
+// that resumes it: its figures are not a result. From them this writes, into --out:
 //   loss_curves.png      every run's train (solid) and test (dashed) loss in one plot
 //   reconstructions.png  the same test digits: originals, then each run's reconstruction (z = mu)
 //   samples.png          each run's decodes of the SAME 64 draws z ~ N(0, I), side by side
@@ -25,18 +27,17 @@
 #include <vector>
 
 #include "cli_main.hpp"
+#include "mnist_policy.hpp"
 #include "model_pictures.hpp"
+#include "progress_line.hpp"
 #include "report_files.hpp"
 #include "vae/atomic_file.hpp"
+#include "vae/blas.hpp"
 #include "vae/error.hpp"
 #include "vae/idx.hpp"
 #include "vae/image.hpp"
 #include "vae/vae.hpp"
 #include "vae/weights.hpp"
-
-#ifndef VAE_SOURCE_DIR
-#define VAE_SOURCE_DIR "."
-#endif
 
 namespace {
 
@@ -47,6 +48,7 @@ constexpr std::uint64_t sample_seed = 1;   // the same z draws for every run
 
 struct Run {
   std::string dir, label;
+  std::string weights;   // DIR/weights.vaew, or the file run.json names
   nlohmann::json metrics;
   std::vector<vae::EpochRecord> history;
   int latent = 0;
@@ -57,7 +59,7 @@ struct Run {
 template <class Model>
 void decode_run(Run& run, const vae::ImageSet& test) {
   auto model = std::make_unique<Model>(128);
-  vae::load_weights(*model, run.dir + "/weights.vaew");
+  vae::load_weights(*model, run.weights);
   const std::size_t n = recon_per_row * recon_row_pairs, D = Model::dim_x;
   std::vector<std::uint32_t> idx(n);
   for (std::size_t i = 0; i < n; ++i) idx[i] = static_cast<std::uint32_t>(i);
@@ -69,11 +71,36 @@ void decode_run(Run& run, const vae::ImageSet& test) {
       *model, vae_apps::normal_latents<Model>(sample_seed, sample_count), sample_count);
 }
 
-Run load_run(const std::string& dir, const vae::ImageSet& test) {
+// A run folder's files, checked before anything is decoded: run.json (when there) says the run
+// finished, metrics.json is whole, the weights exist.
+Run check_run(const std::string& dir) {
   Run run;
   run.dir = dir;
   run.label = std::filesystem::path(dir).filename().string();
   if (run.label.empty()) run.label = std::filesystem::path(dir).parent_path().filename().string();
+  run.weights = dir + "/weights.vaew";
+  const std::string run_json = dir + "/run.json";
+  if (std::filesystem::exists(run_json)) {   // vae_train since issue 14; older folders have none
+    const std::vector<std::uint8_t> bytes = vae::read_file(run_json);
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(bytes.begin(), bytes.end());
+      const std::string status = j.at("status").get<std::string>();
+      if (status != "finished" || !j.value("finished", false)) {
+        const std::string resume = j.value("resume_command", "");
+        throw vae::Error(dir + ": an unfinished run (run.json: " + status + ", epoch " +
+                         std::to_string(j.value("epochs_done", -1)) + " of " + std::to_string(j.value("epochs", -1)) +
+                         "); its figures are not a result" + (resume.empty() ? "" : "; resume it with: " + resume));
+      }
+    } catch (const nlohmann::json::exception& e) {
+      throw vae::Error(run_json + ": not what vae_train writes (" + std::string(e.what()) + ")");
+    }
+    if (!std::filesystem::exists(run.weights)) run.weights = j.value("weights_file", run.weights);
+  }
+  if (!std::filesystem::exists(run.weights)) {
+    throw vae::Error(dir + ": no weights (" + run.weights + "); train the run with vae_train --run " + dir +
+                     " (or --report " + dir + " --out " + dir + "/weights.vaew)");
+  }
   const std::vector<std::uint8_t> bytes = vae::read_file(dir + "/metrics.json");
   try {
     run.metrics = nlohmann::json::parse(bytes.begin(), bytes.end());
@@ -83,15 +110,19 @@ Run load_run(const std::string& dir, const vae::ImageSet& test) {
     throw vae::Error(dir + "/metrics.json: not what vae_train writes (" + std::string(e.what()) + ")");
   }
   run.history = vae_apps::read_losses_csv(dir + "/losses.csv");
-  if (run.latent == 20) {
-    decode_run<vae::Vae784_400_20>(run, test);
-  } else if (run.latent == 2) {
-    decode_run<vae::Vae784_400_2>(run, test);
-  } else {
+  if (run.latent != 20 && run.latent != 2) {
     throw vae::Error(dir + "/metrics.json: latent " + std::to_string(run.latent) +
                      ", this build has the models with latent 20 and 2");
   }
   return run;
+}
+
+void decode(Run& run, const vae::ImageSet& test) {
+  if (run.latent == 20) {
+    decode_run<vae::Vae784_400_20>(run, test);
+  } else if (run.latent == 2) {
+    decode_run<vae::Vae784_400_2>(run, test);
+  }
 }
 
 // A gray tile grid (2x) pasted into an RGB canvas at (x, y).
@@ -338,8 +369,8 @@ std::string summary_markdown(const std::vector<Run>& runs, const std::string& ou
     md += "- **" + r.label + "** (`" + rel(r.dir) + "/`): [losses.csv](" + rel(r.dir) + "/losses.csv), [metrics.json](" +
           rel(r.dir) + "/metrics.json), [loss curve](" + rel(r.dir) + "/loss_curve.png), [reconstructions](" +
           rel(r.dir) + "/reconstructions.png), [samples](" + rel(r.dir) + "/samples.png)" +
-          (r.latent == 2 ? ", [manifold](" + rel(r.dir) + "/manifold.png)" : "") + ", weights `" + rel(r.dir) +
-          "/weights.vaew`\n";
+          (r.latent == 2 ? ", [manifold](" + rel(r.dir) + "/manifold.png)" : "") + ", weights `" + rel(r.weights) +
+          "`\n";
   }
   return md;
 }
@@ -349,16 +380,19 @@ int run(int argc, char** argv) {
   std::vector<std::string> dirs;
   double wall_seconds = 0;
   std::string figures;
+  bool quiet = false;
+  int threads = 1;
   CLI::App app{"Set finished vae_train runs side by side: summary.md, loss_curves.png, "
                "reconstructions.png, samples.png.", "vae_report"};
-  app.option_defaults()->always_capture_default();
-  app.add_option("--out", out, "folder for the summary and the comparison pictures");
-  app.add_option("--data", data, "folder with the MNIST test files (for the reconstructions)");
+  vae_apps::set_up_help(app);
+  app.add_option("-o,--out", out, "folder for the summary and the comparison pictures (made if missing)");
+  app.add_option("--data", data, "folder with the MNIST test files (fetched if the default is empty)");
+  vae_apps::add_threads(app, threads);
+  vae_apps::add_quiet(app, quiet, "errors only");
   app.add_option("--wall-seconds", wall_seconds, "wall time of the whole experiment, for the summary (0: omit)")
       ->check(vae_apps::non_negative_real());
   app.add_option("--figures", figures, "folder of `scripts/run figures`' pictures, linked when there (default: OUT/figures)");
-  app.add_option("runs", dirs, "run directories (vae_train --report DIR --out DIR/weights.vaew)")->required();
-  app.footer("Exit status: 0 done, 1 runtime error, 2 usage error.");
+  app.add_option("runs", dirs, "run folders (vae_train --run DIR), finished")->required();
   if (const int rc = vae_apps::parse_command_line(app, argc, argv); rc >= 0) return rc;
   if (dirs.size() > 4) throw UsageError("at most 4 runs fit in one comparison");
   for (const std::string& d : dirs) {
@@ -366,19 +400,28 @@ int run(int argc, char** argv) {
       throw vae::Error(d + ": no such run directory (expected a folder written by vae_train --report)");
     }
   }
-  // The output folder is made and checked before the runs are decoded.
-  std::error_code ec;
-  std::filesystem::create_directories(out, ec);
-  if (ec) throw vae::Error("--out " + out + ": cannot create the directory (" + ec.message() + ")");
+  // Everything is checked before anything is made: the output folder, every run, MNIST.
+  vae_apps::check_output_dir(out, "--out");
   vae_apps::check_output_file(out + "/summary.md", "--out");
-  const vae::ImageSet test = vae::load_mnist(data, vae::Split::test).images;
   std::vector<Run> runs;
-  for (const std::string& d : dirs) runs.push_back(load_run(d, test));
+  for (const std::string& d : dirs) runs.push_back(check_run(d));
+  vae_apps::ensure_mnist("vae_report", data, app.count("--data") > 0, quiet,
+                         {"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"});
+  const vae::ImageSet test = vae::load_mnist(data, vae::Split::test).images;
+  vae::set_blas_threads(threads);
+  {
+    vae_apps::ProgressLine progress("vae_report", "decoding the runs", runs.size(), quiet);
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      progress.update(i, runs[i].label);
+      decode(runs[i], test);
+    }
+  }
+  vae_apps::make_output_dir(out, "--out");
   write_loss_curves(out + "/loss_curves.png", runs);
   write_reconstructions(out + "/reconstructions.png", runs, test);
   write_samples(out + "/samples.png", runs);
   vae::write_file_atomic(out + "/summary.md", summary_markdown(runs, out, wall_seconds, figures.empty() ? out + "/figures" : figures));
-  std::printf("vae_report: wrote %s/summary.md, loss_curves.png, reconstructions.png, samples.png\n", out.c_str());
+  if (!quiet) std::printf("vae_report: wrote %s/summary.md, loss_curves.png, reconstructions.png, samples.png\n", out.c_str());
   return 0;
 }
 

@@ -2,10 +2,13 @@
 //
 //   vae_train --mode ae  --out ae.vaew  --report reports/ae      # MSE only (beta 0)
 //   vae_train --mode vae --out vae.vaew --report reports/vae     # MSE + KL (beta 1)
-//   vae_train --checkpoint run.vaeckpt ...; vae_train --resume run.vaeckpt   # continue a run
+//   vae_train --run runs/vae --epochs 3        # the run's home: weights, checkpoint, report, run.json
+//   vae_train --resume runs/vae                # continue it (Ctrl-C saves and prints this command)
+//   vae_train --checkpoint run.vaeckpt ...; vae_train --resume run.vaeckpt   # the same, file by file
 //
-// This file is the command line: parsing (CLI11), validation, MNIST location (fetching it when
-// the default folder is empty), taking over the run recorded in a checkpoint on --resume (its
+// This file is the command line: parsing (CLI11), validation, MNIST (mnist_policy.hpp: fetched
+// when the default folder is empty), a run folder (--run DIR: DIR/weights.vaew, the checkpoint
+// DIR/checkpoint.vaeckpt and the report in DIR itself, each overridable by its flag), taking over the run recorded in a checkpoint on --resume (its
 // settings, epochs and outputs), refusing runs that would save nothing or whose outputs collide,
 // locking the outputs (outputs.hpp), and dispatch to the compiled model (latent 20 or 2); run.hpp
 // does the work. Exit status: 0 done, 1 runtime error (data, files, divergence, outputs in use),
@@ -23,34 +26,22 @@
 #include <string>
 #include <thread>
 
+#include "mnist_policy.hpp"
 #include "outputs.hpp"
 #include "run.hpp"
 #include "vae/atomic_file.hpp"
 #include "vae/idx.hpp"
 
-#ifndef VAE_SOURCE_DIR
-#define VAE_SOURCE_DIR "."
-#endif
-
 namespace {
 
 using vae_apps::resolved_path;
+using vae_apps::shell_quote;
 using vae_apps::TrainSettings;
 using vae_apps::UsageError;
 
 bool is_dir(const std::string& p) {
   struct stat st {};
   return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-bool is_file(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
 }
 
 void make_dirs(const std::string& dir, const char* flag) {
@@ -65,27 +56,6 @@ void make_dirs(const std::string& dir, const char* flag) {
 void make_parent_dir(const std::string& file, const char* flag) {
   const std::filesystem::path parent = std::filesystem::path(file).parent_path();
   if (!parent.empty()) make_dirs(parent.string(), flag);
-}
-
-// MNIST in `dir`: present, or fetched when `dir` is the default and the fetch script exists.
-void ensure_mnist(const TrainSettings& s, bool data_given, bool quiet) {
-  const std::string first = s.data + "/train-images-idx3-ubyte";
-  const std::string fetch = std::string(VAE_SOURCE_DIR) + "/scripts/fetch-mnist";
-  const std::string command = fetch + " --data " + shell_quote(s.data);
-  if (data_given && !is_dir(s.data)) {
-    throw UsageError("--data " + s.data + ": no such directory (fetch MNIST into it with: " +
-                     command + ")");
-  }
-  if (is_file(first)) return;
-  if (data_given || !is_file(fetch)) {
-    throw vae::Error("--data " + s.data + ": MNIST is missing (" + first + "); fetch it with: " + command);
-  }
-  if (!quiet) std::printf("MNIST is not in %s; fetching it: %s\n", s.data.c_str(), command.c_str());
-  std::fflush(stdout);
-  const std::string run = command + (quiet ? " >/dev/null" : "") + " 1>&2";
-  if (std::system(run.c_str()) != 0) {
-    throw vae::Error("fetching MNIST into " + s.data + " failed; run it by hand: " + command);
-  }
 }
 
 vae::ImageSet head(const vae::ImageSet& s, std::size_t n) {
@@ -185,8 +155,9 @@ int run(int argc, char** argv) {
   CLI::App app{"Train the autoencoder (--mode ae) or the VAE (--mode vae) on MNIST; write the "
                "weights (--out), checkpoints and a report directory with losses and pictures.",
                "vae_train"};
-  app.option_defaults()->always_capture_default();
-  app.get_formatter()->column_width(36);
+  vae_apps::set_up_help(app, "  130  interrupted (SIGINT/SIGTERM): the last whole epoch is saved and the resume command printed\n");
+  app.add_option("--run", s.run, "the run's folder: DIR/weights.vaew, DIR/checkpoint.vaeckpt, the report and "
+                                 "run.json in DIR (--out, --checkpoint, --report override each)");
   app.add_option("--mode", s.mode, "ae: reconstruction only (beta 0); vae: reconstruction + beta KL")
       ->check(CLI::IsMember({"ae", "vae"}));
   app.add_option("--loss", s.loss, "reconstruction loss, summed over pixels")
@@ -198,31 +169,36 @@ int run(int argc, char** argv) {
       ->check(vae_apps::integer(0, 100000));
   app.add_option("--batch", s.batch, "images per step")->check(vae_apps::integer(1, 4096));
   app.add_option("--lr", s.lr, "Adam learning rate")->check(vae_apps::positive_real());
-  app.add_option("--seed", s.seed, "seed of initialization, shuffling and noise")
-      ->check(vae_apps::seed_value());
-  app.add_option("--threads", s.threads, "threads for the matrix products (this machine's cores)")
-      ->check(vae_apps::integer(1, 256));
+  vae_apps::add_seed(app, s.seed, "seed of initialization, shuffling and noise");
+  vae_apps::add_threads(app, s.threads)->description("threads for the matrix products (this machine's cores)");
   app.add_option("--latent", s.latent, "latent dimensions: 20 or 2 (the compiled models)")
       ->check(CLI::IsMember({20, 2}));
   app.add_option("--data", s.data, "folder with the four MNIST IDX files (fetched if the default is empty)");
-  app.add_option("--train-limit", s.train_limit, "train on the first N training images (0: all)")
-      ->check(vae_apps::integer(0, 1000000000));
-  app.add_option("--test-limit", s.test_limit, "evaluate on the first N test images (0: all)")
-      ->check(vae_apps::integer(0, 1000000000));
-  app.add_option("--out", s.out, "weight file to write at the end (.vaew)");
+  vae_apps::add_train_limit(app, s.train_limit, "train on the first N training images (0: all)");
+  vae_apps::add_test_limit(app, s.test_limit)->description("evaluate on the first N test images (0: all)");
+  app.add_option("-o,--out", s.out, "weight file to write at the end (.vaew)");
   app.add_option("--report", s.report, "report directory: losses.csv, metrics.json, pictures");
   app.add_option("--checkpoint", s.checkpoint, "checkpoint file, rewritten atomically (default with --resume: that file)");
   app.add_option("--checkpoint-every", s.checkpoint_every, "epochs between checkpoints (the last epoch always)")
       ->check(vae_apps::integer(1, 100000));
-  app.add_option("--resume", s.resume, "continue the run saved in this checkpoint");
-  app.add_flag("--quiet", s.quiet, "no progress output (errors only)");
-  app.footer("Exit status: 0 done, 1 runtime error, 2 usage error.");
+  app.add_option("--resume", s.resume, "continue the run saved in this run folder (--run) or checkpoint file");
+  vae_apps::add_quiet(app, s.quiet, "no progress output (errors only)");
 
   if (const int rc = vae_apps::parse_command_line(app, argc, argv); rc >= 0) return rc;
 
+  if (!s.run.empty() && !s.resume.empty()) {
+    throw UsageError("--run " + s.run + " starts a run; --resume continues one (give the run folder to --resume alone)");
+  }
+  if (!s.run.empty()) {   // the run's home; a flag given for an output overrides its place
+    if (app.count("--out") == 0) s.out = s.run + "/weights.vaew";
+    if (app.count("--checkpoint") == 0) s.checkpoint = s.run + "/checkpoint.vaeckpt";
+    if (app.count("--report") == 0) s.report = s.run;
+  }
   vae::Checkpoint ck;
   const bool resuming = !s.resume.empty();
+  std::string resume_arg = s.resume;   // as given: a run folder or a checkpoint file
   if (resuming) {
+    s.resume = vae_apps::checkpoint_of_run(s.resume);
     ck = vae::read_checkpoint(s.resume);
     adopt_checkpoint_settings(s, ck, app);
     if (s.checkpoint.empty()) s.checkpoint = s.resume;
@@ -240,21 +216,30 @@ int run(int argc, char** argv) {
   s.interrupt_checkpoint = !s.checkpoint.empty() ? s.checkpoint
                            : !s.out.empty()      ? s.out + ".vaeckpt"
                                                  : s.report + "/checkpoint.vaeckpt";
-  s.resume_command = std::string(argv[0]) + " --resume " + shell_quote(s.interrupt_checkpoint);
+  // A run folder is resumed by its name: the command a user remembers.
+  const std::string run_dir = !s.run.empty() ? s.run : resuming && is_dir(resume_arg) ? resume_arg : "";
+  const bool checkpoint_in_run = !run_dir.empty() && resolved_path(s.interrupt_checkpoint) ==
+                                                         resolved_path(run_dir + "/checkpoint.vaeckpt");
+  s.resume_command = std::string(argv[0]) + " --resume " +
+                     shell_quote(checkpoint_in_run ? run_dir : s.interrupt_checkpoint);
   vae_apps::check_no_collisions(s);
 
-  // Outputs are checked (and their directories made) before the data is read and long before the
+  // Outputs and the data are checked before anything is made (the CLI contract, cli_main.hpp),
+  // then the output folders are made and locked, before the data is read and long before the
   // first epoch ends.
+  if (!s.out.empty()) vae_apps::check_output_file(s.out, "--out");
+  if (!s.checkpoint.empty()) vae_apps::check_output_file(s.checkpoint, "--checkpoint");
+  if (!s.report.empty()) {
+    vae_apps::check_output_dir(s.report, "--report");
+    vae_apps::check_output_file(s.report + "/metrics.json", "--report");
+  }
+  vae_apps::ensure_mnist("vae_train", s.data, app.count("--data") > 0 || resuming, s.quiet);
   make_dirs(s.report, "--report");
   make_parent_dir(s.out, "--out");
   make_parent_dir(s.checkpoint, "--checkpoint");
-  if (!s.out.empty()) vae_apps::check_output_file(s.out, "--out");
-  if (!s.checkpoint.empty()) vae_apps::check_output_file(s.checkpoint, "--checkpoint");
-  if (!s.report.empty()) vae_apps::check_output_file(s.report + "/metrics.json", "--report");
   vae_apps::lock_outputs(s);
   vae_apps::install_stop_handlers();
 
-  ensure_mnist(s, app.count("--data") > 0 || resuming, s.quiet);
   const vae::ImageSet train = head(vae::load_mnist(s.data, vae::Split::train).images, s.train_limit);
   const vae::ImageSet test = head(vae::load_mnist(s.data, vae::Split::test).images, s.test_limit);
   if (train.count < static_cast<std::size_t>(s.batch)) {

@@ -12,6 +12,9 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "vae/atomic_file.hpp"
 #include "vae/error.hpp"
 
 namespace vae_apps {
@@ -20,6 +23,27 @@ std::string resolved_path(const std::string& path) {
   std::error_code ec;
   const std::filesystem::path p = std::filesystem::weakly_canonical(std::filesystem::absolute(path), ec);
   return ec ? std::filesystem::absolute(path).lexically_normal().string() : p.string();
+}
+
+std::string checkpoint_of_run(const std::string& arg) {
+  if (!std::filesystem::is_directory(arg)) return arg;
+  const std::string in_folder = arg + "/checkpoint.vaeckpt";
+  if (std::filesystem::exists(in_folder)) return in_folder;
+  const std::string run_json = arg + "/run.json";
+  if (std::filesystem::exists(run_json)) {
+    const std::vector<std::uint8_t> bytes = vae::read_file(run_json);
+    std::string file;
+    try {
+      file = nlohmann::json::parse(bytes.begin(), bytes.end()).value("checkpoint_file", "");
+    } catch (const nlohmann::json::exception& e) {
+      throw vae::Error("--resume " + arg + ": " + run_json + " is not what vae_train writes (" + e.what() + ")");
+    }
+    if (!file.empty() && std::filesystem::exists(file)) return file;
+    throw vae::Error("--resume " + arg + ": the run saved no checkpoint yet (" +
+                     (file.empty() ? in_folder : file) + " does not exist); start it again");
+  }
+  throw vae::Error("--resume " + arg + ": not a run folder (no checkpoint.vaeckpt, no run.json); give the "
+                   "folder of vae_train --run or a checkpoint file");
 }
 
 namespace {

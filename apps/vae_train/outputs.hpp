@@ -22,6 +22,11 @@ namespace vae_apps {
 // same file have in common even before the file exists.
 std::string resolved_path(const std::string& path);
 
+// --resume ARG: ARG itself when it is a file; for a run folder (vae_train --run, or any --report
+// folder) the checkpoint its run.json names, else DIR/checkpoint.vaeckpt. Throws vae::Error naming
+// what is missing.
+std::string checkpoint_of_run(const std::string& arg);
+
 // Refuses (UsageError) two outputs that resolve to the same file: --out, --checkpoint, the
 // interrupt checkpoint, --report and the files vae_train writes in it.
 void check_no_collisions(const TrainSettings& s);

@@ -8,21 +8,6 @@
 
 namespace vae_apps {
 
-std::string format_duration(double s) {
-  char buf[32];
-  if (!std::isfinite(s) || s < 0) return "?";
-  if (s < 60) {
-    std::snprintf(buf, sizeof buf, "%.1fs", s);
-  } else if (s < 3600) {
-    const long t = std::lround(s);
-    std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
-  } else {
-    const long m = std::lround(s / 60);
-    std::snprintf(buf, sizeof buf, "%ldh%02ldm", m / 60, m % 60);
-  }
-  return buf;
-}
-
 namespace {
 std::string rate_text(double images_per_s) {
   char buf[32];
@@ -37,8 +22,12 @@ std::string rate_text(double images_per_s) {
 }  // namespace
 
 Progress::Mode Progress::detect(bool quiet) {
-  if (quiet) return Mode::off;
-  return ::isatty(STDOUT_FILENO) ? Mode::tty : Mode::lines;
+  switch (progress_mode(quiet, STDOUT_FILENO)) {
+    case ProgressMode::off: return Mode::off;
+    case ProgressMode::tty: return Mode::tty;
+    case ProgressMode::lines: break;
+  }
+  return Mode::lines;
 }
 
 Progress::Progress(Mode mode, int total_epochs, std::size_t images_per_epoch)

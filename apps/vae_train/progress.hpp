@@ -4,13 +4,15 @@
 // second) with the epoch, a bar, the running loss and its terms, images per second and the ETA
 // of the whole run; when the epoch ends the line is finished with its test figures. Without a
 // terminal (CI, pipes, files): only the finished line of each epoch. Disabled: nothing at all.
-// It only formats and prints to stdout; it never touches the model.
+// It only formats and prints to stdout; it never touches the model. The mode rule and the
+// durations are the apps' common ones (apps/common/progress_line.hpp).
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <string>
 
+#include "progress_line.hpp"
 #include "vae/checkpoint.hpp"
 #include "vae/losses.hpp"
 
@@ -42,6 +44,5 @@ class Progress {
   bool line_open_ = false;   // a TTY line is drawn without its newline
 };
 
-std::string format_duration(double seconds);   // "4.2s", "3m07s", "1h02m"
 
 }  // namespace vae_apps

@@ -41,6 +41,9 @@ void write_run_json(const TrainSettings& s, const std::string& status, int epoch
                       {"epochs", s.epochs},
                       {"settings", settings},
                       {"outputs", {{"out", s.out}, {"report", s.report}, {"checkpoint", s.checkpoint}}}};
+  // Absolute, for vae_report and --resume DIR from anywhere.
+  if (!s.out.empty()) j["weights_file"] = resolved_path(s.out);
+  if (!s.interrupt_checkpoint.empty()) j["checkpoint_file"] = resolved_path(s.interrupt_checkpoint);
   if (status != "finished") {
     j["note"] = "an unfinished run: metrics.json and the pictures, if present, are not its result";
     if (!s.interrupt_checkpoint.empty()) j["resume_command"] = s.resume_command;

@@ -77,7 +77,7 @@ int run_training(const TrainSettings& s, const vae::ImageSet& train, const vae::
   opt.adam.lr = static_cast<float>(s.lr);
   opt.batch = static_cast<std::size_t>(s.batch);
   opt.seed = s.seed;
-  vae::Trainer<Model> trainer(*model, train, opt);
+  vae::Trainer<Model> trainer(*model, train, opt, resume ? vae::ParamInit::keep : vae::ParamInit::from_seed);
 
   std::vector<vae::EpochRecord> history;
   int resumed_from = -1;

@@ -33,6 +33,7 @@ struct TrainSettings {
   int threads = 1;
   std::string data = "data/mnist";
   std::size_t test_limit = 0;      // first N test images; 0 = all
+  std::string run;                 // --run DIR: the defaults of out, report and checkpoint
   std::string out, report, checkpoint, resume;
   int checkpoint_every = 1;
   bool quiet = false;

@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,11 @@ struct GmmFit {
 // Fit K components to N points of Z values (row-major), `iters` EM iterations.
 GmmFit fit_gmm(const float* data, std::size_t N, std::size_t Z, std::size_t K, int iters,
                double var_floor = 1e-4);
+// The same, telling `progress` the mean log-likelihood before each iteration and after the last:
+// progress(done, iters, loglik) with done = 0 .. iters (the apps' progress lines). Prints nothing.
+using GmmProgress = std::function<void(int done, int iters, double loglik)>;
+GmmFit fit_gmm(const float* data, std::size_t N, std::size_t Z, std::size_t K, int iters, double var_floor,
+               const GmmProgress& progress);
 
 // Mean log p(z_n) over N points.
 double gmm_log_likelihood(const Gmm& g, const float* data, std::size_t N);

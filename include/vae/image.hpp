@@ -37,6 +37,10 @@ void write_png_rgb(const std::string& path, int width, int height, const std::ui
 // Binary PGM (netpbm P5): the header "P5\n<width> <height>\n255\n", then the gray bytes.
 void write_pgm(const std::string& path, int width, int height, const std::uint8_t* pixels);
 
+// The largest picture the writers and tile_grid accept, in pixels (width * height): the apps
+// check a picture's size against it before doing the work that would fill it.
+inline constexpr long long max_image_pixels = 1LL << 28;
+
 // --- grids of small images ---------------------------------------------------------------------
 
 // The geometry of tile_grid: grid_rows = ceil(count / grid_cols); `pad` pixels separate the

@@ -14,9 +14,10 @@ namespace vae {
 
 enum class Recon { mse, bce };
 
-// What the model minimizes: recon + beta * KL. beta = 0 with MSE is the plain autoencoder.
+// What the model minimizes: recon + beta * KL. beta = 0 with MSE is the plain autoencoder. The
+// default is vae_train's (--loss mse, --mode vae): MSE + 1 KL, the write-up's VAE.
 struct LossSpec {
-  Recon recon = Recon::bce;
+  Recon recon = Recon::mse;
   float beta = 1.0f;
 };
 

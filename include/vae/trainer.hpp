@@ -6,6 +6,13 @@
 // and evaluates a test set as the PyTorch reference does: z sampled once per image. It also
 // evaluates with z = mu. It prints nothing: progress goes to a callback.
 //
+// Initialization is the caller's choice, said where the trainer is built: ParamInit::from_seed
+// draws the model's parameters from the trainer's RNG stream (PyTorch's nn.Linear scheme) and
+// resets Adam; ParamInit::keep leaves the model as it is (weights just loaded, a checkpoint about
+// to be restored). Constructing a trainer never changes the model behind the caller's back.
+//
+//   vae::Trainer<vae::Vae784_400_20> trainer(model, train.images, opt, vae::ParamInit::from_seed);
+//
 // Allocation: the constructor allocates the shuffle order (one uint32 per training image) and a
 // batch's index list; train_epoch() and evaluate() allocate nothing.
 #pragma once
@@ -26,8 +33,11 @@
 
 namespace vae {
 
+// What the trainer does to the model's parameters when it is built (see the file comment).
+enum class ParamInit { from_seed, keep };
+
 struct TrainOptions {
-  LossSpec loss;                 // recon kind and beta
+  LossSpec loss;                 // recon kind and beta (default MSE + 1 KL, vae_train's default)
   AdamConfig adam;               // lr and PyTorch's defaults
   std::size_t batch = 128;
   std::uint64_t seed = 1;
@@ -44,8 +54,10 @@ struct StepReport {
 template <class Model>
 class Trainer {
  public:
-  // Initializes the model's parameters from opt.seed (PyTorch's nn.Linear scheme).
-  Trainer(Model& model, const ImageSet& train, TrainOptions opt)
+  // init: ParamInit::from_seed initializes the parameters from opt.seed (PyTorch's nn.Linear
+  // scheme) and resets Adam; ParamInit::keep leaves them as they are. The RNG stream is seeded
+  // from opt.seed either way; from_seed draws the parameters from it first.
+  Trainer(Model& model, const ImageSet& train, TrainOptions opt, ParamInit init)
       : model_(model), train_(train), opt_(opt), order_(train.count), batch_idx_(opt.batch) {
     if (train.pixels_per_image() != Model::dim_x) {
       throw Error("training images have " + std::to_string(train.pixels_per_image()) +
@@ -58,8 +70,13 @@ class Trainer {
     if (train.count == 0 || train.count > UINT32_MAX) throw Error("training set is empty or too large");
     if (opt.flush_denormals) set_flush_denormals();
     vae_rt::rng_seed(&rng_, opt.seed, 0);
-    model_.init_params(rng_);
+    if (init == ParamInit::from_seed) model_.init_params(rng_);
   }
+  // The old spelling, which initialized silently; kept so that code written against it still
+  // builds (with a warning) and trains as before.
+  [[deprecated("say what happens to the parameters: Trainer(model, train, opt, vae::ParamInit::from_seed)")]]
+  Trainer(Model& model, const ImageSet& train, TrainOptions opt)
+      : Trainer(model, train, opt, ParamInit::from_seed) {}
 
   std::size_t batches_per_epoch() const { return (train_.count + opt_.batch - 1) / opt_.batch; }
   int epoch() const { return epoch_; }

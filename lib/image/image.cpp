@@ -26,7 +26,7 @@ void check_size(const char* fn, const std::string& what, int width, int height,
     throw Error(std::string(fn) + ": " + what + ": width " + std::to_string(width) +
                 " and height " + std::to_string(height) + " must be positive");
   }
-  if (static_cast<long long>(width) * height > (1LL << 28)) {
+  if (static_cast<long long>(width) * height > max_image_pixels) {
     throw Error(std::string(fn) + ": " + what + ": " + std::to_string(width) + "x" +
                 std::to_string(height) + " is larger than the 2^28 pixels allowed");
   }

@@ -88,6 +88,11 @@ Params from_gmm(const Gmm& g) {
 }  // namespace
 
 GmmFit fit_gmm(const float* data, std::size_t N, std::size_t Z, std::size_t K, int iters, double var_floor) {
+  return fit_gmm(data, N, Z, K, iters, var_floor, GmmProgress{});
+}
+
+GmmFit fit_gmm(const float* data, std::size_t N, std::size_t Z, std::size_t K, int iters, double var_floor,
+               const GmmProgress& progress) {
   if (K == 0 || Z == 0 || N < K) {
     throw Error("fit_gmm: need at least K = " + std::to_string(K) + " points, got " + std::to_string(N));
   }
@@ -114,6 +119,7 @@ GmmFit fit_gmm(const float* data, std::size_t N, std::size_t Z, std::size_t K, i
   std::vector<double> r(N * K);
   for (int it = 0; it < iters; ++it) {
     fit.loglik.push_back(e_step(p, data, N, &r));
+    if (progress) progress(it, iters, fit.loglik.back());
     // M step.
     for (std::size_t k = 0; k < K; ++k) {
       double rk = 0.0;
@@ -140,6 +146,7 @@ GmmFit fit_gmm(const float* data, std::size_t N, std::size_t Z, std::size_t K, i
     }
   }
   fit.loglik.push_back(e_step(p, data, N, nullptr));
+  if (progress) progress(iters, iters, fit.loglik.back());
   fit.gmm = to_gmm(p);
   return fit;
 }

@@ -32,8 +32,8 @@ expect_error 2 '--data nodir: no such directory' "missing data folder" $c --data
 expect_error 2 '--out folder.vaew: is a directory; expected a file name' "--out is a directory" $c --data mnist --out folder.vaew
 
 # Runtime errors: exit 1, before training.
-expect_error 1 'empty/train-images-idx3-ubyte: missing, expected an MNIST IDX file' "data folder without MNIST" $c --data empty
+expect_error 1 '--data empty: MNIST is missing \(empty/train-images-idx3-ubyte\); fetch it with: ' "data folder without MNIST" $c --data empty
 expect_error 1 'train-labels-idx1-ubyte.*truncated' "truncated MNIST labels" $c --data badmnist
-expect_error 1 '--out afile/c.vaew: cannot create the directory afile' "--out under a file" $c --data mnist --out afile/c.vaew
+expect_error 1 '--out afile/c.vaew: afile is not a directory' "--out under a file" $c --data mnist --out afile/c.vaew
 expect_error 1 '--out ro/c.vaew: cannot write in ro \(Permission denied\)' "--out in a read-only directory" "${unprivileged[@]}" "$nobody_train" --data empty --out ro/c.vaew
 echo "ok: classifier_train bad inputs"

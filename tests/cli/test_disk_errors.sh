@@ -83,7 +83,7 @@ if [[ $mode == tmpfs ]]; then
     vae_train "${small[@]}" --epochs 1 --out disk/w.vaew
   expect_error 1 '--checkpoint disk/ck.vaeckpt: cannot write in disk \(Read-only' "--checkpoint on a read-only file system" \
     vae_train "${small[@]}" --epochs 1 --checkpoint disk/ck.vaeckpt
-  expect_error 1 '--report disk/rep/metrics.json: cannot write in disk/rep \(Read-only' "--report on a read-only file system" \
+  expect_error 1 '--report disk/rep: cannot create the directory \(disk/rep: Read-only' "--report on a read-only file system" \
     vae_train "${small[@]}" --epochs 1 --report disk/rep
   cmp disk/w.vaew w.earlier || fail "the earlier --out file changed"
   report_intact disk/rep rep.earlier

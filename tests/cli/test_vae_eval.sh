@@ -2,7 +2,7 @@
 # test_vae_eval.sh - the vae_eval and classifier_train command lines on small data.
 #
 # usage: test_vae_eval.sh VAE_EVAL CLASSIFIER_TRAIN WEIGHTS_DIR DATA_DIR
-# vae_eval on the shipped VAE and classifier with 200 test images: the table, --json with every
+# vae_eval on the shipped VAE and classifier with 200 test images: the table, --out with every
 # section, IWAE monotone in K on average (K = 1 >= K = 20 in nats); usage errors exit 2 and
 # runtime errors exit 1, each one line on stderr; a mixture prior fitted, saved, scored from the
 # file and replaced. classifier_train: --help and a usage error
@@ -24,8 +24,8 @@ expect_exit() {
   [[ $(wc -l <err.txt) -le 1 ]] || fail "$*: stderr is not one line: $(cat err.txt)"
 }
 
-expect_exit 0 "$eval_bin" "$weights/mnist_vae.vaew" --data "$data" --limit 200 --iwae 1,20 \
-  --samples 200 --classifier "$weights/mnist_classifier.vaew" --json eval.json
+expect_exit 0 "$eval_bin" "$weights/mnist_vae.vaew" --data "$data" --test-limit 200 --iwae 1,20 \
+  --samples 200 --classifier "$weights/mnist_classifier.vaew" --out eval.json
 grep -q "z = mu" out.txt || fail "no table"
 for key in '"sampled"' '"mean"' '"per_class_mean"' '"iwae"' '"confident_share"' '"inception_score"' '"real_test"'; do
   grep -q "$key" eval.json || fail "eval.json lacks $key"
@@ -37,16 +37,16 @@ awk -v a="$k1" -v b="$k20" 'BEGIN { exit !(a >= b) }' || fail "IWAE K=1 $k1 < K=
 
 # --fit-prior with --save-prior: the file gets the prior_* tensors (and keeps the model's), and a
 # file that carries a prior has it scored without refitting; saving again replaces it.
-expect_exit 0 "$eval_bin" "$weights/mnist_ae.vaew" --data "$data" --limit 100 --fit-prior gmm:3 \
-  --gmm-iters 5 --save-prior prior.vaew --json fit.json
+expect_exit 0 "$eval_bin" "$weights/mnist_ae.vaew" --data "$data" --test-limit 100 --fit-prior gmm:3 \
+  --gmm-iters 5 --save-prior prior.vaew --out fit.json
 grep -q '"loglik_test"' fit.json || fail "fit.json lacks the held-out log-likelihood"
-expect_exit 0 "$eval_bin" prior.vaew --data "$data" --limit 100 --samples 100 \
-  --classifier "$weights/mnist_classifier.vaew" --json stored.json
+expect_exit 0 "$eval_bin" prior.vaew --data "$data" --test-limit 100 --samples 100 \
+  --classifier "$weights/mnist_classifier.vaew" --out stored.json
 grep -q '"stored": true' stored.json || fail "the stored prior was not used: $(cat stored.json)"
 grep -q '"generated_gmm"' stored.json || fail "stored.json lacks the mixture's sample scores"
-expect_exit 0 "$eval_bin" prior.vaew --data "$data" --limit 100 --fit-prior gmm:2 --gmm-iters 2 \
+expect_exit 0 "$eval_bin" prior.vaew --data "$data" --test-limit 100 --fit-prior gmm:2 --gmm-iters 2 \
   --save-prior prior.vaew
-expect_exit 0 "$eval_bin" prior.vaew --data "$data" --limit 100 --json again.json
+expect_exit 0 "$eval_bin" prior.vaew --data "$data" --test-limit 100 --out again.json
 grep -q '"k": 2' again.json || fail "--save-prior did not replace the prior: $(cat again.json)"
 
 expect_exit 2 "$eval_bin" "$weights/mnist_vae.vaew" --data "$data" --samples 10
@@ -59,7 +59,7 @@ expect_exit 2 "$eval_bin" "$weights/mnist_vae.vaew" --data "$work/none"
 expect_exit 1 "$eval_bin" "$weights/mnist_classifier.vaew" --data "$data"
 grep -q "classifier file" err.txt || fail "a classifier file as WEIGHTS: $(cat err.txt)"
 expect_exit 1 "$eval_bin" "$weights/mnist_vae_decoder_int8.vaew" --data "$data"
-expect_exit 1 "$eval_bin" "$weights/mnist_vae.vaew" --data "$data" --limit 10 --samples 10 --classifier "$weights/mnist_vae.vaew"
+expect_exit 1 "$eval_bin" "$weights/mnist_vae.vaew" --data "$data" --test-limit 10 --samples 10 --classifier "$weights/mnist_vae.vaew"
 grep -q "not a classifier" err.txt || fail "a VAE file as --classifier: $(cat err.txt)"
 expect_exit 1 "$eval_bin" "$work/missing.vaew" --data "$data"
 

@@ -36,9 +36,10 @@ expect_error 1 'CRC' "one byte changed" $x flipped.vaew out.vaew
 expect_error 1 'bad magic' "not a weight file" $x text.vaew out.vaew
 expect_error 1 'bad magic' "a training checkpoint as the input" $x run.vaeckpt out.vaew
 expect_error 1 'has no decoder .*classifier file.*needs a VAE or autoencoder' "classifier with --decoder-only" $x classifier.vaew out.vaew --decoder-only
-expect_error 1 'the directory nodir does not exist' "output in a missing directory" $x vae.vaew nodir/out.vaew
+echo "a file" >afile
+expect_error 1 'OUT afile/out.vaew: afile is not a directory' "output under a file" $x vae.vaew afile/out.vaew
 expect_error 1 'cannot write in ro \(Permission denied\)' "output in a read-only directory" "${unprivileged[@]}" "$nobody_export" vae.vaew ro/out.vaew
-expect_error 1 '--c-source nodir/w.h: the directory nodir does not exist' "C source in a missing directory" $x vae.vaew out.vaew --c-source nodir/w
+expect_error 1 '--c-source afile/w.h: afile is not a directory' "C source under a file" $x vae.vaew out.vaew --c-source afile/w
 expect_error 1 '"9w" is not a C identifier' "C source name not an identifier" $x vae.vaew out.vaew --c-source 9w
 [[ ! -e out.vaew && ! -e nodir && -z "$(ls rw)" ]] || fail "an output was written although the export failed"
 

@@ -95,7 +95,7 @@ expect_error 2 "$figures" l2.vaew --out x --pairs 0
 expect_error 2 "$figures" l2.vaew --out x --steps 1
 expect_error 2 "$figures" l2.vaew --out x --classes cats
 expect_error 1 "$figures" missing.vaew --data "$data" --out x
-expect_error 1 "$figures" l2.vaew --data "$work/nowhere" --out x
+expect_error 2 "$figures" l2.vaew --data "$work/nowhere" --out x
 "$export" "$weights/mnist_vae.vaew" dec.vaew --decoder-only >/dev/null
 expect_error 1 "$figures" dec.vaew --data "$data" --out x
 printf 'VAEW but not really' >bad.vaew

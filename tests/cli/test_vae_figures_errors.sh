@@ -30,7 +30,7 @@ expect_error 1 'cannot read missing.vaew' "missing weight file" $v missing.vaew 
 expect_error 1 'CRC' "one byte changed" $v flipped.vaew --out f
 expect_error 1 'a digit classifier file; vae_figures needs a VAE or autoencoder' "classifier file" $v classifier.vaew --out f
 expect_error 1 'decoder-only file; the pictures need the encoder' "decoder-only file" $v dec_int8.vaew --out f
-expect_error 1 't10k-images-idx3-ubyte: missing' "data folder without MNIST" $v vae.vaew --out f --data empty
+expect_error 1 '--data empty: MNIST is missing \(empty/t10k-images-idx3-ubyte\); fetch it with: ' "data folder without MNIST" $v vae.vaew --out f --data empty
 expect_error 1 '--out afile/f: cannot create the directory \(afile is not a directory\)' "--out under a file" $v vae.vaew --out afile/f --data mnist
 expect_error 1 '--out ro/f: cannot create the directory \(ro: Permission denied\)' "--out in a read-only directory" "${unprivileged[@]}" "$nobody_figures" vae.vaew --out ro/f --data empty
 echo "ok: vae_figures bad inputs"

@@ -19,6 +19,7 @@ head -c 240 /dev/zero >z20x3.f32                                       # 3 laten
 printf '12345' >odd.f32                                                # 5 bytes
 { head -c 76 /dev/zero; printf '\x00\x00\xc0\x7f'; } >nan.f32          # 20 floats, the last NaN
 mkdir ro && chmod 555 ro                                               # not writable (but by root)
+echo "a file" >afile
 g=vae_gen
 export PATH="$(dirname "$gen"):$PATH"   # the rows show "vae_gen ...", as a user types it
 
@@ -35,6 +36,15 @@ expect_error 2 'not expected: extra' "extra argument" $g vae.vaew extra
 expect_error 2 'the extension must be .png, .pgm or .idx' "unknown output format" $g vae.vaew --out digits.jpg
 expect_error 2 '--prior: .*not in \{normal,gmm\}' "unknown prior" $g vae.vaew --prior uniform
 expect_error 2 'excludes' "--latent with --count" $g vae.vaew --latent z20x3.f32 --count 3
+# A grid too large for a picture is refused before the weights are read, with the .idx way out.
+start=$(date +%s%N)
+expect_error 2 'a grid of 1000000 digits would be 30002x30002 pixels.*write them all as IDX \(--out x.idx\)' \
+  "a million digits as one PNG grid" $g vae.vaew --count 1000000 --out x.png
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+(( elapsed_ms < 100 )) || fail "the oversized grid was refused after $elapsed_ms ms, expected < 100 ms"
+expect_error 2 'a grid of 400000 digits would be' "400,000 digits as a PGM grid" $g vae.vaew --count 400000 --out x.pgm
+expect_error 2 'a grid of 300000 digits would be 9000002x32 pixels' "a 300,000-step interpolation strip" $g vae.vaew --interpolate --count 300000 --out s.png
+[[ ! -e x.png && ! -e x.pgm && ! -e s.png ]] || fail "an oversized grid left a file"
 
 # Runtime errors: exit 1, naming the file and what was expected.
 expect_error 1 'cannot read missing.vaew: No such file' "missing weight file" $g missing.vaew
@@ -45,16 +55,22 @@ expect_error 1 'truncated' "truncated weight file" $g truncated.vaew
 expect_error 1 'CRC' "one byte changed" $g flipped.vaew
 expect_error 1 'bad magic' "not a weight file" $g text.vaew
 expect_error 1 'a digit classifier file .*needs a VAE or autoencoder' "classifier file as the model" $g classifier.vaew
-expect_error 1 'directory nodir does not exist' "output in a missing directory" $g vae.vaew --out nodir/digits.png
+expect_error 1 '--out afile/digits.png: afile is not a directory' "output under a file" $g vae.vaew --out afile/digits.png
 expect_error 1 'cannot write in ro \(Permission denied\)' "output in a read-only directory" "${unprivileged[@]}" "$nobody_gen" vae.vaew --out ro/digits.png
 expect_error 1 'cannot read missing.f32' "missing latent file" $g vae.vaew --latent missing.f32
 expect_error 1 'not a whole number of latents of 20 float32' "latent file of 5 bytes" $g vae.vaew --latent odd.f32
 expect_error 1 'not finite|NaN' "NaN in the latent file" $g vae.vaew --latent nan.f32
 expect_error 1 'carries no mixture prior' "--prior gmm, the file has none" $g z2.vaew --prior gmm
 [[ ! -e nodir && ! -e ro/digits.png ]] || fail "an output appeared after an error"
+expect_error 1 'not a whole number of latents' "a failure leaves no output folder" $g vae.vaew --latent odd.f32 --out nodir/d.png
+[[ ! -e nodir ]] || fail "a failed run made its output folder"
 
 # Valid, though they may look wrong.
 expect_ok "latent-2 model (compiled in)" $g z2.vaew --count 4 --out z2.png
+expect_ok "output in a missing folder (made, parents included)" $g vae.vaew --count 4 --out new/sub/d.png
+[[ -s new/sub/d.png ]] || fail "the missing output folder was not made"
+expect_ok "-q: errors only" $g vae.vaew -q -n 4 -o q.idx
+[[ ! -s err.txt && -s q.idx ]] || fail "-q printed on stderr or wrote nothing: $(cat err.txt)"
 expect_ok "int8 decoder-only file" $g dec_int8.vaew --count 4 --out d8.png
 expect_ok "20-D latents to a latent-2 model: the raw file has no header, 60 floats are 30 latents of 2 (the count is printed)" \
   $g z2.vaew --latent z20x3.f32 --out z.idx

@@ -13,12 +13,13 @@ ln -s "$data" mnist
 small=(--data mnist --train-limit 128 --test-limit 64 --epochs 1 --threads 1 --quiet)
 "$train_bin" "${small[@]}" --report good --out good/weights.vaew
 "$train_bin" "${small[@]}" --latent 2 --out z2.vaew
-for d in z2w clsw badcsv badjson noweights; do cp -r good "$d"; done
+for d in z2w clsw badcsv badjson noweights unfinished; do cp -r good "$d"; done
+printf '{"status": "interrupted", "finished": false, "epochs_done": 1, "epochs": 3, "resume_command": "vae_train --resume unfinished"}\n' >unfinished/run.json
 cp z2.vaew z2w/weights.vaew
 cp "$weights/mnist_classifier.vaew" clsw/weights.vaew
 echo "epoch,loss" >badcsv/losses.csv
 echo "{" >badjson/metrics.json
-rm noweights/weights.vaew
+rm noweights/weights.vaew noweights/run.json   # run.json would name the weights of the run
 mkdir empty ro && chmod 555 ro
 echo "a file" >afile
 r=vae_report
@@ -33,15 +34,18 @@ expect_error 2 'not expected: --title' "unknown flag" $r --data mnist --title x 
 
 # Runtime errors: exit 1.
 expect_error 1 'nodir: no such run directory \(expected a folder written by vae_train --report\)' "missing run directory" $r --data mnist --out cmp nodir
-expect_error 1 'cannot read empty/metrics.json: No such file' "run directory without a report" $r --data mnist --out cmp empty
+expect_error 1 'empty: no weights \(empty/weights.vaew\); train the run with vae_train --run empty' "run directory without a run" $r --data mnist --out cmp empty
+expect_error 1 'unfinished: an unfinished run \(run.json: interrupted, epoch 1 of 3\); its figures are not a result; resume it with: vae_train --resume unfinished' \
+  "an interrupted run (run.json says so)" $r --data mnist --out cmp unfinished
 expect_error 1 'badcsv/losses.csv:1: expected the header' "losses.csv not vae_train's" $r --data mnist --out cmp badcsv
 expect_error 1 'badjson/metrics.json: not what vae_train writes' "metrics.json cut short" $r --data mnist --out cmp badjson
 expect_error 1 'z2w/weights.vaew: file has latent 2, this build expects 20' "latent-2 weights in a latent-20 run" $r --data mnist --out cmp z2w
 expect_error 1 'clsw/weights.vaew: .*(hidden 256|classifier)' "classifier weights in a run" $r --data mnist --out cmp clsw
-expect_error 1 'cannot read noweights/weights.vaew: No such file' "run without weights" $r --data mnist --out cmp noweights
-expect_error 1 't10k-images-idx3-ubyte: missing, expected an MNIST IDX file' "data folder without MNIST" $r --data empty --out cmp good
+expect_error 1 'noweights: no weights \(noweights/weights.vaew\)' "run without weights" $r --data mnist --out cmp noweights
+expect_error 1 '--data empty: MNIST is missing \(empty/t10k-images-idx3-ubyte\); fetch it with: ' "data folder without MNIST" $r --data empty --out cmp good
+[[ ! -e cmp ]] || fail "vae_report made its output folder before a failure"
 expect_error 1 '--out afile/cmp: cannot create the directory' "--out under a file" $r --data mnist --out afile/cmp good
-expect_error 1 '--out ro/cmp: cannot create the directory \(Permission denied\)' "--out in a read-only directory" "${unprivileged[@]}" "$nobody_report" --data empty --out ro/cmp good
+expect_error 1 '--out ro/cmp: cannot create the directory \(ro: Permission denied\)' "--out in a read-only directory" "${unprivileged[@]}" "$nobody_report" --data empty --out ro/cmp good
 [[ -z "$(ls ro)" ]] || fail "an output appeared after an error"
 
 expect_ok "a finished run" $r --data mnist --out cmp good

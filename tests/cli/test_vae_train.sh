@@ -17,6 +17,10 @@
 #             runs, and starts once the first is killed with SIGKILL (its lock file left behind)
 #   outputs   a run that saves nothing, and two outputs that are one file, are refused (exit 2)
 #             before any work
+#   run       --run DIR is the run's home (weights, checkpoint, report, run.json); SIGINT in epoch
+#             2 of 3 prints "resume with: ... --resume 'DIR'"; vae_report refuses the folder while
+#             run.json says it is unfinished; --resume DIR alone ends at epoch 3 with the bytes of
+#             an uninterrupted run; vae_report then reads the folder; an override (--out) wins
 # Each case runs in a fresh temporary folder and removes it. Runs are tiny (1000 training
 # images, 500 test images) so that the ASan build stays fast. Not a unit test of the trainer:
 # test_trainer.cpp and test_checkpoint.cpp cover the library; this covers the apps' plumbing.
@@ -148,6 +152,41 @@ diverge)
     [[ ! -e ck.vaeckpt ]] || fail "a checkpoint was written after divergence"
   fi
   echo "ok: $(cat err.txt)"
+  ;;
+run)
+  args=(--data "$data" --train-limit 6000 --test-limit 500 --batch 100 --threads 1)
+  "$train" "${args[@]}" --epochs 3 --quiet --out full.vaew
+  wait_for() { for _ in $(seq 1 3000); do grep -qE "$2" "$1" 2>/dev/null && return 0; sleep 0.01; done; fail "no '$2' in $1"; }
+  "$train" "${args[@]}" --epochs 3 --run runs/a >log.txt 2>err.txt &
+  pid=$!
+  wait_for log.txt '^checkpoint: epoch 1 saved to runs/a/checkpoint.vaeckpt'
+  kill -INT "$pid"
+  rc=0; wait "$pid" || rc=$?
+  [[ $rc -eq 130 ]] || fail "SIGINT: exit $rc, expected 130; stderr: $(cat err.txt)"
+  grep -qE "^vae_train: interrupted at epoch [1-3], step [0-9]+; resume with: .* --resume 'runs/a'$" err.txt \
+    || fail "SIGINT under --run does not resume by the folder: $(cat err.txt)"
+  grep -q '"status": "interrupted"' runs/a/run.json || fail "run.json after SIGINT: $(cat runs/a/run.json)"
+  rc=0; "$report" --data "$data" --out cmp runs/a 2>err.txt || rc=$?
+  [[ $rc -eq 1 ]] || fail "vae_report on an interrupted run: exit $rc"
+  grep -q "runs/a: an unfinished run (run.json: interrupted.*resume it with: .*--resume 'runs/a'" err.txt \
+    || fail "vae_report on an interrupted run: $(cat err.txt)"
+  [[ ! -e cmp ]] || fail "vae_report wrote a comparison of an unfinished run"
+  "$train" --resume runs/a >resume.txt || fail "--resume runs/a failed"
+  grep -q '^resumed from runs/a/checkpoint.vaeckpt at epoch' resume.txt || fail "resume: $(head -3 resume.txt)"
+  grep -q '^done: epoch 3,' resume.txt || fail "the resumed run did not end at epoch 3: $(tail -2 resume.txt)"
+  cmp full.vaew runs/a/weights.vaew || fail "--run interrupted + --resume DIR differs from the uninterrupted run"
+  for f in run.json losses.csv metrics.json loss_curve.png reconstructions.png samples.png checkpoint.vaeckpt; do
+    [[ -s "runs/a/$f" ]] || fail "the run folder lacks $f"
+  done
+  grep -q '"status": "finished"' runs/a/run.json || fail "run.json after the resume: $(cat runs/a/run.json)"
+  "$report" --data "$data" --out cmp runs/a >report.txt || fail "vae_report on the finished run folder failed"
+  grep -q 'runs/a/weights.vaew' cmp/summary.md || fail "summary.md does not name the run's weights"
+  # An override: the weights elsewhere; vae_report finds them through run.json.
+  "$train" "${small[@]}" --epochs 1 --run runs/b --out elsewhere/b.vaew
+  [[ -s elsewhere/b.vaew && ! -e runs/b/weights.vaew && -s runs/b/checkpoint.vaeckpt ]] || fail "--out did not override --run's weights"
+  "$report" --data "$data" --out cmp2 runs/b >/dev/null || fail "vae_report did not find the overridden weights"
+  grep -q 'elsewhere/b.vaew' cmp2/summary.md || fail "summary.md does not name the overridden weights"
+  echo "ok: --run DIR, SIGINT, --resume DIR == uninterrupted, vae_report on the folder"
   ;;
 interrupt)
   # 6000 images in 60 steps of 100: ~0.7 s an epoch on one thread, long enough to land inside one.

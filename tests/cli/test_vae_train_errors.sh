@@ -66,14 +66,15 @@ expect_error 2 'trained with --lr 0.001; drop --lr' "resume with another learnin
 expect_error 1 'MNIST is missing .*fetch it with: .*fetch-mnist --data' "data folder without MNIST" $t --data empty --out w.vaew
 expect_error 1 'train-images-idx3-ubyte.*(truncated|expected)' "truncated MNIST file" $t --data badmnist --out w.vaew
 expect_error 1 'cannot read missing.vaeckpt: No such file' "missing checkpoint" $t --data mnist --resume missing.vaeckpt
-expect_error 1 'it is a directory, expected a file' "a directory as the checkpoint" $t --data mnist --resume folder.vaeckpt
+expect_error 2 '--run r1 starts a run; --resume continues one' "--run with --resume" $t "${small[@]}" --run r1 --resume folder.vaeckpt
+expect_error 1 '--resume folder.vaeckpt: not a run folder \(no checkpoint.vaeckpt, no run.json\)' "a directory as the checkpoint" $t --data mnist --resume folder.vaeckpt
 expect_error 1 'not a vae_train checkpoint' "a weight file as the checkpoint" $t --data mnist --resume vae.vaew
 expect_error 1 'truncated' "truncated checkpoint" $t --data mnist --resume truncated.vaeckpt
 expect_error 1 'CRC' "one byte of the checkpoint changed" $t --data mnist --resume flipped.vaeckpt
-expect_error 1 '--out afile: cannot create the directory \(Not a directory\)' "--out under a file" $t "${small[@]}" --out afile/w.vaew
+expect_error 1 '--out afile/w.vaew: afile is not a directory' "--out under a file" $t "${small[@]}" --out afile/w.vaew
 expect_error 1 '--out ro/w.vaew: cannot write in ro \(Permission denied\)' "--out in a read-only directory" "${unprivileged[@]}" "$nobody_train" --data empty --out ro/w.vaew
 expect_error 1 '--checkpoint ro/ck.vaeckpt: cannot write in ro' "--checkpoint in a read-only directory" "${unprivileged[@]}" "$nobody_train" --data empty --checkpoint ro/ck.vaeckpt
-expect_error 1 '--report ro/rep: cannot create the directory \(Permission denied\)' "--report in a read-only directory" "${unprivileged[@]}" "$nobody_train" --data empty --report ro/rep
+expect_error 1 '--report ro/rep: cannot create the directory \(ro: Permission denied\)' "--report in a read-only directory" "${unprivileged[@]}" "$nobody_train" --data empty --report ro/rep
 [[ -z "$(ls ro)" && ! -e w.vaew ]] || fail "an output appeared after an error"
 
 # Valid: vae_train makes the folders of its outputs.
