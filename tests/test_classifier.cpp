@@ -150,7 +150,8 @@ TEST(Classifier, ZeroHeapAllocationsAcrossTrainStepsAndEvaluation) {
   const vae::Dataset train = head(mnist(vae::Split::train), 128 * 20);
   const vae::Dataset test = head(mnist(vae::Split::test), 1000);
   vae::Classifier784_256_10 model(128);
-  vae::ClassifierTrainer<vae::Classifier784_256_10> trainer(model, train, 128, vae::AdamConfig{}, 1);
+  vae::ClassifierTrainer<vae::Classifier784_256_10> trainer(model, train, 128, vae::AdamConfig{}, 1,
+                                                              vae::ParamInit::from_seed);
   trainer.train_epoch();   // warm-up: OpenBLAS sets up its buffers and threads on first use
   trainer.evaluate(test);
   const std::size_t before = vae_test::allocation_count();
@@ -172,7 +173,8 @@ TEST(Classifier, ThreeEpochsOnASubsetReachASaneAccuracy) {
   const vae::Dataset train = head(mnist(vae::Split::train), 10000);
   const vae::Dataset test = head(mnist(vae::Split::test), 2000);
   vae::Classifier784_256_10 model(128);
-  vae::ClassifierTrainer<vae::Classifier784_256_10> trainer(model, train, 128, vae::AdamConfig{}, 1);
+  vae::ClassifierTrainer<vae::Classifier784_256_10> trainer(model, train, 128, vae::AdamConfig{}, 1,
+                                                              vae::ParamInit::from_seed);
   const double chance_loss = std::log(10.0);
   vae::ClassSums first = trainer.train_epoch();
   vae::ClassSums second = trainer.train_epoch();

@@ -3,7 +3,7 @@
 //
 //   classifier_train --epochs 5 --out weights/mnist_classifier.vaew
 //
-// The classifier is the judge of apps/vae_eval --samples. Each epoch prints the training loss and
+// The classifier is the judge of apps/vae_eval --count. Each epoch prints the training loss and
 // accuracy and the test accuracy. Exit status: 0 done, 1 runtime error (data, files), 2 usage
 // error. Every error is one line on stderr.
 //
@@ -90,7 +90,8 @@ int run(int argc, char** argv) {
   Model model(static_cast<std::size_t>(s.batch));
   vae::AdamConfig adam;
   adam.lr = static_cast<float>(s.lr);
-  vae::ClassifierTrainer<Model> trainer(model, train, static_cast<std::size_t>(s.batch), adam, s.seed);
+  vae::ClassifierTrainer<Model> trainer(model, train, static_cast<std::size_t>(s.batch), adam, s.seed,
+                                        vae::ParamInit::from_seed);
   if (!s.quiet) {
     std::printf("classifier 784-256-10: %zu parameters, arena %.1f MB; %zu training, %zu test images\n",
                 Model::num_params, static_cast<double>(Model::arena_bytes(static_cast<std::size_t>(s.batch))) / 1e6,

@@ -2,7 +2,7 @@
 //
 //   vae_eval weights/mnist_vae.vaew                                    # losses on the test set
 //   vae_eval weights/mnist_vae.vaew --iwae 1,50,1000                   # + the IWAE bound
-//   vae_eval weights/mnist_vae.vaew --samples 10000 --classifier weights/mnist_classifier.vaew
+//   vae_eval weights/mnist_vae.vaew --count 10000 --classifier weights/mnist_classifier.vaew
 //   vae_eval ... -o eval.json
 //
 // On MNIST's test set (or its first --test-limit images), with the training library's model:
@@ -12,7 +12,7 @@
 //   - --iwae K: -L_K in nats per image for the BCE decoder (vae/iwae.hpp): for each batch of
 //     images the encoder runs once and the K draws are decoded batch by batch, their log weights
 //     folded into one online log-mean-exp per image (nothing of size K is stored).
-// --samples N scores N generated digits with the classifier (a 784-256-10 .vaew file from
+// --count N scores N generated digits with the classifier (a 784-256-10 .vaew file from
 // classifier_train): z ~ N(0, I) from vae_rt::rng_seed(--seed, stream 0), Z values per digit in
 // order as vae_gen draws them, decoded by the training decoder, pixels rounded to 1/255 as in a
 // PNG; and the same scores for the first N real test images, for reference:
@@ -27,7 +27,7 @@
 // and no progress.
 //
 // --fit-prior gmm:K fits a K-component diagonal Gaussian mixture to the encoder's mu over the
-// 60,000 training images (vae/gmm.hpp; EM, deterministic start) and, with --samples, also scores
+// 60,000 training images (vae/gmm.hpp; EM, deterministic start) and, with --count, also scores
 // digits decoded from z drawn from it; --save-prior FILE writes WEIGHTS plus the mixture as
 // prior_logits, prior_mu, prior_logvar with flag bit 2 (docs/weights-format.md), replacing a
 // prior WEIGHTS already carries (FILE may be WEIGHTS itself: the write is atomic). Without
@@ -428,7 +428,7 @@ int run(int argc, char** argv) {
   o.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   CLI::App app{"Evaluate a .vaew model on the MNIST test set: MSE, BCE, KL (z sampled and z = mu), "
                "per-class reconstruction, the IWAE bound (--iwae), and classifier scores of its "
-               "samples (--samples, --classifier).",
+               "samples (--count, --classifier).",
                "vae_eval"};
   vae_apps::set_up_help(app);
   app.add_option("weights", o.weights, "a full model (.vaew with the encoder), latent 20 or 2")->required();
@@ -443,20 +443,22 @@ int run(int argc, char** argv) {
   vae_apps::add_deprecated_alias(app, "--limit", "--test-limit", o.test_limit, "vae_eval")
       ->check(vae_apps::integer(0, 1000000000));
   vae_apps::add_train_limit(app, o.train_limit, "fit --fit-prior's mixture to the first N training images (0: all)");
-  app.add_option("--samples", o.samples, "score N generated digits and N real ones (needs --classifier)")
+  app.add_option("-n,--count", o.samples, "score N generated digits and N real ones (needs --classifier)")
       ->check(vae_apps::integer(0, 10000000));
-  app.add_option("--classifier", o.classifier, "classifier .vaew (classifier_train) for --samples");
+  vae_apps::add_deprecated_alias(app, "--samples", "--count", o.samples, "vae_eval")
+      ->check(vae_apps::integer(0, 10000000));
+  app.add_option("--classifier", o.classifier, "classifier .vaew (classifier_train) for --count");
   app.add_option("--fit-prior", o.fit_prior,
                  "gmm:K fits a K-component diagonal Gaussian mixture to the encoder's mu over the "
-                 "training set (EM); --samples then also scores z drawn from it");
+                 "training set (EM); --count then also scores z drawn from it");
   app.add_option("--gmm-iters", o.gmm_iters, "EM iterations of --fit-prior")->check(vae_apps::integer(1, 100000));
   app.add_option("--save-prior", o.save_prior, "write WEIGHTS with the fitted mixture (prior_* tensors) to this .vaew");
   app.add_option("-o,--out", o.json_out, "also write every figure to this JSON file");
   vae_apps::add_deprecated_alias(app, "--json", "--out", o.json_out, "vae_eval");
   vae_apps::add_quiet(app, o.quiet, "no table and no progress (with --out: the file only)");
   if (const int rc = vae_apps::parse_command_line(app, argc, argv); rc >= 0) return rc;
-  if (o.samples > 0 && o.classifier.empty()) throw UsageError("--samples needs --classifier FILE");
-  if (!o.classifier.empty() && o.samples == 0) throw UsageError("--classifier is used by --samples N");
+  if (o.samples > 0 && o.classifier.empty()) throw UsageError("--count needs --classifier FILE");
+  if (!o.classifier.empty() && o.samples == 0) throw UsageError("--classifier is used by --count N");
   if (!o.fit_prior.empty()) {
     const std::string pre = "gmm:";
     std::size_t k = 0, used = 0;

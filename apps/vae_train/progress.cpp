@@ -22,7 +22,7 @@ std::string rate_text(double images_per_s) {
 }  // namespace
 
 Progress::Mode Progress::detect(bool quiet) {
-  switch (progress_mode(quiet, STDOUT_FILENO)) {
+  switch (progress_mode(quiet, STDERR_FILENO)) {
     case ProgressMode::off: return Mode::off;
     case ProgressMode::tty: return Mode::tty;
     case ProgressMode::lines: break;
@@ -60,31 +60,37 @@ void Progress::step(std::size_t batch_index, std::size_t batches, const vae::Los
   const double images_left =
       static_cast<double>(images_per_epoch_ - running.images) +
       static_cast<double>(total_epochs_ - epoch_) * static_cast<double>(images_per_epoch_);
-  std::printf("\repoch %*d/%d [%s] %3d%%  loss %.2f (recon %.2f, kl %.2f)  %s  ETA %s\x1b[K",
+  std::fprintf(stderr, "\repoch %*d/%d [%s] %3d%%  loss %.2f (recon %.2f, kl %.2f)  %s  ETA %s\x1b[K",
               static_cast<int>(std::to_string(total_epochs_).size()), epoch_, total_epochs_,
               bar.c_str(), static_cast<int>(100 * batch_index / batches),
               running.total_per_image(), running.recon_per_image(), running.kl_per_image(),
               rate_text(rate_).c_str(), eta_text(images_left).c_str());
-  std::fflush(stdout);
+  std::fflush(stderr);
   line_open_ = true;
 }
 
 void Progress::epoch_end(const vae::EpochRecord& r) {
   if (mode_ == Mode::off) return;
   const double left_s = (total_epochs_ - epoch_) * r.seconds;   // evaluation included
-  std::printf("%sepoch %*d/%d  train %.3f (recon %.3f, kl %.3f)  test %.3f (recon %.3f, kl %.3f)  %s  %s  ETA %s%s\n",
-              mode_ == Mode::tty ? "\r" : "",
+  if (line_open_) {   // clear the live bar (stderr) before the epoch's line (stdout)
+    std::fprintf(stderr, "\r\x1b[K");
+    std::fflush(stderr);
+  }
+  std::printf("epoch %*d/%d  train %.3f (recon %.3f, kl %.3f)  test %.3f (recon %.3f, kl %.3f)  %s  %s  ETA %s\n",
               static_cast<int>(std::to_string(total_epochs_).size()), epoch_, total_epochs_,
               r.train_loss, r.train_recon, r.train_kl, r.test_loss, r.test_recon, r.test_kl,
               format_duration(r.seconds).c_str(), rate_text(rate_).c_str(),
-              format_duration(left_s).c_str(), mode_ == Mode::tty ? "\x1b[K" : "");
+              format_duration(left_s).c_str());
   std::fflush(stdout);
   line_open_ = false;
 }
 
 void Progress::message(const std::string& line) {
   if (mode_ == Mode::off) return;
-  if (line_open_) std::printf("\n");
+  if (line_open_) {
+    std::fprintf(stderr, "\n");
+    std::fflush(stderr);
+  }
   line_open_ = false;
   std::printf("%s\n", line.c_str());
   std::fflush(stdout);

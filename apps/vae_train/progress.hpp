@@ -1,11 +1,12 @@
 // progress.hpp - vae_train's progress display.
 //
-// On a terminal: one line per epoch, redrawn in place (carriage return, at most 10 times a
-// second) with the epoch, a bar, the running loss and its terms, images per second and the ETA
-// of the whole run; when the epoch ends the line is finished with its test figures. Without a
-// terminal (CI, pipes, files): only the finished line of each epoch. Disabled: nothing at all.
-// It only formats and prints to stdout; it never touches the model. The mode rule and the
-// durations are the apps' common ones (apps/common/progress_line.hpp).
+// Results on stdout, progress on stderr, as in every app. Each finished epoch is one line on
+// stdout with its train and test figures, time, speed and the ETA of the whole run. While an
+// epoch runs, and only when stderr is a terminal, a live line on stderr is redrawn in place
+// (carriage return, at most 10 times a second) with a bar, the running loss and its terms,
+// images per second and the ETA; it is cleared before the epoch's line is printed. --quiet:
+// nothing at all. It never touches the model. The mode rule and the durations are the apps'
+// common ones (apps/common/progress_line.hpp).
 #pragma once
 
 #include <chrono>

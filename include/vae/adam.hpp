@@ -10,6 +10,11 @@
 
 namespace vae {
 
+// What a trainer (vae/trainer.hpp, vae/classifier.hpp) does to a model's parameters and their
+// Adam state when it is built: draw them from its seed, or keep them as they are (weights just
+// loaded, a checkpoint about to be restored). Always said by the caller, never implied.
+enum class ParamInit { from_seed, keep };
+
 struct AdamConfig {
   float lr = 1e-3f;
   float beta1 = 0.9f;

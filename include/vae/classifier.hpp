@@ -2,7 +2,7 @@
 //
 //   x (B,D) -> cls_fc -> ReLU -> h (B,H) -> cls_out -> logits (B,C) -> softmax -> p(y|x) (B,C)
 //
-// It exists to judge the VAE's samples (apps/vae_eval --samples) and to show that the pieces of
+// It exists to judge the VAE's samples (apps/vae_eval --count) and to show that the pieces of
 // the static graph compose into a second model: the same Dense layers (vae/layers.hpp, with their
 // gradient rule), one Arena carved exactly like Vae's (params, grads, Adam m and v, then the
 // activations for `max_batch` images; arena_bytes() is constexpr and carve() checks it), and
@@ -223,8 +223,10 @@ inline void stage_labels(std::uint8_t* y, const std::vector<std::uint8_t>& label
 template <class Model>
 class ClassifierTrainer {
  public:
+  // init: ParamInit::from_seed initializes the parameters from `seed`, ParamInit::keep leaves
+  // them as they are (vae/trainer.hpp); the shuffle stream is seeded from `seed` either way.
   ClassifierTrainer(Model& model, const Dataset& train, std::size_t batch, AdamConfig adam,
-                    std::uint64_t seed)
+                    std::uint64_t seed, ParamInit init)
       : model_(model), train_(train), batch_(batch), adam_(adam), order_(train.size()),
         idx_(batch) {
     if (train.images.pixels_per_image() != Model::dim_x) {
@@ -239,7 +241,7 @@ class ClassifierTrainer {
     if (train.size() == 0 || train.size() > UINT32_MAX) throw Error("training set is empty or too large");
     check_labels(train, "training");
     vae_rt::rng_seed(&rng_, seed, 0);
-    model_.init_params(rng_);
+    if (init == ParamInit::from_seed) model_.init_params(rng_);
   }
 
   std::size_t batches_per_epoch() const { return (train_.size() + batch_ - 1) / batch_; }

@@ -33,9 +33,6 @@
 
 namespace vae {
 
-// What the trainer does to the model's parameters when it is built (see the file comment).
-enum class ParamInit { from_seed, keep };
-
 struct TrainOptions {
   LossSpec loss;                 // recon kind and beta (default MSE + 1 KL, vae_train's default)
   AdamConfig adam;               // lr and PyTorch's defaults
@@ -72,11 +69,6 @@ class Trainer {
     vae_rt::rng_seed(&rng_, opt.seed, 0);
     if (init == ParamInit::from_seed) model_.init_params(rng_);
   }
-  // The old spelling, which initialized silently; kept so that code written against it still
-  // builds (with a warning) and trains as before.
-  [[deprecated("say what happens to the parameters: Trainer(model, train, opt, vae::ParamInit::from_seed)")]]
-  Trainer(Model& model, const ImageSet& train, TrainOptions opt)
-      : Trainer(model, train, opt, ParamInit::from_seed) {}
 
   std::size_t batches_per_epoch() const { return (train_.count + opt_.batch - 1) / opt_.batch; }
   int epoch() const { return epoch_; }

@@ -25,7 +25,7 @@ expect_exit() {
 }
 
 expect_exit 0 "$eval_bin" "$weights/mnist_vae.vaew" --data "$data" --test-limit 200 --iwae 1,20 \
-  --samples 200 --classifier "$weights/mnist_classifier.vaew" --out eval.json
+  --count 200 --classifier "$weights/mnist_classifier.vaew" --out eval.json
 grep -q "z = mu" out.txt || fail "no table"
 for key in '"sampled"' '"mean"' '"per_class_mean"' '"iwae"' '"confident_share"' '"inception_score"' '"real_test"'; do
   grep -q "$key" eval.json || fail "eval.json lacks $key"
@@ -40,7 +40,7 @@ awk -v a="$k1" -v b="$k20" 'BEGIN { exit !(a >= b) }' || fail "IWAE K=1 $k1 < K=
 expect_exit 0 "$eval_bin" "$weights/mnist_ae.vaew" --data "$data" --test-limit 100 --fit-prior gmm:3 \
   --gmm-iters 5 --save-prior prior.vaew --out fit.json
 grep -q '"loglik_test"' fit.json || fail "fit.json lacks the held-out log-likelihood"
-expect_exit 0 "$eval_bin" prior.vaew --data "$data" --test-limit 100 --samples 100 \
+expect_exit 0 "$eval_bin" prior.vaew --data "$data" --test-limit 100 --count 100 \
   --classifier "$weights/mnist_classifier.vaew" --out stored.json
 grep -q '"stored": true' stored.json || fail "the stored prior was not used: $(cat stored.json)"
 grep -q '"generated_gmm"' stored.json || fail "stored.json lacks the mixture's sample scores"
@@ -49,7 +49,7 @@ expect_exit 0 "$eval_bin" prior.vaew --data "$data" --test-limit 100 --fit-prior
 expect_exit 0 "$eval_bin" prior.vaew --data "$data" --test-limit 100 --out again.json
 grep -q '"k": 2' again.json || fail "--save-prior did not replace the prior: $(cat again.json)"
 
-expect_exit 2 "$eval_bin" "$weights/mnist_vae.vaew" --data "$data" --samples 10
+expect_exit 2 "$eval_bin" "$weights/mnist_vae.vaew" --data "$data" --count 10
 expect_exit 2 "$eval_bin" "$weights/mnist_vae.vaew" --data "$data" --iwae 0
 expect_exit 2 "$eval_bin" --data "$data"
 expect_exit 2 "$eval_bin" "$weights/mnist_vae.vaew" --data "$data" --fit-prior gmm:0
@@ -59,7 +59,7 @@ expect_exit 2 "$eval_bin" "$weights/mnist_vae.vaew" --data "$work/none"
 expect_exit 1 "$eval_bin" "$weights/mnist_classifier.vaew" --data "$data"
 grep -q "classifier file" err.txt || fail "a classifier file as WEIGHTS: $(cat err.txt)"
 expect_exit 1 "$eval_bin" "$weights/mnist_vae_decoder_int8.vaew" --data "$data"
-expect_exit 1 "$eval_bin" "$weights/mnist_vae.vaew" --data "$data" --test-limit 10 --samples 10 --classifier "$weights/mnist_vae.vaew"
+expect_exit 1 "$eval_bin" "$weights/mnist_vae.vaew" --data "$data" --test-limit 10 --count 10 --classifier "$weights/mnist_vae.vaew"
 grep -q "not a classifier" err.txt || fail "a VAE file as --classifier: $(cat err.txt)"
 expect_exit 1 "$eval_bin" "$work/missing.vaew" --data "$data"
 

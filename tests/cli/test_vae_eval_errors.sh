@@ -36,9 +36,9 @@ expect_error 2 "--test-limit: '-1' is not an integer from 0" "negative test limi
 expect_error 2 "--train-limit: 'x'" "train limit not a number" $e vae.vaew --train-limit x
 expect_error 2 'needs at least that many training images; --train-limit 3 leaves 3' "mixture with more components than training images" $e vae.vaew "${q[@]}" --fit-prior gmm:5 --train-limit 3
 expect_error 2 '--out same.vaew and --save-prior same.vaew are the same file' "--out and --save-prior the same file" $e vae.vaew "${q[@]}" --fit-prior gmm:2 --out same.vaew --save-prior same.vaew
-expect_error 2 "--samples: '-1'" "negative sample count" $e vae.vaew --samples -1
-expect_error 2 '--samples needs --classifier FILE' "--samples without a classifier" $e vae.vaew --data mnist --samples 10
-expect_error 2 '--classifier is used by --samples N' "--classifier without --samples" $e vae.vaew --data mnist --classifier classifier.vaew
+expect_error 2 "--count: '-1'" "negative sample count" $e vae.vaew --count -1
+expect_error 2 '--count needs --classifier FILE' "--count without a classifier" $e vae.vaew --data mnist --count 10
+expect_error 2 '--classifier is used by --count N' "--classifier without --count" $e vae.vaew --data mnist --classifier classifier.vaew
 expect_error 2 '--fit-prior gmm:0: expected gmm:K with K in 1..1000' "mixture of 0 components" $e vae.vaew --data mnist --fit-prior gmm:0
 expect_error 2 '--fit-prior kmeans:3: expected gmm:K' "unknown prior kind" $e vae.vaew --data mnist --fit-prior kmeans:3
 expect_error 2 '--save-prior needs --fit-prior gmm:K' "--save-prior without a fit" $e vae.vaew --data mnist --save-prior p.vaew
@@ -55,9 +55,9 @@ expect_error 1 'CRC' "one byte changed" $e flipped.vaew --data mnist
 expect_error 1 'bad magic' "not a weight file" $e text.vaew --data mnist
 expect_error 1 'a classifier file; vae_eval needs a VAE or an autoencoder' "classifier file as the model" $e classifier.vaew --data mnist
 expect_error 1 'decoder-only file; the evaluation needs the encoder too' "decoder-only file" $e dec_int8.vaew --data mnist
-expect_error 1 'not a classifier file' "a VAE file as --classifier" $e vae.vaew "${q[@]}" --samples 10 --classifier vae.vaew
+expect_error 1 'not a classifier file' "a VAE file as --classifier" $e vae.vaew "${q[@]}" --count 10 --classifier vae.vaew
 # Before anything is evaluated: no table on stdout, and in well under the evaluation's time.
-expect_error 1 'cannot read missing.vaew' "missing --classifier (refused before the evaluation)" $e vae.vaew --data mnist --iwae 5000 --samples 10 --classifier missing.vaew
+expect_error 1 'cannot read missing.vaew' "missing --classifier (refused before the evaluation)" $e vae.vaew --data mnist --iwae 5000 --count 10 --classifier missing.vaew
 [[ ! -s out.txt ]] || fail "vae_eval evaluated before it read the classifier: $(head -3 out.txt)"
 expect_error 1 't10k-images-idx3-ubyte.*truncated' "truncated MNIST test images" $e vae.vaew --data badmnist
 expect_error 1 '--out afile/e.json: afile is not a directory' "--out under a file" $e vae.vaew "${q[@]}" --out afile/e.json

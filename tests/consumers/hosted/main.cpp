@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
                         all.pixels.begin() + static_cast<long>(train.count * train.pixels_per_image()));
 
     vae::Vae<784, 400, 20> model(128);
-    vae::Trainer<vae::Vae<784, 400, 20>> trainer(model, train, vae::TrainOptions{});
+    vae::Trainer<vae::Vae<784, 400, 20>> trainer(model, train, vae::TrainOptions{},
+                                                 vae::ParamInit::from_seed);
     const vae::LossSums first = trainer.train_epoch();
     const vae::LossSums second = trainer.train_epoch();
     std::printf("my_trainer: %zu images, loss per image %.3f then %.3f\n", train.count,
