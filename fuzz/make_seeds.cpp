@@ -1,7 +1,7 @@
 // make_seeds - write the seed corpora of the fuzz targets: small valid files made by the
 // project's own writers, and the corrupt-file matrix made from them.
 //
-//   make_seeds OUT_DIR     -> OUT_DIR/{format,weights,checkpoint,idx,latent}/<name>
+//   make_seeds OUT_DIR     -> OUT_DIR/{format,weights,checkpoint,idx,latent,prior}/<name>
 //
 // Names say what the replay (replay_main.cpp) must see: "valid-*" files are accepted, "bad-*"
 // files rejected. The model is a 4-3-2 Vae (a full weight file of 1,344 bytes, a checkpoint
@@ -213,6 +213,70 @@ void weight_seeds(Tiny& model, Writer& out) {
   set("bad-record-reserved", full, r0 + fmt::rec_reserved, 1);
 }
 
+
+// --- the mixture prior (fuzz_prior): "valid-" = prior_bind(dim_z) accepts ---------------------
+void prior_seeds(Tiny& model, Writer& out) {
+  vae::Gmm gmm;
+  gmm.K = 3;
+  gmm.Z = 2;
+  gmm.logits = {0.0f, -1.5f, 0.5f};
+  gmm.mu = {0.5f, -0.5f, 1.0f, 2.0f, -1.0f, 0.0f};
+  gmm.logvar = {-1.0f, 0.0f, 0.5f, -2.0f, 0.0f, 1.0f};
+  const auto with = [&](const vae::Gmm& g) {
+    return vae::serialize_weights(vae::with_prior(vae::weights_from_model(model), g));
+  };
+  const Bytes prior = with(gmm);
+  out("valid-full-f32-prior", prior);
+  out("valid-decoder-int8-prior",
+      vae::serialize_weights(vae::quantize_int8(vae::decoder_only(vae::with_prior(vae::weights_from_model(model), gmm)))));
+  vae::Gmm one = gmm;                       // one component: every u picks it
+  one.K = 1;
+  one.logits = {2.0f};
+  one.mu.resize(2);
+  one.logvar.resize(2);
+  out("valid-prior-one-component", with(one));
+  vae::Gmm edge = gmm;                      // at the limits: logvar +-80, a weight underflowing to 0
+  edge.logits = {0.0f, -200.0f, 87.0f};
+  edge.logvar = {80.0f, -80.0f, 0.0f, 79.5f, -80.0f, 80.0f};
+  out("valid-prior-at-the-limits", with(edge));
+  const auto bad = [&](const std::string& name, std::vector<float> vae::Gmm::*field,
+                       std::size_t i, float value) {
+    vae::Gmm h = gmm;
+    (h.*field)[i] = value;
+    out(name, with(h));
+  };
+  bad("bad-prior-nan-logit", &vae::Gmm::logits, 1, __builtin_nanf(""));
+  bad("bad-prior-inf-mu", &vae::Gmm::mu, 3, __builtin_inff());
+  bad("bad-prior-logvar-81", &vae::Gmm::logvar, 5, 81.0f);
+  bad("bad-prior-logvar-nan", &vae::Gmm::logvar, 0, __builtin_nanf(""));
+  out("odd-prior-huge-mean", with([&] {
+        vae::Gmm h = gmm;
+        h.mu[0] = 3.4e38f;
+        return h;
+      }()));
+  out("bad-no-prior", vae::serialize_weights(vae::weights_from_model(model)));
+  out("bad-prior-without-flag", edited(prior, [](Bytes& g) {
+        fmt::store_u32(g.data() + fmt::hdr_flags, fmt::load_u32(g.data() + fmt::hdr_flags) &
+                                                      ~std::uint32_t{fmt::flag_mixture_prior});
+      }));
+  out("bad-prior-mu-renamed", edited(prior, [](Bytes& g) { record_named(g, "prior_mu")[6] = 'x'; }));
+  out("bad-prior-int8-logvar", edited(prior, [](Bytes& g) {
+        make_int8(g, "prior_logvar");
+        fmt::store_u32(g.data() + fmt::hdr_flags, fmt::load_u32(g.data() + fmt::hdr_flags) |
+                                                      fmt::flag_int8);
+      }));
+  out("bad-prior-flag-only", edited(vae::serialize_weights(vae::weights_from_model(model)), [](Bytes& g) {
+        fmt::store_u32(g.data() + fmt::hdr_flags, fmt::load_u32(g.data() + fmt::hdr_flags) |
+                                                      fmt::flag_mixture_prior);
+      }));
+  out("bad-prior-logits-rank-2", edited(prior, [](Bytes& g) {
+        fmt::store_u32(record_named(g, "prior_logits") + fmt::rec_rank, 2);
+      }));
+  out("bad-prior-for-latent-1", edited(prior, [](Bytes& g) {
+        fmt::store_u32(g.data() + fmt::hdr_dim_z, 1);   // the prior's (K, 2) no longer fits
+      }));
+}
+
 // --- checkpoints ------------------------------------------------------------------------------
 void recrc_checkpoint(Bytes& f) {
   const std::uint32_t crc = vae_rt::crc32(f.data(), f.size() - 4);
@@ -361,7 +425,8 @@ int main(int argc, char** argv) {
     run("checkpoint", [&](Writer& w) { checkpoint_seeds(model, w); });
     run("idx", [&](Writer& w) { idx_seeds(w); });
     run("latent", [&](Writer& w) { latent_seeds(w); });
-    std::printf("make_seeds: %d files in %s/{format,weights,checkpoint,idx,latent}\n", total,
+    run("prior", [&](Writer& w) { prior_seeds(model, w); });
+    std::printf("make_seeds: %d files in %s/{format,weights,checkpoint,idx,latent,prior}\n", total,
                 root.c_str());
     return 0;
   } catch (const std::exception& e) {

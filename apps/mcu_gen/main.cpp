@@ -10,6 +10,8 @@
 // The same source builds for the host (platform_host.cpp) for debugging, and its output must be
 // identical there, on the Cortex-M4 under QEMU, and from `vae_gen --ascii` with the same seeds.
 //
+// Where the platform has a clock (platform.h), each digit's cost (drawing z and decoding) is
+// printed in instructions, exact under qemu -icount shift=0 (scripts/instructions-per-digit).
 // No heap, no stdio, no exceptions: numbers are formatted by hand below.
 #include <stddef.h>
 #include <stdint.h>
@@ -113,7 +115,9 @@ int app_main() {
     for (int use_prior = 0; use_prior <= (has_prior ? 1 : 0); ++use_prior) {
       vae_rt::Rng rng;
       vae_rt::rng_seed(&rng, seed, 0);
+      const uint32_t t0 = platform_ticks();
       decoder.generate(&rng, g_pixels, use_prior ? &prior : nullptr);
+      const uint64_t cost = platform_ticks_to_instructions(platform_ticks() - t0);
       print("seed ");
       print_u32(seed);
       print(use_prior ? " prior gmm" : " prior normal");
@@ -121,6 +125,13 @@ int app_main() {
       print_hex32(vae_rt::fnv1a32(g_pixels, sizeof g_pixels));
       print("\n");
       platform_write(g_text, vae_rt::ascii_art(g_pixels, 28, 28, g_text));
+      if (cost != 0) {   // a board with a clock; exact instructions under qemu -icount shift=0
+        print("mcu_gen: instructions per digit (");
+        print(decoder.dtype_name());
+        print(use_prior ? ", gmm): " : ", normal): ");
+        print_u32(static_cast<uint32_t>(cost));
+        print("\n");
+      }
     }
   }
   if (platform_stack_size() != 0) {

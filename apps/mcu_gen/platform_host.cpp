@@ -14,5 +14,7 @@ void platform_exit(int code) {
 
 size_t platform_stack_used() { return 0; }
 size_t platform_stack_size() { return 0; }
+uint32_t platform_ticks() { return 0; }
+uint64_t platform_ticks_to_instructions(uint32_t) { return 0; }
 
 int main() { return app_main(); }

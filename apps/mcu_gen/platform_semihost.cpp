@@ -1,7 +1,8 @@
-// platform_semihost.cpp - mcu_gen's platform on a Cortex-M4: vector table, reset handler, and
-// output and exit through ARM semihosting (QEMU: -semihosting-config enable=on,target=native).
+// platform_semihost.cpp - mcu_gen's platform on a Cortex-M3/M4 (QEMU mps2-an385/an386): vector
+// table, reset handler, output and exit through ARM semihosting (QEMU: -semihosting-config
+// enable=on,target=native), and a clock for instruction counts (the CMSDK APB timer 0).
 //
-// Reset_Handler enables the FPU, paints the stack with a pattern (so the high-water mark can be
+// Reset_Handler enables the FPU (on a part with one), paints the stack with a pattern (so the high-water mark can be
 // measured at exit), copies .data from flash, zeroes .bss, runs static constructors and calls
 // app_main(). There is no heap: nothing provides _sbrk, so a firmware that pulls in malloc fails to
 // link (see apps/mcu_gen/CMakeLists.txt).
@@ -67,11 +68,44 @@ size_t platform_stack_size() {
                              reinterpret_cast<const uint8_t*>(&_sstack));
 }
 
+// CMSDK APB timer 0 of the MPS2 boards: a 32-bit down counter at the 25 MHz peripheral clock.
+namespace {
+struct CmsdkTimer {
+  volatile uint32_t ctrl, value, reload, intstatus;
+};
+CmsdkTimer* const g_timer = reinterpret_cast<CmsdkTimer*>(0x40000000u);
+uint32_t g_calib_ticks = 0;   // ticks of the calibration loop, measured once
+constexpr uint32_t kCalibIterations = 1u << 21;   // two instructions each: 2^22 instructions
+}  // namespace
+
+uint32_t platform_ticks() {
+  if (!(g_timer->ctrl & 1u)) {
+    g_timer->reload = 0xffffffffu;
+    g_timer->value = 0xffffffffu;
+    g_timer->ctrl = 1u;   // enable, no interrupt
+  }
+  return 0xffffffffu - g_timer->value;   // counts up
+}
+
+uint64_t platform_ticks_to_instructions(uint32_t ticks) {
+  if (g_calib_ticks == 0) {
+    const uint32_t t0 = platform_ticks();
+    uint32_t n = kCalibIterations;
+    __asm__ volatile("1: subs %0, %0, #1\n\tbne 1b" : "+r"(n) : : "cc");
+    g_calib_ticks = platform_ticks() - t0;
+    if (g_calib_ticks == 0) return 0;
+  }
+  return (static_cast<uint64_t>(ticks) * (2u * kCalibIterations) + g_calib_ticks / 2) / g_calib_ticks;
+}
+
 extern "C" void Reset_Handler() {
-  // Full access to CP10 and CP11 (the FPU) before any floating-point instruction.
+#if defined(__ARM_FP)
+  // Full access to CP10 and CP11 (the FPU) before any floating-point instruction. A part
+  // without an FPU (a Cortex-M3, soft float) has no CPACR to write.
   volatile uint32_t* cpacr = reinterpret_cast<volatile uint32_t*>(0xE000ED88u);
   *cpacr |= 0xFu << 20;
   __asm__ volatile("dsb\n\tisb" ::: "memory");
+#endif
   // Paint the stack below the current frame (the top 64 bytes are in use by this function).
   uint32_t* sp;
   __asm__ volatile("mov %0, sp" : "=r"(sp));

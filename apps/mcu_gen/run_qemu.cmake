@@ -1,19 +1,25 @@
 # run_qemu.cmake - run the mcu_gen firmware under QEMU and compare it with the host.
+#   cmake -DQEMU=... -DMACHINE=mps2-an386 -DCPU=cortex-m4 -DELF=... -DVAE_GEN=... -DWEIGHTS=...
+#         -DSEEDS=... -DOUT=<dir> -DNAME=mcu_gen -P run_qemu.cmake
 #
-# Boots ELF on qemu-system-arm -M mps2-an386 (a Cortex-M4F) with semihosting, captures what it
+# Boots ELF on qemu-system-arm -M MACHINE -cpu CPU with semihosting and -icount shift=0 (one
+# instruction per virtual nanosecond, so the firmware's per-digit counts are exact), captures what it
 # prints, and for every seed and prior P (normal, and gmm when the weights carry a mixture) checks
 # that the block "seed S prior P digit 0 fnv1a 0x..." plus its 28 lines of ASCII art appears
 # verbatim in the output of the host `vae_gen WEIGHTS --prior P --count 1 --seed S --ascii` for
 # the same weights: the uint8 pixels must be identical. Whether the weights carry a mixture is
 # the host's answer (vae_gen --prior gmm fails without one), and the firmware must agree.
 # Semihosting output goes to a file (a chardev), not to QEMU's own stdout/stderr.
-set(console ${OUT}/mcu_gen_qemu.txt)
+if(NOT NAME)
+  set(NAME mcu_gen)
+endif()
+set(console ${OUT}/${NAME}_qemu.txt)
 file(REMOVE ${console})
 execute_process(
-  COMMAND ${QEMU} -M mps2-an386 -cpu cortex-m4 -nographic -monitor none -serial none
+  COMMAND ${QEMU} -M ${MACHINE} -cpu ${CPU} -icount shift=0 -nographic -monitor none -serial none
           -chardev file,id=semihost,path=${console}
           -semihosting-config enable=on,target=native,chardev=semihost -kernel ${ELF}
-  INPUT_FILE /dev/null OUTPUT_VARIABLE qemu_out ERROR_VARIABLE fw_err RESULT_VARIABLE rc TIMEOUT 90)
+  INPUT_FILE /dev/null OUTPUT_VARIABLE qemu_out ERROR_VARIABLE fw_err RESULT_VARIABLE rc TIMEOUT 280)
 set(fw "")
 if(EXISTS ${console})
   file(READ ${console} fw)

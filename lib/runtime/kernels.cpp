@@ -51,14 +51,32 @@ inline float reduce8(const float* a) {
 
 // Element i lands in a[i % 8] and every a[k] sees its elements in increasing i. The loop is split
 // into whole groups of eight and a tail only so that the accumulators stay in registers.
+// A weight as float, exactly. Where floats are soft (an ARM target without an FPU, e.g. a
+// Cortex-M3), converting an int8 is a libgcc call (__aeabi_i2f) per weight; a 256-entry table
+// (1 KB of flash) gives the same values with one load: the same bits, a quarter fewer
+// instructions per int8 digit there (docs/performance.md). Elsewhere the conversion instruction.
+#if defined(__arm__) && !defined(__ARM_FP)
+struct I8Floats {
+  float v[256];
+  constexpr I8Floats() : v() {
+    for (int i = 0; i < 256; ++i) v[i] = static_cast<float>(i < 128 ? i : i - 256);
+  }
+};
+constexpr I8Floats i8_floats{};
+inline float weight_float(int8_t w) { return i8_floats.v[static_cast<uint8_t>(w)]; }
+#else
+inline float weight_float(int8_t w) { return static_cast<float>(w); }
+#endif
+inline float weight_float(float w) { return w; }
+
 template <class W>
 inline float ref_dot(const W* w, const float* x, size_t n) {
   float a[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    for (size_t k = 0; k < 8; ++k) a[k] += static_cast<float>(w[i + k]) * x[i + k];
+    for (size_t k = 0; k < 8; ++k) a[k] += weight_float(w[i + k]) * x[i + k];
   }
-  for (size_t k = 0; i + k < n; ++k) a[k] += static_cast<float>(w[i + k]) * x[i + k];
+  for (size_t k = 0; i + k < n; ++k) a[k] += weight_float(w[i + k]) * x[i + k];
   return reduce8(a);
 }
 
@@ -76,18 +94,18 @@ inline void ref_dot4(float* out, const W* w0, const W* w1, const W* w2, const W*
   for (; i + 8 <= n; i += 8) {
     for (size_t k = 0; k < 8; ++k) {
       const float xv = x[i + k];
-      a0[k] += static_cast<float>(w0[i + k]) * xv;
-      a1[k] += static_cast<float>(w1[i + k]) * xv;
-      a2[k] += static_cast<float>(w2[i + k]) * xv;
-      a3[k] += static_cast<float>(w3[i + k]) * xv;
+      a0[k] += weight_float(w0[i + k]) * xv;
+      a1[k] += weight_float(w1[i + k]) * xv;
+      a2[k] += weight_float(w2[i + k]) * xv;
+      a3[k] += weight_float(w3[i + k]) * xv;
     }
   }
   for (size_t k = 0; i + k < n; ++k) {
     const float xv = x[i + k];
-    a0[k] += static_cast<float>(w0[i + k]) * xv;
-    a1[k] += static_cast<float>(w1[i + k]) * xv;
-    a2[k] += static_cast<float>(w2[i + k]) * xv;
-    a3[k] += static_cast<float>(w3[i + k]) * xv;
+    a0[k] += weight_float(w0[i + k]) * xv;
+    a1[k] += weight_float(w1[i + k]) * xv;
+    a2[k] += weight_float(w2[i + k]) * xv;
+    a3[k] += weight_float(w3[i + k]) * xv;
   }
   out[0] = reduce8(a0);
   out[1] = reduce8(a1);
