@@ -64,7 +64,7 @@ const problems = [];
 try {
   const page = await browser.newPage();
   page.setDefaultTimeout(15_000);
-  await page.setViewport({ width: 1280, height: 1500 });
+  await page.setViewport({ width: 1100, height: 800 });
   page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warn') problems.push(`console ${m.type()}: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
@@ -165,7 +165,7 @@ try {
 
   // The latent-2 plane: a click, then the digit against vae_gen --latent of the page's z.
   await chooseModel('latent2');
-  const box = await page.$eval('#plane', (c) => { const r = c.getBoundingClientRect(); return { x: r.left, y: r.top, w: r.width, h: r.height }; });
+  const box = await page.$eval('#plane', (c) => { c.scrollIntoView(); const r = c.getBoundingClientRect(); return { x: r.left, y: r.top, w: r.width, h: r.height }; });
   await rerender(() => page.mouse.click(box.x + box.w * 0.3, box.y + box.h * 0.6));
   const planeZ = Float32Array.from(await page.evaluate(() => Array.from(window.vaePage.state.z)));
   checks.check(`a click on the plane (z = ${planeZ[0].toFixed(3)}, ${planeZ[1].toFixed(3)}) against vae_gen --latent`,
