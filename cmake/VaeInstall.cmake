@@ -44,6 +44,7 @@ install(FILES ${PROJECT_BINARY_DIR}/vae-runtime.pc
 install(FILES
     ${PROJECT_SOURCE_DIR}/weights/mnist_vae.vaew
     ${PROJECT_SOURCE_DIR}/weights/mnist_vae_decoder_int8.vaew
+    ${PROJECT_SOURCE_DIR}/weights/mnist_vae_latent2_decoder_int8.vaew
     ${PROJECT_SOURCE_DIR}/weights/mnist_ae.vaew
     ${PROJECT_SOURCE_DIR}/weights/mnist_classifier.vaew
     ${PROJECT_SOURCE_DIR}/weights/README.md
