@@ -193,6 +193,9 @@ def convert(state, name_map, dims, decoder_only):  # noqa: C901 (one check after
                 problems.append(f"tensor {p} is {t.dtype}, expected torch.float32")
             else:
                 out[p] = t.detach().contiguous().numpy().astype("<f4", copy=True)
+    if problems and not decoder_only and all(p.startswith("missing tensor") and "(enc_" in p
+                                             for p in problems):
+        problems.append("only the encoder is missing: for a decoder alone, give --decoder-only")
     if problems:
         raise Refused(problems)
     return out

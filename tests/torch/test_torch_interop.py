@@ -221,7 +221,8 @@ def case_strict():
     expect_refused("partial_prior", s, ["missing tensor prior_logits"])
     s = {k: v for k, v in examples_state().items() if k.startswith(("fc3", "fc4"))}
     expect_refused("decoder_without_flag", s, ["missing tensor fc1.weight",
-                                               "missing tensor fc22.bias"])
+                                               "missing tensor fc22.bias",
+                                               "give --decoder-only"])
     torch.save({"epoch": 3, "model": examples_state()}, path("checkpoint.pth"))
     expect_refused("not_state_dict", path("checkpoint.pth"), ["not a tensor: not a state_dict"])
     with open(path("garbage.pth"), "wb") as f:
