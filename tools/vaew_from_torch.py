@@ -29,6 +29,8 @@ more than 1e-5 apart is an error. The largest difference is printed. With --int8
 is quantized by our own writer (`vae_export --int8`, docs/weights-format.md "int8 tensors"), the
 largest weight quantization error and the largest pixel difference to PyTorch's float decoder are
 printed, and the int8 file is checked against PyTorch on its dequantized weights within 1e-5.
+The check needs dims that vae_gen has compiled (784-400-20 and 784-400-2); any other model is
+refused by it, with vae_gen's message.
 
 Needs /usr/bin/python3 with python3-torch (scripts/install-deps --torch) and built vae_gen and
 vae_export (--vae-gen/--vae-export, or $VAE_GEN/$VAE_EXPORT, else build/release/apps/ of this
