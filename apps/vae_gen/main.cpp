@@ -9,7 +9,9 @@
 // on every platform.
 //
 // Outputs, chosen by the --out extension: .png or .pgm (a grid), .idx (IDX3, the MNIST format:
-// big-endian u32 magic 2051, count, 28, 28, then count*784 bytes). --latent FILE decodes given
+// big-endian u32 magic 2051, count, 28, 28, then count*784 bytes), .f32 (the decoder's float
+// probabilities before rounding: raw little-endian float32, count*784 values, nothing else; what
+// tools/vaew_from_torch.py's golden check compares with PyTorch). --latent FILE decodes given
 // latents: raw little-endian float32, N rows of Z values, nothing else (N = size / (4 Z)).
 // --interpolate decodes --count steps (default 10) on the line from seed's latent to seed+1's.
 //
@@ -80,6 +82,10 @@ void check_output_size(const Options& o, const std::string& ext, long long n) {
   if (o.out.empty()) return;
   if (ext == ".idx") {
     vae_apps::check_free_space(o.out, 16ULL + static_cast<unsigned long long>(n) * 784ULL, "--out");
+    return;
+  }
+  if (ext == ".f32") {
+    vae_apps::check_free_space(o.out, static_cast<unsigned long long>(n) * 784ULL * 4ULL, "--out");
     return;
   }
   const GridSize g = grid_size(n, o.interpolate);
@@ -188,6 +194,17 @@ void write_idx(const std::string& path, const std::vector<std::uint8_t>& px, std
   vae::write_file_atomic(path, f);
 }
 
+// The probabilities (n, 784) of latents z (n, Z) as raw little-endian float32: decode_batch, the
+// floats decode_batch_u8 rounds to the pixels.
+template <class Dec>
+void write_f32(const std::string& path, const Dec& dec, const std::vector<float>& z, std::size_t n) {
+  std::vector<float> p(n * 784);
+  dec.decode_batch(z.data(), n, p.data());
+  std::vector<std::uint8_t> f(p.size() * sizeof(float));
+  std::memcpy(f.data(), p.data(), f.size());
+  vae::write_file_atomic(path, f);
+}
+
 template <std::size_t Z, std::size_t H>
 int run(const Options& o, const std::vector<std::uint8_t>& file) {
   using Dec = vae_rt::Decoder<Z, H, 784, 3>;   // 3 digits per pass over the weights
@@ -252,6 +269,8 @@ int run(const Options& o, const std::vector<std::uint8_t>& file) {
     vae_apps::make_parent_dirs(o.out, "--out");
     if (ext == ".idx") {
       write_idx(o.out, px, n);
+    } else if (ext == ".f32") {
+      write_f32(o.out, dec, z, n);
     } else {
       const int w = vae::tile_grid_width(kSide, grid_cols, 2);
       const int h = vae::tile_grid_height(kSide, count, grid_cols, 2);
@@ -285,7 +304,8 @@ int gen_main(int argc, char** argv) {
   auto* count = app.add_option("-n,--count", o.count, "digits to generate (10 with --interpolate)")
                     ->check(vae_apps::integer(1, 1000000));
   app.add_option("-s,--seed", o.seed, "random seed")->check(vae_apps::seed_value());
-  app.add_option("-o,--out", o.out, "output: .png or .pgm (a grid; missing folders are made), .idx (IDX3, N x 28 x 28 uint8)");
+  app.add_option("-o,--out", o.out, "output: .png or .pgm (a grid; missing folders are made), .idx (IDX3, N x 28 x 28 uint8), "
+                 ".f32 (the probabilities before rounding: raw little-endian float32, N x 784)");
   auto* latent = app.add_option("--latent", o.latent,
                                 "decode these latents instead of sampling: raw little-endian "
                                 "float32, N x Z, N = size / (4 Z)");
@@ -304,8 +324,9 @@ int gen_main(int argc, char** argv) {
   if (o.interpolate && count->count() == 0) o.count = 10;
   if (o.out.empty()) o.ascii = true;
   const std::string ext = extension(o.out);
-  if (!o.out.empty() && ext != ".png" && ext != ".pgm" && ext != ".idx") {
-    throw vae_apps::UsageError("--out " + o.out + ": the extension must be .png, .pgm or .idx");
+  if (!o.out.empty() && ext != ".png" && ext != ".pgm" && ext != ".idx" &&
+      ext != ".f32") {
+    throw vae_apps::UsageError("--out " + o.out + ": the extension must be .png, .pgm, .idx or .f32");
   }
   if (!o.out.empty()) vae_apps::check_output_file(o.out, "--out");
   if (o.latent.empty()) check_output_size(o, ext, o.count);   // before the weights are read

@@ -5,6 +5,7 @@
 //   vae_train --run runs/vae --epochs 3        # the run's home: weights, checkpoint, report, run.json
 //   vae_train --resume runs/vae                # continue it (Ctrl-C saves and prints this command)
 //   vae_train --checkpoint run.vaeckpt ...; vae_train --resume run.vaeckpt   # the same, file by file
+//   vae_train --init from_torch.vaew --epochs 5 --out tuned.vaew   # fine-tune given weights
 //
 // This file is the command line: parsing (CLI11), validation, MNIST (mnist_policy.hpp: fetched
 // when the default folder is empty), a run folder (--run DIR: DIR/weights.vaew, the checkpoint
@@ -31,6 +32,7 @@
 #include "run.hpp"
 #include "vae/atomic_file.hpp"
 #include "vae/idx.hpp"
+#include "vae/weights.hpp"
 
 namespace {
 
@@ -147,6 +149,19 @@ void adopt_checkpoint_settings(TrainSettings& s, const vae::Checkpoint& ck, cons
                      " but the parameters are for latent " + std::to_string(ck.dim_z));
   }
 }
+// --init: a full model file with the dims of --latent, checked before any output is made (the
+// weights are loaded into the model by run_training).
+void check_init_weights(const TrainSettings& s) {
+  const vae::WeightsFile wf = vae::read_weights(s.init);
+  if (wf.dim_x != 784 || wf.dim_h != 400 || wf.dim_z != static_cast<std::uint32_t>(s.latent)) {
+    throw vae::Error(s.init + ": --init: the file is " + std::to_string(wf.dim_x) + "-" +
+                     std::to_string(wf.dim_h) + "-" + std::to_string(wf.dim_z) +
+                     "; this run trains 784-400-" + std::to_string(s.latent) + " (--latent)");
+  }
+  if (!wf.has_encoder()) {
+    throw vae::Error(s.init + ": --init: a decoder-only file; training needs the encoder too");
+  }
+}
 
 int run(int argc, char** argv) {
   TrainSettings s;
@@ -182,12 +197,17 @@ int run(int argc, char** argv) {
   app.add_option("--checkpoint-every", s.checkpoint_every, "epochs between checkpoints (the last epoch always)")
       ->check(vae_apps::integer(1, 100000));
   app.add_option("--resume", s.resume, "continue the run saved in this run folder (--run) or checkpoint file");
+  app.add_option("--init", s.init, "start from the weights of this full .vaew file (fine-tuning, e.g. "
+                                   "one of tools/vaew_from_torch.py) instead of the seed's; Adam starts afresh");
   vae_apps::add_quiet(app, s.quiet, "no progress output (errors only)");
 
   if (const int rc = vae_apps::parse_command_line(app, argc, argv); rc >= 0) return rc;
 
   if (!s.run.empty() && !s.resume.empty()) {
     throw UsageError("--run " + s.run + " starts a run; --resume continues one (give the run folder to --resume alone)");
+  }
+  if (!s.init.empty() && !s.resume.empty()) {
+    throw UsageError("--init " + s.init + " starts a run from weights; --resume continues one from its checkpoint");
   }
   if (!s.run.empty()) {   // the run's home; a flag given for an output overrides its place
     if (app.count("--out") == 0) s.out = s.run + "/weights.vaew";
@@ -233,6 +253,7 @@ int run(int argc, char** argv) {
     vae_apps::check_output_dir(s.report, "--report");
     vae_apps::check_output_file(s.report + "/metrics.json", "--report");
   }
+  if (!s.init.empty()) check_init_weights(s);
   vae_apps::ensure_mnist("vae_train", s.data, app.count("--data") > 0 || resuming, s.quiet);
   make_dirs(s.report, "--report");
   make_parent_dir(s.out, "--out");

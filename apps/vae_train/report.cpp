@@ -59,6 +59,7 @@ std::string weights_note(const TrainSettings& s, std::size_t train_images) {
                 "--latent %d --threads %d; %zu training images",
                 s.mode.c_str(), s.loss.c_str(), s.beta, s.epochs, s.batch, s.lr,
                 static_cast<unsigned long long>(s.seed), s.latent, s.threads, train_images);
+  if (!s.init.empty()) return std::string(buf) + "; --init " + s.init;
   return buf;
 }
 

@@ -77,7 +77,10 @@ int run_training(const TrainSettings& s, const vae::ImageSet& train, const vae::
   opt.adam.lr = static_cast<float>(s.lr);
   opt.batch = static_cast<std::size_t>(s.batch);
   opt.seed = s.seed;
-  vae::Trainer<Model> trainer(*model, train, opt, resume ? vae::ParamInit::keep : vae::ParamInit::from_seed);
+  // The parameters: a checkpoint's (restored below), --init's file, or drawn from the seed.
+  if (!resume && !s.init.empty()) vae::load_weights(*model, s.init);
+  vae::Trainer<Model> trainer(*model, train, opt,
+                              resume || !s.init.empty() ? vae::ParamInit::keep : vae::ParamInit::from_seed);
 
   std::vector<vae::EpochRecord> history;
   int resumed_from = -1;

@@ -35,6 +35,7 @@ struct TrainSettings {
   std::size_t test_limit = 0;      // first N test images; 0 = all
   std::string run;                 // --run DIR: the defaults of out, report and checkpoint
   std::string out, report, checkpoint, resume;
+  std::string init;                // --init FILE.vaew: start from these weights (fine-tuning), not the seed
   int checkpoint_every = 1;
   bool quiet = false;
   // derived by main.cpp

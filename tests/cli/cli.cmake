@@ -31,6 +31,12 @@ run(0 "" ${CMAKE_COMMAND} -E compare_files ${OUT}/s.idx ${OUT}/s2.idx)
 # --latent decodes exactly the given vectors.
 run(0 "wrote 7 digits" ${GEN} ${W} --latent ${L} --out ${OUT}/l.idx)
 run(0 "decoded exactly" ${CHECK} latent ${W} ${L} ${OUT}/l.idx)
+# --out .f32: the same digits as float32 probabilities before rounding (the converters' golden check).
+run(0 "wrote 7 digits" ${GEN} ${W} --latent ${L} --out ${OUT}/l.f32)
+run(0 "float32 probabilities equal decode" ${CHECK} latent_f32 ${W} ${L} ${OUT}/l.f32)
+run(1 "7 digits of float32 pixels are 21952" ${CHECK} latent_f32 ${W} ${L} ${L})
+run(0 "" ${GEN} ${W} --count 7 --seed 1 --out ${OUT}/r.f32)
+run(1 "digit 0 of .*r.f32 differs from the runtime's decode" ${CHECK} latent_f32 ${W} ${L} ${OUT}/r.f32)
 
 # Pictures, text, a strip.
 run(0 "" ${GEN} ${W} --count 16 --out ${OUT}/g.png)

@@ -57,6 +57,38 @@ int idx(const std::string& path, std::size_t n) {
   return 0;
 }
 
+// latent_f32 W L F32: vae_gen --out F32 holds the runtime's decode() of each latent of L, bit for
+// bit, and rounding those floats gives the runtime's uint8 pixels.
+int latent_f32(const std::string& weights, const std::string& latent_path, const std::string& f32_path) {
+  const std::vector<std::uint8_t> lat = vae::read_file(latent_path);
+  const std::size_t n = lat.size() / (4 * Z);
+  std::vector<float> z(n * Z);
+  std::memcpy(z.data(), lat.data(), lat.size());
+  const std::vector<std::uint8_t> got = vae::read_file(f32_path);
+  if (got.size() != n * D * sizeof(float)) {
+    return fail(f32_path + " has " + std::to_string(got.size()) + " bytes; " + std::to_string(n) +
+                " digits of float32 pixels are " + std::to_string(n * D * sizeof(float)));
+  }
+  const std::vector<std::uint8_t> file = vae::read_file(weights);
+  alignas(16) static std::uint8_t arena[vae_rt::Decoder<20, 400, 784>::arena_bytes];
+  vae_rt::Decoder<20, 400, 784> dec;
+  if (dec.init(file.data(), file.size(), arena, sizeof arena) != vae_rt::Status::ok) return fail("init");
+  std::vector<float> p(D);
+  std::vector<std::uint8_t> px(D);
+  for (std::size_t i = 0; i < n; ++i) {
+    dec.decode(z.data() + i * Z, p.data());
+    dec.decode_u8(z.data() + i * Z, px.data());
+    if (std::memcmp(p.data(), got.data() + i * D * sizeof(float), D * sizeof(float)) != 0) {
+      return fail("digit " + std::to_string(i) + " of " + f32_path + " differs from the runtime's decode");
+    }
+    for (std::size_t k = 0; k < D; ++k) {
+      if (vae_rt::pixel_u8(p[k]) != px[k]) return fail("pixel_u8 of the floats is not decode_u8");
+    }
+  }
+  std::printf("float32 probabilities equal decode()\n");
+  return 0;
+}
+
 int latent(const std::string& weights, const std::string& latent_path, const std::string& idx_path) {
   const std::vector<std::uint8_t> lat = vae::read_file(latent_path);
   const std::size_t n = lat.size() / (4 * Z);
@@ -146,9 +178,10 @@ int main(int argc, char** argv) {
     if (mode == "make" && argc == 4) return make(argv[2], argv[3]);
     if (mode == "idx" && argc == 4) return idx(argv[2], std::strtoul(argv[3], nullptr, 10));
     if (mode == "latent" && argc == 5) return latent(argv[2], argv[3], argv[4]);
+    if (mode == "latent_f32" && argc == 5) return latent_f32(argv[2], argv[3], argv[4]);
     if (mode == "prior" && argc == 4) return prior(argv[2], argv[3]);
     if (mode == "gmm" && argc == 5) return gmm(argv[2], std::strtoull(argv[3], nullptr, 10), argv[4]);
-    std::fprintf(stderr, "usage: cli_check make W L | idx FILE N | latent W L IDX | prior IN OUT | gmm W SEED IDX\n");
+    std::fprintf(stderr, "usage: cli_check make W L | idx FILE N | latent W L IDX | latent_f32 W L F32 | prior IN OUT | gmm W SEED IDX\n");
     return 2;
   } catch (const std::exception& e) {
     return fail(e.what());

@@ -33,7 +33,7 @@ expect_error 2 "--seed: '-1' is not a seed" "negative seed" $g vae.vaew --seed -
 expect_error 2 "--seed: '18446744073709551616' is not a seed" "seed above 2^64-1" $g vae.vaew --seed 18446744073709551616
 expect_error 2 'not expected: --colour' "unknown flag" $g vae.vaew --colour
 expect_error 2 'not expected: extra' "extra argument" $g vae.vaew extra
-expect_error 2 'the extension must be .png, .pgm or .idx' "unknown output format" $g vae.vaew --out digits.jpg
+expect_error 2 'the extension must be .png, .pgm, .idx or .f32' "unknown output format" $g vae.vaew --out digits.jpg
 expect_error 2 '--prior: .*not in \{normal,gmm\}' "unknown prior" $g vae.vaew --prior uniform
 expect_error 2 'excludes' "--latent with --count" $g vae.vaew --latent z20x3.f32 --count 3
 # A grid too large for a picture is refused before the weights are read, with the .idx way out.

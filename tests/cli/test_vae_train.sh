@@ -15,6 +15,9 @@
 #             SIGTERM does the same; a second SIGINT stops at once and the checkpoint still loads
 #   lock      a second vae_train on the same outputs is refused with the first one's pid while it
 #             runs, and starts once the first is killed with SIGKILL (its lock file left behind)
+#   init      --init FILE.vaew starts from those weights: 0 epochs give back its tensors bit for
+#             bit (a new note), 1 epoch from them ends below 1 epoch from the seed; a missing
+#             or latent-2 file, or --init with --resume, is refused before any work
 #   outputs   a run that saves nothing, and two outputs that are one file, are refused (exit 2)
 #             before any work
 #   run       --run DIR is the run's home (weights, checkpoint, report, run.json); SIGINT in epoch
@@ -282,6 +285,32 @@ outputs)
   # Outputs that merely share a folder are fine: the README's --out rep/weights.vaew --report rep.
   "$train" "${small[@]}" --epochs 1 --report rep --out rep/weights.vaew
   echo "ok: no-output and same-path runs refused before any work"
+  ;;
+init)
+  # The tensors of a .vaew, from its first tensor's offset (record 0, field offset) to the end:
+  # two files with the same tensors differ there only if a tensor byte differs.
+  tensors_of() { tail -c +$(( $(u32_at "$1" 112) + 1 )) "$1"; }
+  "$train" "${small[@]}" --epochs 1 --out a.vaew --report ra
+  "$train" "${small[@]}" --epochs 0 --init a.vaew --out b.vaew
+  cmp <(tensors_of a.vaew) <(tensors_of b.vaew) || fail "--init a.vaew --epochs 0 changed the weights"
+  grep -q -- '--init a.vaew' b.vaew || fail "the note does not say --init"
+  ! cmp -s a.vaew b.vaew || fail "the note should differ"
+  "$train" "${small[@]}" --epochs 1 --init a.vaew --out c.vaew --report rc
+  ! cmp -s <(tensors_of a.vaew) <(tensors_of c.vaew) || fail "training from --init changed nothing"
+  loss() { sed -n 's/.*"test_loss": \([0-9.e+-]*\).*/\1/p' "$1/metrics.json" | head -1; }
+  la=$(loss ra) lc=$(loss rc)
+  [[ -n "$la" && -n "$lc" ]] || fail "no test_loss in metrics.json"
+  awk -v a="$la" -v c="$lc" 'BEGIN { exit !(c < a) }' \
+    || fail "1 epoch from --init a.vaew (test loss $lc) is not below 1 epoch from the seed ($la)"
+  echo "ok: fine-tuning from --init: test loss $la -> $lc"
+  expect_error 1 "$train" "${small[@]}" --init missing.vaew --out d.vaew
+  grep -q 'missing.vaew' err.txt || fail "missing --init file not named"
+  "$train" "${small[@]}" --epochs 0 --latent 2 --out l2.vaew
+  expect_error 1 "$train" "${small[@]}" --init l2.vaew --out d.vaew
+  grep -q 'l2.vaew: --init: the file is 784-400-2; this run trains 784-400-20' err.txt || fail "latent: $(cat err.txt)"
+  "$train" "${small[@]}" --checkpoint ck.vaeckpt --epochs 1
+  expect_error 2 "$train" --resume ck.vaeckpt --init a.vaew
+  [[ ! -e d.vaew ]] || fail "a refused --init run wrote its output"
   ;;
 *)
   fail "unknown case"
