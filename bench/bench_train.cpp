@@ -215,10 +215,10 @@ std::size_t count_subnormals(const float* p, std::size_t n) {
 std::size_t model_subnormals(const Model& m, std::size_t& checked) {
   const std::size_t P = Model::num_params, B = batch;
   const std::pair<const float*, std::size_t> bufs[] = {
-      {m.params, P}, {m.grads, P}, {m.adam_m, P}, {m.adam_v, P}, {m.x, B * D}, {m.eps, B * Z},
-      {m.z, B * Z}, {m.d_z, B * Z}, {m.d_mu, B * Z}, {m.d_logvar, B * Z}, {m.enc.h, B * H},
-      {m.enc.mu, B * Z}, {m.enc.logvar, B * Z}, {m.enc.d_h, B * H}, {m.dec.h, B * H},
-      {m.dec.logits, B * D}, {m.dec.xhat, B * D}, {m.dec.d_h, B * H}, {m.dec.d_logits, B * D}};
+      {m.params.data(), P}, {m.grads.data(), P}, {m.adam_m.data(), P}, {m.adam_v.data(), P}, {m.x.data(), B * D}, {m.eps.data(), B * Z},
+      {m.z.data(), B * Z}, {m.d_z.data(), B * Z}, {m.d_mu.data(), B * Z}, {m.d_logvar.data(), B * Z}, {m.enc.h.data(), B * H},
+      {m.enc.mu.data(), B * Z}, {m.enc.logvar.data(), B * Z}, {m.enc.d_h.data(), B * H}, {m.dec.h.data(), B * H},
+      {m.dec.logits.data(), B * D}, {m.dec.xhat.data(), B * D}, {m.dec.d_h.data(), B * H}, {m.dec.d_logits.data(), B * D}};
   std::size_t c = 0;
   checked = 0;
   for (const auto& [p, n] : bufs) {
@@ -231,18 +231,18 @@ std::size_t model_subnormals(const Model& m, std::size_t& checked) {
 // The operands A and B of each product of step_gemms(batch), in the model's own buffers, so that
 // the products timed alone between steps see the step's data and cache state.
 std::vector<std::pair<const float*, const float*>> step_operands(const Model& m) {
-  return {{m.x, m.enc.fc.w},           {m.enc.h, m.enc.mu_head.w},     {m.enc.h, m.enc.logvar_head.w},
-          {m.z, m.dec.fc.w},           {m.dec.h, m.dec.out.w},         {m.dec.d_logits, m.dec.h},
-          {m.dec.d_logits, m.dec.out.w}, {m.dec.d_h, m.z},             {m.dec.d_h, m.dec.fc.w},
-          {m.d_mu, m.enc.h},           {m.d_mu, m.enc.mu_head.w},      {m.d_logvar, m.enc.h},
-          {m.d_logvar, m.enc.logvar_head.w}, {m.enc.d_h, m.x}};
+  return {{m.x.data(), m.enc.fc.w.data()},           {m.enc.h.data(), m.enc.mu_head.w.data()},     {m.enc.h.data(), m.enc.logvar_head.w.data()},
+          {m.z.data(), m.dec.fc.w.data()},           {m.dec.h.data(), m.dec.out.w.data()},         {m.dec.d_logits.data(), m.dec.h.data()},
+          {m.dec.d_logits.data(), m.dec.out.w.data()}, {m.dec.d_h.data(), m.z.data()},             {m.dec.d_h.data(), m.dec.fc.w.data()},
+          {m.d_mu.data(), m.enc.h.data()},           {m.d_mu.data(), m.enc.mu_head.w.data()},      {m.d_logvar.data(), m.enc.h.data()},
+          {m.d_logvar.data(), m.enc.logvar_head.w.data()}, {m.enc.d_h.data(), m.x.data()}};
 }
 
 // Stage batch number `k` of the training set in order (wrapping), outside any timed region.
 void stage(Model& m, const vae::ImageSet& images, std::size_t k) {
   std::uint32_t idx[batch];
   for (std::size_t i = 0; i < batch; ++i) idx[i] = static_cast<std::uint32_t>((k * batch + i) % images.count);
-  vae::stage_batch(m.x, images, idx, batch);
+  vae::stage_batch(m.x.data(), images, idx, batch);
 }
 
 struct Options {
@@ -317,7 +317,7 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
     for (std::size_t i = 0; i < reps; ++i) {
       stage(m, train, k++);
       const auto t0 = Clock::now();
-      vae_rt::rng_fill_normal(&rng, m.eps, batch * Z);
+      vae_rt::rng_fill_normal(&rng, m.eps.data(), batch * Z);
       const auto t1 = Clock::now();
       m.encode(batch);
       const auto t2 = Clock::now();
@@ -325,8 +325,8 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
       const auto t3 = Clock::now();
       m.dec.forward_logits(m.z, batch);
       const auto t4 = Clock::now();
-      vae::sigmoid_recon_loss(r.loss.recon, m.dec.xhat, m.dec.d_logits, m.dec.logits, m.x, batch * D);
-      vae::kl_loss(nullptr, nullptr, m.enc.mu, m.enc.logvar, batch * Z, r.loss.beta);
+      vae::sigmoid_recon_loss(r.loss.recon, m.dec.xhat.data(), m.dec.d_logits.data(), m.dec.logits.data(), m.x.data(), batch * D);
+      vae::kl_loss(nullptr, nullptr, m.enc.mu.data(), m.enc.logvar.data(), batch * Z, r.loss.beta);
       const auto t5 = Clock::now();
       m.backward(r.loss, batch);
       const auto t6 = Clock::now();
@@ -341,7 +341,7 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
         gemm_t[g][i] = seconds_since(g0);
       }
       const auto t7 = Clock::now();
-      vae::adam_step(m.params, m.grads, m.adam_m, m.adam_v, Model::num_params, adam, ++m.adam_t);
+      vae::adam_step(m.params.data(), m.grads.data(), m.adam_m.data(), m.adam_v.data(), Model::num_params, adam, ++m.adam_t);
       const auto t8 = Clock::now();
       auto d = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
       noise[i] = d(t0, t1); enc[i] = d(t1, t2); rep[i] = d(t2, t3); dec[i] = d(t3, t4);

@@ -62,9 +62,9 @@ void check_restore(const vae::Checkpoint& ck, Model& model) {
     return;
   }
   FUZZ_CHECK(ck.params.size() == Model::num_params);
-  FUZZ_CHECK(vae_fuzz::same_bits(model.params, ck.params.data(), Model::num_params));
-  FUZZ_CHECK(vae_fuzz::same_bits(model.adam_m, ck.adam_m.data(), Model::num_params));
-  FUZZ_CHECK(vae_fuzz::same_bits(model.adam_v, ck.adam_v.data(), Model::num_params));
+  FUZZ_CHECK(vae_fuzz::same_bits(model.params.data(), ck.params.data(), Model::num_params));
+  FUZZ_CHECK(vae_fuzz::same_bits(model.adam_m.data(), ck.adam_m.data(), Model::num_params));
+  FUZZ_CHECK(vae_fuzz::same_bits(model.adam_v.data(), ck.adam_v.data(), Model::num_params));
   FUZZ_CHECK(model.adam_t == ck.adam_t);
 }
 

@@ -124,8 +124,8 @@ void check_model(const vae::WeightsFile& wf, Model& model) {
     const std::vector<float> w = vae::tensor_floats(wf, name + "_w", "fuzz");
     const std::vector<float> b = vae::tensor_floats(wf, name + "_b", "fuzz");
     FUZZ_CHECK(w.size() == L::out * L::in && b.size() == L::out);
-    FUZZ_CHECK(vae_fuzz::same_bits(layer.w, w.data(), w.size()));
-    FUZZ_CHECK(vae_fuzz::same_bits(layer.b, b.data(), b.size()));
+    FUZZ_CHECK(vae_fuzz::same_bits(layer.w.data(), w.data(), w.size()));
+    FUZZ_CHECK(vae_fuzz::same_bits(layer.b.data(), b.data(), b.size()));
   });
 }
 

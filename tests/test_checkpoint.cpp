@@ -224,9 +224,9 @@ TEST(Checkpoint, ResumedTrainingIsBitIdenticalToAnUninterruptedRun) {
 
   EXPECT_EQ(t2.epoch(), 3);
   EXPECT_EQ(resumed.adam_t, straight.adam_t);
-  EXPECT_EQ(std::memcmp(resumed.params, straight.params, Small::num_params * sizeof(float)), 0);
-  EXPECT_EQ(std::memcmp(resumed.adam_m, straight.adam_m, Small::num_params * sizeof(float)), 0);
-  EXPECT_EQ(std::memcmp(resumed.adam_v, straight.adam_v, Small::num_params * sizeof(float)), 0);
+  EXPECT_EQ(std::memcmp(resumed.params.data(), straight.params.data(), Small::num_params * sizeof(float)), 0);
+  EXPECT_EQ(std::memcmp(resumed.adam_m.data(), straight.adam_m.data(), Small::num_params * sizeof(float)), 0);
+  EXPECT_EQ(std::memcmp(resumed.adam_v.data(), straight.adam_v.data(), Small::num_params * sizeof(float)), 0);
   EXPECT_EQ(t2.evaluate(train, true).total, straight_eval);
 }
 

@@ -2,6 +2,7 @@
 // stability, finite differences), the whole model's gradient, zero heap allocations per step, a
 // short training run on MNIST, and the weight file round trip.
 #include "vae/classifier.hpp"
+#include "vae/vae.hpp"   // a VAE file, refused as a classifier
 
 #include <gtest/gtest.h>
 
@@ -124,14 +125,14 @@ TEST(Classifier, WholeModelGradientMatchesFiniteDifferences) {
   model.forward(B);
   model.loss(B, true);
   model.backward(B);
-  const std::vector<float> analytic(model.grads, model.grads + Small::num_params);
+  const std::vector<float> analytic(model.grads.data(), model.grads.data() + Small::num_params);
   // ReLU kinks: every hidden pre-activation is kept farther than the step's effect from 0.
   for (std::size_t i = 0; i < B * 12; ++i) ASSERT_TRUE(model.h[i] == 0.0f || model.h[i] > 1e-3f);
   auto loss = [&] {
     model.forward(B);
     return model.loss(B, false).loss;
   };
-  const auto r = vae_test::check_gradient("classifier params", model.params, analytic.data(),
+  const auto r = vae_test::check_gradient("classifier params", model.params.data(), analytic.data(),
                                           Small::num_params, loss, 1e-3f, 2e-3, 2e-2);
   EXPECT_EQ(r.failed, 0u) << "largest |fd - analytic| " << r.max_abs_err;
   EXPECT_EQ(r.checked, Small::num_params);
@@ -150,8 +151,8 @@ TEST(Classifier, ZeroHeapAllocationsAcrossTrainStepsAndEvaluation) {
   const vae::Dataset train = head(mnist(vae::Split::train), 128 * 20);
   const vae::Dataset test = head(mnist(vae::Split::test), 1000);
   vae::Classifier784_256_10 model(128);
-  vae::ClassifierTrainer<vae::Classifier784_256_10> trainer(model, train, 128, vae::AdamConfig{}, 1,
-                                                              vae::ParamInit::from_seed);
+  vae::Trainer<vae::Classifier784_256_10> trainer(model, train, vae::TrainOptions{},
+                                                    vae::ParamInit::from_seed);
   trainer.train_epoch();   // warm-up: OpenBLAS sets up its buffers and threads on first use
   trainer.evaluate(test);
   const std::size_t before = vae_test::allocation_count();
@@ -173,8 +174,8 @@ TEST(Classifier, ThreeEpochsOnASubsetReachASaneAccuracy) {
   const vae::Dataset train = head(mnist(vae::Split::train), 10000);
   const vae::Dataset test = head(mnist(vae::Split::test), 2000);
   vae::Classifier784_256_10 model(128);
-  vae::ClassifierTrainer<vae::Classifier784_256_10> trainer(model, train, 128, vae::AdamConfig{}, 1,
-                                                              vae::ParamInit::from_seed);
+  vae::Trainer<vae::Classifier784_256_10> trainer(model, train, vae::TrainOptions{},
+                                                    vae::ParamInit::from_seed);
   const double chance_loss = std::log(10.0);
   vae::ClassSums first = trainer.train_epoch();
   vae::ClassSums second = trainer.train_epoch();

@@ -142,9 +142,9 @@ std::vector<float> test_latents(Model& m, const vae::ImageSet& images, std::size
   for (std::size_t first = 0; first < n; first += 128) {
     const std::size_t B = std::min<std::size_t>(128, n - first);
     for (std::size_t i = 0; i < B; ++i) idx[i] = static_cast<std::uint32_t>(first + i);
-    vae::stage_batch(m.x, images, idx.data(), B);
+    vae::stage_batch(m.x.data(), images, idx.data(), B);
     m.encode(B);
-    std::memcpy(mu.data() + first * Z, m.enc.mu, B * Z * sizeof(float));
+    std::memcpy(mu.data() + first * Z, m.enc.mu.data(), B * Z * sizeof(float));
   }
   return mu;
 }
@@ -178,7 +178,7 @@ TEST(Decoder, Float32EqualsTheTrainingDecoderWithin1e5) {
   std::vector<std::uint8_t> px(D);
   std::size_t px_equal = 0, px_total = 0;
   for (std::size_t first = 0; first < 2 * n; first += 128) {
-    std::memcpy(m.z, z.data() + first * Z, 128 * Z * sizeof(float));
+    std::memcpy(m.z.data(), z.data() + first * Z, 128 * Z * sizeof(float));
     m.decode(128);
     for (std::size_t i = 0; i < 128; ++i) {
       dec.decode(z.data() + (first + i) * Z, out.data());
@@ -278,15 +278,15 @@ TEST(Decoder, RoundTripTrainSaveLoadDecodeIsExact) {
   vae::save_weights(m, path);
   Model back(128);
   vae::load_weights(back, path);
-  ASSERT_EQ(std::memcmp(back.params, m.params, Model::num_params * sizeof(float)), 0);
+  ASSERT_EQ(std::memcmp(back.params.data(), m.params.data(), Model::num_params * sizeof(float)), 0);
   // The same z through both training decoders and through the runtime on the file just read.
   vae_rt::Rng rng;
   vae_rt::rng_seed(&rng, 11, 0);
-  vae_rt::rng_fill_normal(&rng, m.z, 128 * Z);
-  std::memcpy(back.z, m.z, 128 * Z * sizeof(float));
+  vae_rt::rng_fill_normal(&rng, m.z.data(), 128 * Z);
+  std::memcpy(back.z.data(), m.z.data(), 128 * Z * sizeof(float));
   m.decode(128);
   back.decode(128);
-  ASSERT_EQ(std::memcmp(back.dec.xhat, m.dec.xhat, 128 * D * sizeof(float)), 0);
+  ASSERT_EQ(std::memcmp(back.dec.xhat.data(), m.dec.xhat.data(), 128 * D * sizeof(float)), 0);
   const std::vector<std::uint8_t> bytes = vae::read_file(path);
   EXPECT_EQ(bytes, t.f32_file);
   AlignedBytes file(bytes);
@@ -295,7 +295,7 @@ TEST(Decoder, RoundTripTrainSaveLoadDecodeIsExact) {
   ASSERT_EQ(dec.init(file.data, file.size, a.bytes, sizeof a.bytes), vae_rt::Status::ok);
   std::vector<float> out(D);
   for (std::size_t i = 0; i < 128; ++i) {
-    dec.decode(m.z + i * Z, out.data());
+    dec.decode(m.z.data() + i * Z, out.data());
     for (std::size_t k = 0; k < D; ++k) ASSERT_NEAR(out[k], m.dec.xhat[i * D + k], 1e-5);
   }
 }

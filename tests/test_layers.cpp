@@ -36,6 +36,9 @@ struct DenseFixture : ::testing::Test {
   std::vector<float> grads = std::vector<float>(decltype(layer)::num_params);
   std::vector<float> x = randn(kB * kIn, 2);
   std::vector<float> y = std::vector<float>(kB * kOut);
+  // Shaped handles over the vectors above: (B, In), (B, Out).
+  vae::Rows<kIn> xr{x.data(), kB};
+  vae::Rows<kOut> yr{y.data(), kB};
   void SetUp() override {
     float* p = params.data();
     float* g = grads.data();
@@ -44,7 +47,7 @@ struct DenseFixture : ::testing::Test {
 };
 
 TEST_F(DenseFixture, ForwardMatchesNaiveLoop) {
-  layer.forward(y.data(), x.data(), kB);
+  layer.forward(yr, xr, kB);
   for (std::size_t i = 0; i < kB; ++i) {
     for (std::size_t o = 0; o < kOut; ++o) {
       double ref = layer.b[o];
@@ -57,27 +60,49 @@ TEST_F(DenseFixture, ForwardMatchesNaiveLoop) {
 TEST_F(DenseFixture, BackwardMatchesFiniteDifferences) {
   const std::vector<float> probe = randn(kB * kOut, 3);
   std::vector<float> dx(kB * kIn);
-  layer.forward(y.data(), x.data(), kB);
-  layer.backward(dx.data(), probe.data(), x.data(), kB);
+  std::vector<float> probe_copy(probe);
+  const vae::Rows<kOut> dy(probe_copy.data(), kB);
+  layer.forward(yr, xr, kB);
+  layer.backward(vae::Rows<kIn>(dx.data(), kB), dy, xr, kB);
   auto loss = [&] {
     std::vector<float> yy(kB * kOut);
-    layer.forward(yy.data(), x.data(), kB);
+    layer.forward(vae::Rows<kOut>(yy.data(), kB), xr, kB);
     return probe_dot(probe, yy.data());
   };
-  const std::vector<float> dw(layer.dw, layer.dw + kIn * kOut), db(layer.db, layer.db + kOut);
+  const std::vector<float> dw(layer.dw.data(), layer.dw.data() + kIn * kOut), db(layer.db.data(), layer.db.data() + kOut);
   // Dense is linear in each argument: the central difference is exact up to rounding.
-  EXPECT_EQ(vae_test::check_gradient("dW", layer.w, dw.data(), dw.size(), loss).failed, 0u);
-  EXPECT_EQ(vae_test::check_gradient("db", layer.b, db.data(), db.size(), loss).failed, 0u);
+  EXPECT_EQ(vae_test::check_gradient("dW", layer.w.data(), dw.data(), dw.size(), loss).failed, 0u);
+  EXPECT_EQ(vae_test::check_gradient("db", layer.b.data(), db.data(), db.size(), loss).failed, 0u);
   EXPECT_EQ(vae_test::check_gradient("dx", x.data(), dx.data(), dx.size(), loss).failed, 0u);
 }
 
 TEST_F(DenseFixture, BackwardAssignsParameterGradients) {
   // Two backward calls give the same gradient: gradients are assigned, not accumulated.
-  const std::vector<float> probe = randn(kB * kOut, 4);
-  layer.backward(nullptr, probe.data(), x.data(), kB);
+  std::vector<float> probe = randn(kB * kOut, 4);
+  const vae::Rows<kOut> dy(probe.data(), kB);
+  layer.backward(dy, xr, kB);
   const std::vector<float> first(grads);
-  layer.backward(nullptr, probe.data(), x.data(), kB);
+  layer.backward(dy, xr, kB);
   EXPECT_EQ(first, grads);
+}
+
+TEST_F(DenseFixture, BackwardAccumulateAddsTheInputGradient) {
+  // Grad::accumulate adds dy W into dx (beta = 1); Grad::assign overwrites it.
+  std::vector<float> probe = randn(kB * kOut, 5);
+  const vae::Rows<kOut> dy(probe.data(), kB);
+  std::vector<float> assigned(kB * kIn, 123.0f), acc(kB * kIn);
+  const std::vector<float> base = randn(kB * kIn, 6);
+  acc = base;
+  using Grad = decltype(layer)::Grad;
+  layer.backward(vae::Rows<kIn>(assigned.data(), kB), dy, xr, kB, Grad::assign);
+  layer.backward(vae::Rows<kIn>(acc.data(), kB), dy, xr, kB, Grad::accumulate);
+  for (std::size_t i = 0; i < kB * kIn; ++i) {
+    double ref = 0.0;
+    const std::size_t r = i / kIn, c = i % kIn;
+    for (std::size_t o = 0; o < kOut; ++o) ref += static_cast<double>(probe[r * kOut + o]) * layer.w(o, c);
+    EXPECT_NEAR(assigned[i], ref, 1e-5) << i;
+    EXPECT_NEAR(acc[i], base[i] + ref, 1e-5) << i;
+  }
 }
 
 TEST(Relu, ForwardAndBackward) {

@@ -58,7 +58,7 @@ std::unique_ptr<Model> fresh_model(std::size_t max_batch, std::uint64_t seed, fl
 // The z = mu reconstruction of image i by eval_step: (784) bytes.
 template <class Model>
 std::vector<std::uint8_t> reconstruction(Model& m, const vae::ImageSet& set, std::uint32_t i) {
-  vae::stage_batch(m.x, set, &i, 1);
+  vae::stage_batch(m.x.data(), set, &i, 1);
   m.eval_step(1, vae::LossSpec{}, nullptr);
   std::vector<std::uint8_t> out(784);
   for (std::size_t p = 0; p < 784; ++p) out[p] = vae_apps::to_byte(m.dec.xhat[p]);
@@ -152,11 +152,11 @@ void check_interpolation_round_trip() {
     constexpr std::size_t Z = Model::dim_z;
     std::vector<float> mid(Z);
     std::uint32_t i = pairs[k].first;
-    vae::stage_batch(m->x, set, &i, 1);
+    vae::stage_batch(m->x.data(), set, &i, 1);
     m->encode(1);
-    std::vector<float> mu_a(m->enc.mu, m->enc.mu + Z);
+    std::vector<float> mu_a(m->enc.mu.data(), m->enc.mu.data() + Z);
     i = pairs[k].second;
-    vae::stage_batch(m->x, set, &i, 1);
+    vae::stage_batch(m->x.data(), set, &i, 1);
     m->encode(1);
     for (std::size_t j = 0; j < Z; ++j) mid[j] = 0.5f * mu_a[j] + 0.5f * m->enc.mu[j];
     EXPECT_LE(max_diff(tile(tiles, k * steps + 2), vae_apps::decode_bytes(*m, mid, 1)), 1) << "pair " << k << " t = 1/2";
@@ -174,7 +174,7 @@ TEST(LatentMeans, BatchedEqualsOneImageAtATime) {
   const std::vector<float> mu = vae_apps::latent_means(*m, set);
   ASSERT_EQ(mu.size(), 21u * 20);
   for (std::uint32_t i = 0; i < 21; ++i) {
-    vae::stage_batch(m->x, set, &i, 1);
+    vae::stage_batch(m->x.data(), set, &i, 1);
     m->encode(1);
     // Batch of 8 against batch of 1: float rounding only (see check_interpolation_round_trip).
     for (std::size_t j = 0; j < 20; ++j) EXPECT_NEAR(mu[i * 20 + j], m->enc.mu[j], 1e-5) << i << "," << j;

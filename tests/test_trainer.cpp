@@ -82,7 +82,7 @@ std::vector<float> train_params(std::uint64_t seed) {
   vae::Trainer<vae::Vae784_400_20> trainer(model, train, opt, vae::ParamInit::from_seed);
   trainer.train_epoch();
   trainer.train_epoch();
-  return std::vector<float>(model.params, model.params + vae::Vae784_400_20::num_params);
+  return std::vector<float>(model.params.data(), model.params.data() + vae::Vae784_400_20::num_params);
 }
 
 TEST(Trainer, OneThreadRunsAreBitIdentical) {
@@ -143,13 +143,13 @@ TEST(Trainer, InitializesTheModelOnlyWhenAsked) {
   vae::Trainer<Small> kept(model, small, opt, vae::ParamInit::keep);
   for (std::size_t i = 0; i < Small::num_params; ++i) ASSERT_EQ(model.params[i], 0.25f) << "parameter " << i;
   vae::Trainer<Small> seeded(model, small, opt, vae::ParamInit::from_seed);
-  const std::vector<float> first(model.params, model.params + Small::num_params);
+  const std::vector<float> first(model.params.data(), model.params.data() + Small::num_params);
   std::size_t changed = 0;
   for (float p : first) changed += p != 0.25f ? 1 : 0;
   EXPECT_GT(changed, Small::num_params / 2);
   Small other(4);
   vae::Trainer<Small> again(other, small, opt, vae::ParamInit::from_seed);
-  EXPECT_EQ(std::memcmp(first.data(), other.params, first.size() * sizeof(float)), 0);
+  EXPECT_EQ(std::memcmp(first.data(), other.params.data(), first.size() * sizeof(float)), 0);
 }
 
 TEST(Trainer, LossSpecDefaultIsVaeTrainsDefault) {

@@ -28,9 +28,9 @@ TEST(Vae, ArenaIsCarvedExactlyAsComputed) {
   EXPECT_EQ(model.arena_used(), kDefaultArena);
   EXPECT_EQ(model.arena_capacity(), kDefaultArena);
   // The layers are slices of the one parameter block, in the documented order.
-  EXPECT_EQ(model.enc.fc.w, model.params);
-  EXPECT_EQ(model.dec.out.b + 784, model.params + vae::Vae784_400_20::num_params);
-  EXPECT_EQ(model.dec.out.db + 784, model.grads + vae::Vae784_400_20::num_params);
+  EXPECT_EQ(model.enc.fc.w.data(), model.params.data());
+  EXPECT_EQ(model.dec.out.b.data() + 784, model.params.data() + vae::Vae784_400_20::num_params);
+  EXPECT_EQ(model.dec.out.db.data() + 784, model.grads.data() + vae::Vae784_400_20::num_params);
   std::printf("arena for 784-400-20 at batch 128: %zu bytes (%.2f MiB)\n", kDefaultArena,
               static_cast<double>(kDefaultArena) / (1 << 20));
 }
@@ -63,7 +63,7 @@ struct GradFixture : ::testing::TestWithParam<vae::LossSpec> {
     vae_rt::rng_seed(&rng, 12345, 0);
     model.init_params(rng);
     for (std::size_t i = 0; i < B * 16; ++i) model.x[i] = vae_rt::rng_uniform(&rng);
-    vae_rt::rng_fill_normal(&rng, model.eps, B * 3);   // fixed eps for every evaluation
+    vae_rt::rng_fill_normal(&rng, model.eps.data(), B * 3);   // fixed eps for every evaluation
   }
   double loss_at_current_params() {
     model.encode(B);
@@ -79,18 +79,18 @@ TEST_P(GradFixture, FullLossGradientMatchesFiniteDifferencesForEveryTensor) {
   model.decode(B);
   model.loss(GetParam(), B, true);
   model.backward(GetParam(), B);
-  const std::vector<float> analytic(model.grads, model.grads + Small::num_params);
+  const std::vector<float> analytic(model.grads.data(), model.grads.data() + Small::num_params);
   std::size_t tensors = 0;
   model.for_each_layer([&](auto& layer) {
     using L = std::decay_t<decltype(layer)>;
-    const std::size_t off_w = static_cast<std::size_t>(layer.w - model.params);
-    const std::size_t off_b = static_cast<std::size_t>(layer.b - model.params);
+    const std::size_t off_w = static_cast<std::size_t>(layer.w.data() - model.params.data());
+    const std::size_t off_b = static_cast<std::size_t>(layer.b.data() - model.params.data());
     auto f = [&] { return loss_at_current_params(); };
     // h = 5e-3: rounding noise of the float loss (~1e-6 relative of O(10..60)) over 2h stays
     // below 1e-3, and no ReLU pre-activation of this seed is within 5e-3 of its kink.
-    EXPECT_EQ(vae_test::check_gradient(std::string(layer.name) + "_w", layer.w, analytic.data() + off_w,
+    EXPECT_EQ(vae_test::check_gradient(std::string(layer.name) + "_w", layer.w.data(), analytic.data() + off_w,
                                        L::num_weights, f, 5e-3f, 3e-3, 1e-2).failed, 0u);
-    EXPECT_EQ(vae_test::check_gradient(std::string(layer.name) + "_b", layer.b, analytic.data() + off_b,
+    EXPECT_EQ(vae_test::check_gradient(std::string(layer.name) + "_b", layer.b.data(), analytic.data() + off_b,
                                        L::out, f, 5e-3f, 3e-3, 1e-2).failed, 0u);
     tensors += 2;
   });
@@ -118,7 +118,7 @@ TEST(Vae, DecoderDecodesAGivenZAndEncoderGivesMuLogvar) {
   for (float& v : x) v = vae_rt::rng_uniform(&rng);
   vae_rt::rng_fill_normal(&rng, z.data(), z.size());
   // Decoder on caller memory, checked against a naive loop.
-  model.dec.forward(z.data(), 4);
+  model.dec.forward(vae::Rows<3>(z.data(), 4), 4);
   for (std::size_t i = 0; i < 4; ++i) {
     float h[8];
     for (std::size_t j = 0; j < 8; ++j) {
@@ -133,13 +133,13 @@ TEST(Vae, DecoderDecodesAGivenZAndEncoderGivesMuLogvar) {
     }
   }
   // Encoder on caller memory gives the same mu as the model's own pass over the same x.
-  model.enc.forward(x.data(), 4);
-  const std::vector<float> mu(model.enc.mu, model.enc.mu + 12), lv(model.enc.logvar, model.enc.logvar + 12);
-  std::copy(x.begin(), x.end(), model.x);
+  model.enc.forward(vae::Rows<16>(x.data(), 4), 4);
+  const std::vector<float> mu(model.enc.mu.data(), model.enc.mu.data() + 12), lv(model.enc.logvar.data(), model.enc.logvar.data() + 12);
+  std::copy(x.begin(), x.end(), model.x.data());
   model.eval_step(4, vae::LossSpec{}, nullptr);   // z = mu
-  EXPECT_EQ(mu, std::vector<float>(model.enc.mu, model.enc.mu + 12));
-  EXPECT_EQ(lv, std::vector<float>(model.enc.logvar, model.enc.logvar + 12));
-  EXPECT_EQ(mu, std::vector<float>(model.z, model.z + 12));
+  EXPECT_EQ(mu, std::vector<float>(model.enc.mu.data(), model.enc.mu.data() + 12));
+  EXPECT_EQ(lv, std::vector<float>(model.enc.logvar.data(), model.enc.logvar.data() + 12));
+  EXPECT_EQ(mu, std::vector<float>(model.z.data(), model.z.data() + 12));
 }
 
 TEST(Vae, InitMatchesPyTorchLinearBounds) {
@@ -199,24 +199,24 @@ TEST(Vae, MatchesPyTorchGoldenForwardLossGradientsAndAdam) {
     // Parameters in golden param_order are the model's block order.
     std::size_t off = 0;
     for (const auto& name : g["param_order"]) {
-      load(model.params + off, g["params"][name.get<std::string>()]);
+      load(model.params.data() + off, g["params"][name.get<std::string>()]);
       off += g["params"][name.get<std::string>()].size();
     }
     ASSERT_EQ(off, Small::num_params);
-    load(model.x, g["x"]);
-    load(model.eps, g["eps"]);
+    load(model.x.data(), g["x"]);
+    load(model.eps.data(), g["eps"]);
 
     model.encode(B);
     model.reparameterize(B);
     model.decode(B);
     const auto& a = g["activations"];
-    EXPECT_LE(compare("h1", model.enc.h, a["h1"], 1e-6, 1e-5), 1.0);
-    EXPECT_LE(compare("mu", model.enc.mu, a["mu"], 1e-6, 1e-5), 1.0);
-    EXPECT_LE(compare("logvar", model.enc.logvar, a["logvar"], 1e-6, 1e-5), 1.0);
-    EXPECT_LE(compare("z", model.z, a["z"], 1e-6, 1e-5), 1.0);
-    EXPECT_LE(compare("h2", model.dec.h, a["h2"], 1e-6, 1e-5), 1.0);
-    EXPECT_LE(compare("logits", model.dec.logits, a["logits"], 1e-6, 1e-5), 1.0);
-    EXPECT_LE(compare("xhat", model.dec.xhat, a["xhat"], 1e-6, 1e-5), 1.0);
+    EXPECT_LE(compare("h1", model.enc.h.data(), a["h1"], 1e-6, 1e-5), 1.0);
+    EXPECT_LE(compare("mu", model.enc.mu.data(), a["mu"], 1e-6, 1e-5), 1.0);
+    EXPECT_LE(compare("logvar", model.enc.logvar.data(), a["logvar"], 1e-6, 1e-5), 1.0);
+    EXPECT_LE(compare("z", model.z.data(), a["z"], 1e-6, 1e-5), 1.0);
+    EXPECT_LE(compare("h2", model.dec.h.data(), a["h2"], 1e-6, 1e-5), 1.0);
+    EXPECT_LE(compare("logits", model.dec.logits.data(), a["logits"], 1e-6, 1e-5), 1.0);
+    EXPECT_LE(compare("xhat", model.dec.xhat.data(), a["xhat"], 1e-6, 1e-5), 1.0);
     const vae::LossSums s = model.loss(spec, B, true);
     EXPECT_NEAR(s.recon, c["recon"].get<double>(), 1e-5 * c["recon"].get<double>());
     EXPECT_NEAR(s.kl, c["kl"].get<double>(), 1e-5 * c["kl"].get<double>());
@@ -225,7 +225,7 @@ TEST(Vae, MatchesPyTorchGoldenForwardLossGradientsAndAdam) {
     off = 0;
     for (const auto& name : g["param_order"]) {
       const auto& want = c["grads"][name.get<std::string>()];
-      EXPECT_LE(compare("grad " + name.get<std::string>(), model.grads + off, want, 1e-5, 1e-4), 1.0);
+      EXPECT_LE(compare("grad " + name.get<std::string>(), model.grads.data() + off, want, 1e-5, 1e-4), 1.0);
       off += want.size();
     }
 
@@ -240,7 +240,7 @@ TEST(Vae, MatchesPyTorchGoldenForwardLossGradientsAndAdam) {
     off = 0;
     for (const auto& name : g["param_order"]) {
       const auto& want = c["params_after"][name.get<std::string>()];
-      EXPECT_LE(compare("after 3 steps " + name.get<std::string>(), model.params + off, want, 1e-6, 1e-5), 1.0);
+      EXPECT_LE(compare("after 3 steps " + name.get<std::string>(), model.params.data() + off, want, 1e-6, 1e-5), 1.0);
       off += want.size();
     }
   }

@@ -87,7 +87,7 @@ TEST(Weights, Int8MatchesAnIndependentQuantizer) {
   const vae::WeightTensor* t = q.find("dec_out_w");
   const vae::WeightTensor* s = q.find("dec_out_w.scale");
   ASSERT_TRUE(t && s);
-  const float* w = a.dec.out.w;
+  const float* w = a.dec.out.w.data();
   double max_err = 0;
   for (std::size_t r = 0; r < 16; ++r) {
     double amax = 0;

@@ -88,10 +88,11 @@ int run(int argc, char** argv) {
 
   using Model = vae::Classifier784_256_10;
   Model model(static_cast<std::size_t>(s.batch));
-  vae::AdamConfig adam;
-  adam.lr = static_cast<float>(s.lr);
-  vae::ClassifierTrainer<Model> trainer(model, train, static_cast<std::size_t>(s.batch), adam, s.seed,
-                                        vae::ParamInit::from_seed);
+  vae::TrainOptions opt;
+  opt.adam.lr = static_cast<float>(s.lr);
+  opt.batch = static_cast<std::size_t>(s.batch);
+  opt.seed = s.seed;
+  vae::Trainer<Model> trainer(model, train, opt, vae::ParamInit::from_seed);
   if (!s.quiet) {
     std::printf("classifier 784-256-10: %zu parameters, arena %.1f MB; %zu training, %zu test images\n",
                 Model::num_params, static_cast<double>(Model::arena_bytes(static_cast<std::size_t>(s.batch))) / 1e6,

@@ -52,7 +52,7 @@ std::vector<std::uint8_t> decode_bytes(Model& model, const std::vector<float>& z
   for (std::size_t first = 0; first < n; first += model.max_batch()) {
     const std::size_t B = std::min(model.max_batch(), n - first);
     std::copy(z.begin() + static_cast<std::ptrdiff_t>(first * Z),
-              z.begin() + static_cast<std::ptrdiff_t>((first + B) * Z), model.z);
+              z.begin() + static_cast<std::ptrdiff_t>((first + B) * Z), model.z.data());
     model.decode(B);
     for (std::size_t i = 0; i < B * D; ++i) out[first * D + i] = to_byte(model.dec.xhat[i]);
   }
@@ -69,7 +69,7 @@ GrayPicture reconstructions(Model& model, const vae::ImageSet& set, int per_row,
   for (std::size_t first = 0; first < n; first += model.max_batch()) {
     const std::size_t B = std::min(model.max_batch(), n - first);
     std::iota(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(B), static_cast<std::uint32_t>(first));
-    vae::stage_batch(model.x, set, idx.data(), B);
+    vae::stage_batch(model.x.data(), set, idx.data(), B);
     model.eval_step(B, vae::LossSpec{}, nullptr);   // z = mu; the loss value is not used
     for (std::size_t i = 0; i < B * D; ++i) recon[first * D + i] = to_byte(model.dec.xhat[i]);
   }
@@ -147,9 +147,9 @@ std::vector<float> latent_means(Model& model, const vae::ImageSet& set, const st
   std::vector<float> mu(idx.size() * Z);
   for (std::size_t first = 0; first < idx.size(); first += model.max_batch()) {
     const std::size_t B = std::min(model.max_batch(), idx.size() - first);
-    vae::stage_batch(model.x, set, idx.data() + first, B);
+    vae::stage_batch(model.x.data(), set, idx.data() + first, B);
     model.encode(B);
-    std::copy(model.enc.mu, model.enc.mu + B * Z, mu.begin() + static_cast<std::ptrdiff_t>(first * Z));
+    std::copy(model.enc.mu.data(), model.enc.mu.data() + B * Z, mu.begin() + static_cast<std::ptrdiff_t>(first * Z));
   }
   return mu;
 }

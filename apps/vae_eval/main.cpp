@@ -176,7 +176,7 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
   std::vector<std::uint32_t> idx(Bmax);
   auto stage = [&](std::size_t first, std::size_t B) {
     for (std::size_t i = 0; i < B; ++i) idx[i] = static_cast<std::uint32_t>(first + i);
-    vae::stage_batch(model.x, test.images, idx.data(), B);
+    vae::stage_batch(model.x.data(), test.images, idx.data(), B);
   };
 
   // --- losses, sampled and z = mu; per class with z = mu --------------------------------------
@@ -193,17 +193,17 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
       stage(first, B);
       model.encode(B);
       if (pass == 0) {
-        vae_rt::rng_fill_normal(&rng, model.eps, B * Z);
+        vae_rt::rng_fill_normal(&rng, model.eps.data(), B * Z);
         model.reparameterize(B);
       } else {
-        std::copy(model.enc.mu, model.enc.mu + B * Z, model.z);
+        std::copy(model.enc.mu.data(), model.enc.mu.data() + B * Z, model.z.data());
       }
       model.decode(B);
       for (std::size_t i = 0; i < B; ++i) {
-        const double mse = vae::mse_loss(nullptr, model.dec.xhat + i * D, model.x + i * D, D);
-        const double bce = vae::bce_loss(nullptr, model.dec.logits + i * D, model.dec.xhat + i * D,
-                                         model.x + i * D, D);
-        const double kl = vae::kl_loss(nullptr, nullptr, model.enc.mu + i * Z, model.enc.logvar + i * Z, Z, 1.0f);
+        const double mse = vae::mse_loss(nullptr, model.dec.xhat.data() + i * D, model.x.data() + i * D, D);
+        const double bce = vae::bce_loss(nullptr, model.dec.logits.data() + i * D, model.dec.xhat.data() + i * D,
+                                         model.x.data() + i * D, D);
+        const double kl = vae::kl_loss(nullptr, nullptr, model.enc.mu.data() + i * Z, model.enc.logvar.data() + i * Z, Z, 1.0f);
         sums.mse += mse; sums.bce += bce; sums.kl += kl; ++sums.n;
         if (pass == 1) {
           PassSums& c = per_class[test.labels[first + i]];
@@ -251,15 +251,15 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
         model.encode(B);
         std::fill(acc.begin(), acc.end(), vae::LogMeanExp{});
         for (int k = 0; k < K; ++k) {
-          vae_rt::rng_fill_normal(&krng, model.eps, B * Z);
+          vae_rt::rng_fill_normal(&krng, model.eps.data(), B * Z);
           model.reparameterize(B);
           model.decode(B);
           for (std::size_t i = 0; i < B; ++i) {
-            const float* z = model.z + i * Z;
-            const double log_px_z = -vae::bce_loss(nullptr, model.dec.logits + i * D,
-                                                   model.dec.xhat + i * D, model.x + i * D, D);
+            const float* z = model.z.data() + i * Z;
+            const double log_px_z = -vae::bce_loss(nullptr, model.dec.logits.data() + i * D,
+                                                   model.dec.xhat.data() + i * D, model.x.data() + i * D, D);
             acc[i].add(log_px_z + vae::log_normal_standard(z, Z) -
-                       vae::log_normal_diag(z, model.enc.mu + i * Z, model.enc.logvar + i * Z, Z));
+                       vae::log_normal_diag(z, model.enc.mu.data() + i * Z, model.enc.logvar.data() + i * Z, Z));
           }
         }
         for (std::size_t i = 0; i < B; ++i) sum -= acc[i].value();
@@ -295,9 +295,9 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
       encoding.update(first);
       const std::size_t B = std::min(Bmax, N - first);
       for (std::size_t i = 0; i < B; ++i) tidx[i] = static_cast<std::uint32_t>(first + i);
-      vae::stage_batch(model.x, train->images, tidx.data(), B);
+      vae::stage_batch(model.x.data(), train->images, tidx.data(), B);
       model.encode(B);
-      std::copy(model.enc.mu, model.enc.mu + B * Z, mus.begin() + static_cast<std::ptrdiff_t>(first * Z));
+      std::copy(model.enc.mu.data(), model.enc.mu.data() + B * Z, mus.begin() + static_cast<std::ptrdiff_t>(first * Z));
     }
     encoding.finish("encoded " + std::to_string(N) + " training images");
     vae_apps::ProgressLine em("vae_eval", "mixture of " + std::to_string(o.gmm_k) + ", EM",
@@ -338,7 +338,7 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
       const std::size_t B = std::min(Bmax, test.size() - first);
       stage(first, B);
       model.encode(B);
-      std::copy(model.enc.mu, model.enc.mu + B * Z, tmu.begin() + static_cast<std::ptrdiff_t>(first * Z));
+      std::copy(model.enc.mu.data(), model.enc.mu.data() + B * Z, tmu.begin() + static_cast<std::ptrdiff_t>(first * Z));
     }
     const double ll_test = vae::gmm_log_likelihood(gmm, tmu.data(), test.size());
     double ll_test_normal = 0;
@@ -364,11 +364,11 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
     for (std::size_t first = 0; first < N; first += Bmax) {
       progress.update(first);
       const std::size_t B = std::min(Bmax, N - first);
-      vae_rt::rng_fill_normal(&srng, model.z, B * Z);
+      vae_rt::rng_fill_normal(&srng, model.z.data(), B * Z);
       model.decode(B);
       for (std::size_t i = 0; i < B * D; ++i) cls.x[i] = std::nearbyint(model.dec.xhat[i] * 255.0f) / 255.0f;
       cls.predict(B);
-      for (std::size_t i = 0; i < B; ++i) gen.add(cls.probs + i * kClasses, nullptr);
+      for (std::size_t i = 0; i < B; ++i) gen.add(cls.probs.data() + i * kClasses, nullptr);
     }
     if (gmm.K > 0) {
       // The runtime's sampler, from the same seed and stream as N(0, I) above: digit i is what
@@ -383,20 +383,20 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
       vae_rt::rng_seed(&grng, o.seed, 0);
       for (std::size_t first = 0; first < N; first += Bmax) {
         const std::size_t B = std::min(Bmax, N - first);
-        for (std::size_t i = 0; i < B; ++i) vae_rt::prior_sample(prior, &grng, model.z + i * Z);
+        for (std::size_t i = 0; i < B; ++i) vae_rt::prior_sample(prior, &grng, model.z.data() + i * Z);
         model.decode(B);
         for (std::size_t i = 0; i < B * D; ++i) cls.x[i] = std::nearbyint(model.dec.xhat[i] * 255.0f) / 255.0f;
         cls.predict(B);
-        for (std::size_t i = 0; i < B; ++i) gen_gmm.add(cls.probs + i * kClasses, nullptr);
+        for (std::size_t i = 0; i < B; ++i) gen_gmm.add(cls.probs.data() + i * kClasses, nullptr);
       }
     }
     const std::size_t Nreal = std::min(N, test.size());
     for (std::size_t first = 0; first < Nreal; first += Bmax) {
       const std::size_t B = std::min(Bmax, Nreal - first);
       for (std::size_t i = 0; i < B; ++i) idx[i] = static_cast<std::uint32_t>(first + i);
-      vae::stage_batch(cls.x, test.images, idx.data(), B);
+      vae::stage_batch(cls.x.data(), test.images, idx.data(), B);
       cls.predict(B);
-      for (std::size_t i = 0; i < B; ++i) real.add(cls.probs + i * kClasses, &test.labels[first + i]);
+      for (std::size_t i = 0; i < B; ++i) real.add(cls.probs.data() + i * kClasses, &test.labels[first + i]);
     }
     out["samples"] = {{"classifier", o.classifier}, {"seed", o.seed}, {"generated", gen.to_json()},
                       {"real_test", real.to_json()}};

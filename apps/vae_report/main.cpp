@@ -63,7 +63,7 @@ void decode_run(Run& run, const vae::ImageSet& test) {
   const std::size_t n = recon_per_row * recon_row_pairs, D = Model::dim_x;
   std::vector<std::uint32_t> idx(n);
   for (std::size_t i = 0; i < n; ++i) idx[i] = static_cast<std::uint32_t>(i);
-  vae::stage_batch(model->x, test, idx.data(), n);
+  vae::stage_batch(model->x.data(), test, idx.data(), n);
   model->eval_step(n, vae::LossSpec{}, nullptr);   // z = mu
   run.recon.resize(n * D);
   for (std::size_t i = 0; i < n * D; ++i) run.recon[i] = vae_apps::to_byte(model->dec.xhat[i]);

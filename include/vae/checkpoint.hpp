@@ -91,9 +91,9 @@ Checkpoint capture_checkpoint(const Model& model, std::uint32_t epochs_done, con
   ck.epochs_done = epochs_done;
   ck.adam_t = model.adam_t;
   ck.rng = rng;
-  ck.params.assign(model.params, model.params + Model::num_params);
-  ck.adam_m.assign(model.adam_m, model.adam_m + Model::num_params);
-  ck.adam_v.assign(model.adam_v, model.adam_v + Model::num_params);
+  ck.params.assign(model.params.data(), model.params.data() + Model::num_params);
+  ck.adam_m.assign(model.adam_m.data(), model.adam_m.data() + Model::num_params);
+  ck.adam_v.assign(model.adam_v.data(), model.adam_v.data() + Model::num_params);
   ck.history = std::move(history);
   ck.settings = std::move(settings);
   return ck;
@@ -111,9 +111,9 @@ void restore_checkpoint(const Checkpoint& ck, Model& model, const std::string& n
                 std::to_string(Model::dim_x) + "-" + std::to_string(Model::dim_h) + "-" +
                 std::to_string(Model::dim_z) + " with " + std::to_string(Model::num_params));
   }
-  std::memcpy(model.params, ck.params.data(), Model::num_params * sizeof(float));
-  std::memcpy(model.adam_m, ck.adam_m.data(), Model::num_params * sizeof(float));
-  std::memcpy(model.adam_v, ck.adam_v.data(), Model::num_params * sizeof(float));
+  std::memcpy(model.params.data(), ck.params.data(), Model::num_params * sizeof(float));
+  std::memcpy(model.adam_m.data(), ck.adam_m.data(), Model::num_params * sizeof(float));
+  std::memcpy(model.adam_v.data(), ck.adam_v.data(), Model::num_params * sizeof(float));
   model.adam_t = ck.adam_t;
 }
 

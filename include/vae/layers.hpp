@@ -14,15 +14,32 @@
 //   Parameter gradients are assigned rather than accumulated because in this static graph every
 //   parameter is used exactly once per step: no zero-grad pass is needed. A layer reused twice in
 //   one step would have to accumulate instead.
-// Layers own no memory: they hold pointers into the model's arena, bound once at init.
+// Exception, said where it happens: backward's `beta = 1` mode ADDS the input gradient into d_in,
+// for an input that feeds two layers (the encoder's h feeds enc_mu and enc_logvar).
+// Layers own no memory: they hold shaped handles (vae/tensor.hpp) into the model's arena, bound
+// once at init. Elementwise passes are out of line (lib/train/layers.cpp), written as xtensor
+// expressions there, so that the apps that include this header do not compile xtensor's
+// expression templates.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 
-#include "vae/blas.hpp"
-#include "vae/parallel.hpp"
+#include "vae/tensor.hpp"
+#include "vae_rt/rng.h"
 
 namespace vae {
+
+// --- elementwise passes (lib/train/layers.cpp), over n values or (B, N) rows ------------------
+// y (B, N) = b (N) broadcast over the rows.
+void bias_rows(float* y, const float* b, std::size_t B, std::size_t N);
+// db (N) = column sums of dy (B, N), rows added in order.
+void bias_grad(float* db, const float* dy, std::size_t B, std::size_t N);
+// ReLU in place on n values: y = max(y, 0).
+void relu_forward(float* y, std::size_t n);
+// dx = dy where the output y > 0, else 0. Uses the saved output, so no pre-activation is kept.
+// dx may alias dy.
+void relu_backward(float* dx, const float* dy, const float* y, std::size_t n);
 
 // Fully connected: y (B, Out) = x (B, In) W^T + b, with W (Out, In) row-major as torch.nn.Linear.
 template <std::size_t In, std::size_t Out>
@@ -34,58 +51,50 @@ struct Dense {
   static constexpr std::size_t num_params = Out * In + Out;
 
   const char* name = "";   // tensor-name prefix, e.g. "enc_fc" -> "enc_fc_w", "enc_fc_b"
-  float* w = nullptr;      // (Out, In)  parameters, slice of the model's parameter block
-  float* b = nullptr;      // (Out)
-  float* dw = nullptr;     // (Out, In)  gradients, the same slice of the gradient block
-  float* db = nullptr;     // (Out)
+  Mat<Out, In> w;          // (Out, In)  parameters, slice of the model's parameter block
+  Vec<Out> b;              // (Out)
+  Mat<Out, In> dw;         // (Out, In)  gradients, the same slice of the gradient block
+  Vec<Out> db;             // (Out)
 
   // Slice this layer's parameters (W then b) from `params` and `grads`; advance both.
   void bind(const char* layer_name, float*& params, float*& grads) {
     name = layer_name;
-    w = params; b = params + num_weights; params += num_params;
-    dw = grads; db = grads + num_weights; grads += num_params;
+    w = Mat<Out, In>(params); b = Vec<Out>(params + num_weights); params += num_params;
+    dw = Mat<Out, In>(grads); db = Vec<Out>(grads + num_weights); grads += num_params;
   }
 
-  // y (B, Out) = x (B, In) W^T + b. The bias is written into y first and sgemm adds the product
+  // y (B, Out) = x (B, In) W^T + b. The bias is written into y first and the product is added
   // to it (beta = 1), which saves a pass over y.
-  void forward(float* y, const float* x, std::size_t B) const {
-    parallel_for(B, 16, [&](std::size_t, std::size_t lo, std::size_t hi) {
-      for (std::size_t i = lo; i < hi; ++i) {
-        float* yi = y + i * Out;
-        for (std::size_t o = 0; o < Out; ++o) yi[o] = b[o];
-      }
-    });
-    sgemm(Trans::no, Trans::yes, B, Out, In, 1.0f, x, In, w, In, 1.0f, y, Out);
+  void forward(const Rows<Out>& y, const Rows<In>& x, std::size_t B) const {
+    bias_rows(y.data(), b.data(), B, Out);
+    matmul_xwt(y, x, w, B, 1.0f);
   }
 
-  // dW (Out, In) = dy^T x;  db (Out) = sum over rows of dy;  dx (B, In) = dy W (skipped if null).
-  void backward(float* dx, const float* dy, const float* x, std::size_t B) {
-    sgemm(Trans::yes, Trans::no, Out, In, B, 1.0f, dy, Out, x, In, 0.0f, dw, In);
-    // Column sums, split by columns: each thread adds its columns' rows in row order.
-    parallel_for(Out, 4096, [&](std::size_t, std::size_t lo, std::size_t hi) {
-      for (std::size_t o = lo; o < hi; ++o) db[o] = 0.0f;
-      for (std::size_t i = 0; i < B; ++i) {
-        const float* dyi = dy + i * Out;
-        for (std::size_t o = lo; o < hi; ++o) db[o] += dyi[o];
-      }
-    });
-    if (dx) sgemm(Trans::no, Trans::no, B, In, Out, 1.0f, dy, Out, w, In, 0.0f, dx, In);
+  // dW (Out, In) = dy^T x;  db (Out) = column sums of dy;  then the input gradient:
+  //   Grad::assign      dx (B, In)  = dy W
+  //   Grad::accumulate  dx (B, In) += dy W   (an input shared with another layer)
+  //   Grad::none        no dx (the input is data)
+  enum class Grad { assign, accumulate, none };
+  void backward(const Rows<In>& dx, const Rows<Out>& dy, const Rows<In>& x, std::size_t B,
+                Grad mode = Grad::assign) {
+    matmul_dytx(dw, dy, x, B, 0.0f);
+    bias_grad(db.data(), dy.data(), B, Out);
+    if (mode != Grad::none) matmul_dyw(dx, dy, w, B, mode == Grad::accumulate ? 1.0f : 0.0f);
+  }
+  // The same with no input gradient.
+  void backward(const Rows<Out>& dy, const Rows<In>& x, std::size_t B) {
+    backward(Rows<In>(), dy, x, B, Grad::none);
   }
 };
 
-// ReLU, in place on n values: y = max(x, 0).
-inline void relu_forward(float* y, std::size_t n) {
-  parallel_for(n, 16384, [&](std::size_t, std::size_t lo, std::size_t hi) {
-    for (std::size_t i = lo; i < hi; ++i) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
-  });
-}
-
-// dx = dy where the output y > 0, else 0. Uses the saved output, so no pre-activation is kept.
-// dx may alias dy.
-inline void relu_backward(float* dx, const float* dy, const float* y, std::size_t n) {
-  parallel_for(n, 16384, [&](std::size_t, std::size_t lo, std::size_t hi) {
-    for (std::size_t i = lo; i < hi; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
-  });
+// PyTorch's nn.Linear default initialization: W and b uniform in +-1/sqrt(fan_in), W first.
+template <class Layer>
+void init_uniform_fan_in(Layer& layer, vae_rt::Rng& rng) {
+  const float bound = 1.0f / std::sqrt(static_cast<float>(Layer::in));
+  float* w = layer.w.data();
+  float* b = layer.b.data();
+  for (std::size_t i = 0; i < Layer::num_weights; ++i) w[i] = vae_rt::rng_uniform(&rng, -bound, bound);
+  for (std::size_t i = 0; i < Layer::out; ++i) b[i] = vae_rt::rng_uniform(&rng, -bound, bound);
 }
 
 // Sigmoid y = 1 / (1 + e^-x) over n values, with the runtime's portable exp so that the
@@ -93,9 +102,7 @@ inline void relu_backward(float* dx, const float* dy, const float* y, std::size_
 void sigmoid_forward(float* y, const float* x, std::size_t n);
 
 // dx = dy * y * (1 - y) from the saved output y. dx may alias dy.
-inline void sigmoid_backward(float* dx, const float* dy, const float* y, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
-}
+void sigmoid_backward(float* dx, const float* dy, const float* y, std::size_t n);
 
 // The reparameterization z = mu + eps * exp(logvar / 2), all (B, Z) flattened to n values.
 // eps ~ N(0, I) is drawn by the caller (from the model's Rng) so that it can also be fixed.

@@ -1,4 +1,5 @@
-// vae/parallel.hpp - split a loop across the library's thread pool (the one sgemm uses).
+// vae/parallel.hpp - split a loop across the library's thread pool (the one sgemm uses);
+// the pool itself is lib/train/thread_pool.cpp.
 //
 // parallel_for(n, grain, f) calls f(lo, hi) on disjoint ranges that cover [0, n), one range per
 // thread, the calling thread included. Ranges are multiples of 16 elements (whole cache lines of
@@ -16,6 +17,10 @@ using RangeFn = void (*)(void* ctx, std::size_t part, std::size_t lo, std::size_
 
 // The most parts parallel_for will use (the pool's thread count).
 std::size_t parallel_parts();
+
+// Threads (>= 1; less is 1) of the pool, the calling thread included. Starts or stops workers,
+// so call it outside the training loop. set_blas_threads (vae/blas.hpp) is the public door.
+void set_pool_threads(int threads);
 
 // Run fn(ctx, part, lo, hi) for each part of [0, n); returns the number of parts used.
 std::size_t parallel_run(std::size_t n, std::size_t grain, RangeFn fn, void* ctx);

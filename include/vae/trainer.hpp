@@ -1,10 +1,18 @@
-// vae/trainer.hpp - the training loop: epochs of shuffled mini-batches, and test evaluation.
+// vae/trainer.hpp - the training loop: epochs of shuffled mini-batches, and test evaluation, for
+// every model of the library.
 //
-// Trainer<Model> drives any model with the Vae interface (stage into model.x, train_step,
-// eval_step). It shuffles the training set each epoch with the model's one RNG stream, iterates
-// batches of `batch` images (the last one may be partial), tracks the running loss and its terms,
-// and evaluates a test set as the PyTorch reference does: z sampled once per image. It also
-// evaluates with z = mu. It prints nothing: progress goes to a callback.
+// Trainer<Model, Staging> shuffles the training set each epoch with its one RNG stream, iterates
+// batches of `batch` images (the last one may be partial), stages each batch into the model's
+// arena and takes one step, tracks the running sums, and evaluates a data set batch by batch. It
+// prints nothing: progress goes to a callback. What differs between models is the staging policy:
+//   StageImages            an ImageSet; stages model.x; the model's steps are
+//                          train_step(B, loss, adam, rng) and eval_step(B, loss, rng*) (Vae),
+//                          returning LossSums. evaluate(set, sample_z) as the PyTorch reference
+//                          does: z sampled once per image (sample_z), or z = mu.
+//   StageImagesWithLabels  a Dataset (images and labels); stages model.x and model.labels; the
+//                          steps are train_step(B, adam) and eval_step(B) (Classifier), returning
+//                          ClassSums. Labels are checked against Model::num_classes up front.
+// The default policy is the model's: Model::staging.
 //
 // Initialization is the caller's choice, said where the trainer is built: ParamInit::from_seed
 // draws the model's parameters from the trainer's RNG stream (PyTorch's nn.Linear scheme) and
@@ -22,6 +30,7 @@
 #include <cstdint>
 #include <numeric>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "vae/adam.hpp"
@@ -41,36 +50,95 @@ struct TrainOptions {
   bool flush_denormals = true;   // FTZ/DAZ on the training thread (see vae/blas.hpp)
 };
 
-// What one step reports to the progress callback.
-struct StepReport {
+// What one step reports to the progress callback; Sums is LossSums (Vae) or ClassSums.
+template <class Sums>
+struct BasicStepReport {
   std::size_t batch_index;   // 1-based, of batches_per_epoch
   std::size_t batches_per_epoch;
-  const LossSums& running;   // sums over the epoch so far
+  const Sums& running;       // sums over the epoch so far
+};
+using StepReport = BasicStepReport<LossSums>;
+
+// --- staging policies (see the header comment) -----------------------------------------------
+struct StageImages {
+  using Data = ImageSet;
+  static const ImageSet& images(const ImageSet& d) { return d; }
+  template <class Model>
+  static void check(const ImageSet&, const char*) {}
+  template <class Model>
+  static void stage(Model& m, const ImageSet& d, const std::uint32_t* idx, std::size_t B) {
+    stage_batch(m.x.data(), d, idx, B);
+  }
+  template <class Model>
+  static auto train_step(Model& m, std::size_t B, const TrainOptions& opt, vae_rt::Rng& rng) {
+    return m.train_step(B, opt.loss, opt.adam, rng);
+  }
+  template <class Model>
+  static auto eval_step(Model& m, std::size_t B, const TrainOptions& opt, vae_rt::Rng* rng) {
+    return m.eval_step(B, opt.loss, rng);
+  }
 };
 
-template <class Model>
+struct StageImagesWithLabels {
+  using Data = Dataset;
+  static const ImageSet& images(const Dataset& d) { return d.images; }
+  template <class Model>
+  static void check(const Dataset& d, const char* what) {
+    if (d.labels.size() != d.size()) throw Error(std::string(what) + " labels and images disagree");
+    for (std::uint8_t y : d.labels) {
+      if (y >= Model::num_classes) {
+        throw Error(std::string(what) + " label " + std::to_string(y) + " is not below " +
+                    std::to_string(Model::num_classes) + " classes");
+      }
+    }
+  }
+  template <class Model>
+  static void stage(Model& m, const Dataset& d, const std::uint32_t* idx, std::size_t B) {
+    stage_batch(m.x.data(), d.images, idx, B);
+    for (std::size_t i = 0; i < B; ++i) {
+      if (idx[i] >= d.labels.size()) throw Error("label index " + std::to_string(idx[i]) + " out of range");
+      m.labels[i] = d.labels[idx[i]];
+    }
+  }
+  template <class Model>
+  static auto train_step(Model& m, std::size_t B, const TrainOptions& opt, vae_rt::Rng&) {
+    return m.train_step(B, opt.adam);
+  }
+  template <class Model>
+  static auto eval_step(Model& m, std::size_t B, const TrainOptions&, vae_rt::Rng*) {
+    return m.eval_step(B);
+  }
+};
+
+template <class Model, class Staging = typename Model::staging>
 class Trainer {
  public:
+  using Data = typename Staging::Data;
+  using Sums = decltype(Staging::train_step(std::declval<Model&>(), std::size_t{},
+                                            std::declval<const TrainOptions&>(),
+                                            std::declval<vae_rt::Rng&>()));
+  using Report = BasicStepReport<Sums>;
+
   // init: ParamInit::from_seed initializes the parameters from opt.seed (PyTorch's nn.Linear
   // scheme) and resets Adam; ParamInit::keep leaves them as they are. The RNG stream is seeded
   // from opt.seed either way; from_seed draws the parameters from it first.
-  Trainer(Model& model, const ImageSet& train, TrainOptions opt, ParamInit init)
-      : model_(model), train_(train), opt_(opt), order_(train.count), batch_idx_(opt.batch) {
-    if (train.pixels_per_image() != Model::dim_x) {
-      throw Error("training images have " + std::to_string(train.pixels_per_image()) +
-                  " pixels; the model expects " + std::to_string(Model::dim_x));
-    }
+  Trainer(Model& model, const Data& train, TrainOptions opt, ParamInit init)
+      : model_(model), train_(train), opt_(opt), order_(Staging::images(train).count),
+        batch_idx_(opt.batch) {
+    const ImageSet& images = Staging::images(train);
+    check_pixels(images, "training");
     if (opt.batch == 0 || opt.batch > model.max_batch()) {
       throw Error("batch " + std::to_string(opt.batch) + " is outside 1.." +
                   std::to_string(model.max_batch()) + " (the model's max batch)");
     }
-    if (train.count == 0 || train.count > UINT32_MAX) throw Error("training set is empty or too large");
+    if (images.count == 0 || images.count > UINT32_MAX) throw Error("training set is empty or too large");
+    Staging::template check<Model>(train, "training");
     if (opt.flush_denormals) set_flush_denormals();
     vae_rt::rng_seed(&rng_, opt.seed, 0);
     if (init == ParamInit::from_seed) model_.init_params(rng_);
   }
 
-  std::size_t batches_per_epoch() const { return (train_.count + opt_.batch - 1) / opt_.batch; }
+  std::size_t batches_per_epoch() const { return (count() + opt_.batch - 1) / opt_.batch; }
   int epoch() const { return epoch_; }
   const TrainOptions& options() const { return opt_; }
   vae_rt::Rng& rng() { return rng_; }
@@ -79,51 +147,58 @@ class Trainer {
 
   // One pass over the training set in a fresh random order (Fisher-Yates on the RNG stream).
   template <class Progress>
-  LossSums train_epoch(Progress&& progress) {
+  Sums train_epoch(Progress&& progress) {
     std::iota(order_.begin(), order_.end(), 0u);
     for (std::size_t i = order_.size() - 1; i > 0; --i) {
       const std::size_t j = vae_rt::rng_below(&rng_, static_cast<std::uint32_t>(i + 1));
       std::swap(order_[i], order_[j]);
     }
-    LossSums running;
+    Sums running;
     const std::size_t nb = batches_per_epoch();
     for (std::size_t b = 0; b < nb; ++b) {
       const std::size_t first = b * opt_.batch;
-      const std::size_t B = std::min(opt_.batch, train_.count - first);
-      stage_batch(model_.x, train_, order_.data() + first, B);
-      running.add(model_.train_step(B, opt_.loss, opt_.adam, rng_));
-      progress(StepReport{b + 1, nb, running});
+      const std::size_t B = std::min(opt_.batch, count() - first);
+      Staging::stage(model_, train_, order_.data() + first, B);
+      running.add(Staging::train_step(model_, B, opt_, rng_));
+      progress(Report{b + 1, nb, running});
     }
     ++epoch_;
     return running;
   }
-  LossSums train_epoch() {
-    return train_epoch([](const StepReport&) {});
+  Sums train_epoch() {
+    return train_epoch([](const Report&) {});
   }
 
-  // The loss over a whole image set, in order, batch by batch. sample_z: z drawn once per image
-  // from a stream seeded by (seed, epoch), so evaluation never disturbs the training stream and
-  // repeats exactly; otherwise z = mu.
-  LossSums evaluate(const ImageSet& images, bool sample_z) {
-    if (images.pixels_per_image() != Model::dim_x) {
-      throw Error("evaluation images have " + std::to_string(images.pixels_per_image()) +
-                  " pixels; the model expects " + std::to_string(Model::dim_x));
-    }
+  // The sums over a whole data set, in order, batch by batch. sample_z (models with a latent):
+  // z drawn once per image from a stream seeded by (seed, epoch), so evaluation never disturbs
+  // the training stream and repeats exactly; otherwise z = mu.
+  Sums evaluate(const Data& set, bool sample_z = false) {
+    const ImageSet& images = Staging::images(set);
+    check_pixels(images, "evaluation");
+    Staging::template check<Model>(set, "evaluation");
     vae_rt::Rng eval_rng;
     vae_rt::rng_seed(&eval_rng, opt_.seed + static_cast<std::uint64_t>(epoch_), 1);
-    LossSums sums;
+    Sums sums;
     for (std::size_t first = 0; first < images.count; first += opt_.batch) {
       const std::size_t B = std::min(opt_.batch, images.count - first);
       for (std::size_t i = 0; i < B; ++i) batch_idx_[i] = static_cast<std::uint32_t>(first + i);
-      stage_batch(model_.x, images, batch_idx_.data(), B);
-      sums.add(model_.eval_step(B, opt_.loss, sample_z ? &eval_rng : nullptr));
+      Staging::stage(model_, set, batch_idx_.data(), B);
+      sums.add(Staging::eval_step(model_, B, opt_, sample_z ? &eval_rng : nullptr));
     }
     return sums;
   }
 
  private:
+  static void check_pixels(const ImageSet& images, const char* what) {
+    if (images.pixels_per_image() != Model::dim_x) {
+      throw Error(std::string(what) + " images have " + std::to_string(images.pixels_per_image()) +
+                  " pixels; the model expects " + std::to_string(Model::dim_x));
+    }
+  }
+  std::size_t count() const { return Staging::images(train_).count; }
+
   Model& model_;
-  const ImageSet& train_;
+  const Data& train_;
   TrainOptions opt_;
   vae_rt::Rng rng_;
   std::vector<std::uint32_t> order_;      // (N) this epoch's permutation of the training set

@@ -10,16 +10,15 @@
 // members (see "The decoder concept" below), not a change to Vae.
 //
 // Memory: the constructor makes ONE arena (or borrows the caller's buffer) and carves every
-// buffer from it in Vae::carve(), in a fixed order: parameters, gradients, Adam m and v, then the
-// activations and activation gradients for `max_batch` images. arena_bytes(max_batch) is the
-// same sum, constexpr; carve() checks that they agree. After construction nothing is allocated:
-// train_step() and eval_step() only read and write arena memory and call sgemm.
+// buffer from it in Vae::carve(), in a fixed order: parameters, gradients, Adam m and v (the
+// ParamBlock, vae/param_block.hpp), then the activations and activation gradients for
+// `max_batch` images. arena_bytes(max_batch) is the same sum, constexpr; carve() checks that they
+// agree. After construction nothing is allocated: train_step() and eval_step() only read and write
+// arena memory and call sgemm. Every buffer is a shaped handle (vae/tensor.hpp): Rows<N> for
+// (B, N), Mat/Vec for the parameters; .data() is its pointer, .xt() its xtensor adaptor.
 #pragma once
 
-#include <xtensor/xadapt.hpp>
-
-#include <array>
-#include <cmath>
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -29,22 +28,14 @@
 #include "vae/error.hpp"
 #include "vae/layers.hpp"
 #include "vae/losses.hpp"
+#include "vae/param_block.hpp"
+#include "vae/tensor.hpp"
 #include "vae_rt/rng.h"
 
 namespace vae {
 
-// A non-owning xtensor view (rows, cols) over arena memory: no copy, no allocation.
-inline auto view(float* p, std::size_t rows, std::size_t cols) {
-  return xt::adapt(p, rows * cols, xt::no_ownership(), std::array<std::size_t, 2>{rows, cols});
-}
+struct StageImages;   // the Trainer's staging policy for a Vae (vae/trainer.hpp)
 
-// PyTorch's nn.Linear default initialization: W and b uniform in +-1/sqrt(fan_in).
-template <class Layer>
-void init_uniform_fan_in(Layer& layer, vae_rt::Rng& rng) {
-  const float bound = 1.0f / std::sqrt(static_cast<float>(Layer::in));
-  for (std::size_t i = 0; i < Layer::num_weights; ++i) layer.w[i] = vae_rt::rng_uniform(&rng, -bound, bound);
-  for (std::size_t i = 0; i < Layer::out; ++i) layer.b[i] = vae_rt::rng_uniform(&rng, -bound, bound);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Encoder: x (B, D) -> h (B, H) -> mu, logvar (B, Z)
@@ -62,19 +53,19 @@ struct Encoder {
   static constexpr std::size_t num_params =
       decltype(fc)::num_params + decltype(mu_head)::num_params + decltype(logvar_head)::num_params;
 
-  float* h = nullptr;        // (B, H)  relu(enc_fc(x)), kept for backward
-  float* mu = nullptr;       // (B, Z)
-  float* logvar = nullptr;   // (B, Z)
-  float* d_h = nullptr;      // (B, H)  gradient w.r.t. h
+  Rows<H> h;        // (B, H)  relu(enc_fc(x)), kept for backward
+  Rows<Z> mu;       // (B, Z)
+  Rows<Z> logvar;   // (B, Z)
+  Rows<H> d_h;      // (B, H)  gradient w.r.t. h
 
   static constexpr std::size_t activation_bytes(std::size_t B) {
     return 2 * floats_bytes(B * H) + 2 * floats_bytes(B * Z);
   }
   void carve(Arena& arena, std::size_t B) {
-    h = arena.carve_floats(B * H, "enc.h");
-    mu = arena.carve_floats(B * Z, "enc.mu");
-    logvar = arena.carve_floats(B * Z, "enc.logvar");
-    d_h = arena.carve_floats(B * H, "enc.d_h");
+    h = carve_rows<H>(arena, B, "enc.h");
+    mu = carve_rows<Z>(arena, B, "enc.mu");
+    logvar = carve_rows<Z>(arena, B, "enc.logvar");
+    d_h = carve_rows<H>(arena, B, "enc.d_h");
   }
   void bind(float*& params, float*& grads) {
     fc.bind("enc_fc", params, grads);
@@ -84,20 +75,20 @@ struct Encoder {
   template <class F> void for_each_layer(F&& f) { f(fc); f(mu_head); f(logvar_head); }
 
   // mu, logvar (B, Z) from x (B, D); x may be any caller memory.
-  void forward(const float* x, std::size_t B) {
+  void forward(const Rows<D>& x, std::size_t B) {
     fc.forward(h, x, B);
-    relu_forward(h, B * H);
+    relu_forward(h.data(), B * H);
     mu_head.forward(mu, h, B);
     logvar_head.forward(logvar, h, B);
   }
   // From d_mu, d_logvar (B, Z): parameter gradients. The input gradient is not needed (x is data).
-  void backward(const float* x, const float* d_mu, const float* d_logvar, std::size_t B) {
-    mu_head.backward(d_h, d_mu, h, B);
-    logvar_head.backward(nullptr, d_logvar, h, B);
-    // d_h = d_mu W_mu + d_logvar W_logvar: the second product accumulates (beta = 1) into the first.
-    sgemm(Trans::no, Trans::no, B, H, Z, 1.0f, d_logvar, Z, logvar_head.w, H, 1.0f, d_h, H);
-    relu_backward(d_h, d_h, h, B * H);
-    fc.backward(nullptr, d_h, x, B);
+  void backward(const Rows<D>& x, const Rows<Z>& d_mu, const Rows<Z>& d_logvar, std::size_t B) {
+    using Grad = typename decltype(mu_head)::Grad;
+    // d_h = d_mu W_mu + d_logvar W_logvar: the second head accumulates into the first's.
+    mu_head.backward(d_h, d_mu, h, B, Grad::assign);
+    logvar_head.backward(d_h, d_logvar, h, B, Grad::accumulate);
+    relu_backward(d_h.data(), d_h.data(), h.data(), B * H);
+    fc.backward(d_h, x, B);
   }
 };
 
@@ -119,21 +110,21 @@ struct Decoder {
 
   static constexpr std::size_t num_params = decltype(fc)::num_params + decltype(out)::num_params;
 
-  float* h = nullptr;         // (B, H)  relu(dec_fc(z))
-  float* logits = nullptr;    // (B, D)  dec_out(h)
-  float* xhat = nullptr;      // (B, D)  sigmoid(logits)
-  float* d_h = nullptr;       // (B, H)
-  float* d_logits = nullptr;  // (B, D)  written by the loss
+  Rows<H> h;          // (B, H)  relu(dec_fc(z))
+  Rows<D> logits;     // (B, D)  dec_out(h)
+  Rows<D> xhat;       // (B, D)  sigmoid(logits)
+  Rows<H> d_h;        // (B, H)
+  Rows<D> d_logits;   // (B, D)  written by the loss
 
   static constexpr std::size_t activation_bytes(std::size_t B) {
     return 2 * floats_bytes(B * H) + 3 * floats_bytes(B * D);
   }
   void carve(Arena& arena, std::size_t B) {
-    h = arena.carve_floats(B * H, "dec.h");
-    logits = arena.carve_floats(B * D, "dec.logits");
-    xhat = arena.carve_floats(B * D, "dec.xhat");
-    d_h = arena.carve_floats(B * H, "dec.d_h");
-    d_logits = arena.carve_floats(B * D, "dec.d_logits");
+    h = carve_rows<H>(arena, B, "dec.h");
+    logits = carve_rows<D>(arena, B, "dec.logits");
+    xhat = carve_rows<D>(arena, B, "dec.xhat");
+    d_h = carve_rows<H>(arena, B, "dec.d_h");
+    d_logits = carve_rows<D>(arena, B, "dec.d_logits");
   }
   void bind(float*& params, float*& grads) {
     fc.bind("dec_fc", params, grads);
@@ -142,20 +133,20 @@ struct Decoder {
   template <class F> void for_each_layer(F&& f) { f(fc); f(out); }
 
   // logits and xhat (B, D) from z (B, Z); z may be any caller memory.
-  void forward(const float* z, std::size_t B) {
+  void forward(const Rows<Z>& z, std::size_t B) {
     forward_logits(z, B);
-    sigmoid_forward(xhat, logits, B * D);
+    sigmoid_forward(xhat.data(), logits.data(), B * D);
   }
   // logits (B, D) only: training fuses the sigmoid into the loss (sigmoid_recon_loss).
-  void forward_logits(const float* z, std::size_t B) {
+  void forward_logits(const Rows<Z>& z, std::size_t B) {
     fc.forward(h, z, B);
-    relu_forward(h, B * H);
+    relu_forward(h.data(), B * H);
     out.forward(logits, h, B);
   }
   // From d_logits (B, D): parameter gradients and d_z (B, Z).
-  void backward(float* d_z, const float* z, std::size_t B) {
+  void backward(const Rows<Z>& d_z, const Rows<Z>& z, std::size_t B) {
     out.backward(d_h, d_logits, h, B);
-    relu_backward(d_h, d_h, h, B * H);
+    relu_backward(d_h.data(), d_h.data(), h.data(), B * H);
     fc.backward(d_z, d_h, z, B);
   }
 };
@@ -163,22 +154,25 @@ struct Decoder {
 // ---------------------------------------------------------------------------------------------
 template <std::size_t D = 784, std::size_t H = 400, std::size_t Z = 20,
           class Dec = Decoder<Z, H, D>>
-class Vae {
+class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
+  using Block = ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params>;
+
  public:
   using encoder_type = Encoder<D, H, Z>;
   using decoder_type = Dec;
+  using staging = StageImages;   // Trainer<Vae> stages images only
   static_assert(Dec::dim_in == Z, "the decoder's input is the latent");
   static_assert(Dec::dim_out == D, "the decoder's output is an image");
 
   static constexpr std::size_t dim_x = D;
   static constexpr std::size_t dim_h = H;
   static constexpr std::size_t dim_z = Z;
-  static constexpr std::size_t num_params = encoder_type::num_params + Dec::num_params;
+  static constexpr std::size_t num_params = Block::num_params;
 
   // Bytes of the one arena, for batches of up to max_batch images. Mirrors carve() line by line.
   static constexpr std::size_t arena_bytes(std::size_t max_batch) {
     const std::size_t B = max_batch;
-    return 4 * floats_bytes(num_params)                        // params, grads, adam_m, adam_v
+    return Block::param_bytes()                                // params, grads, adam_m, adam_v
            + floats_bytes(B * D)                               // x
            + 5 * floats_bytes(B * Z)                           // eps, z, d_z, d_mu, d_logvar
            + encoder_type::activation_bytes(B) + Dec::activation_bytes(B);
@@ -197,20 +191,21 @@ class Vae {
   encoder_type enc;
   Dec dec;
 
-  // The parameter block and its companions, (P) each, P = num_params, laid out as
+  // The parameter block and its companions (params, grads, adam_m, adam_v, adam_t) come from
+  // ParamBlock, (P) each, P = num_params, laid out as
   // enc_fc_w enc_fc_b enc_mu_w enc_mu_b enc_logvar_w enc_logvar_b dec_fc_w dec_fc_b dec_out_w ...
-  float* params = nullptr;    // (P)
-  float* grads = nullptr;     // (P)  ASSIGNED by each backward (see vae/layers.hpp)
-  float* adam_m = nullptr;    // (P)
-  float* adam_v = nullptr;    // (P)
-  std::int64_t adam_t = 0;    // Adam steps taken
+  using Block::params;
+  using Block::grads;
+  using Block::adam_m;
+  using Block::adam_v;
+  using Block::adam_t;
 
-  float* x = nullptr;         // (B, D)  the staged batch, pixels in [0, 1]
-  float* eps = nullptr;       // (B, Z)  N(0, I) noise of the reparameterization
-  float* z = nullptr;         // (B, Z)
-  float* d_z = nullptr;       // (B, Z)
-  float* d_mu = nullptr;      // (B, Z)
-  float* d_logvar = nullptr;  // (B, Z)
+  Rows<D> x;          // (B, D)  the staged batch, pixels in [0, 1]
+  Rows<Z> eps;        // (B, Z)  N(0, I) noise of the reparameterization
+  Rows<Z> z;          // (B, Z)
+  Rows<Z> d_z;        // (B, Z)
+  Rows<Z> d_mu;       // (B, Z)
+  Rows<Z> d_logvar;   // (B, Z)
 
   std::size_t max_batch() const { return max_batch_; }
   std::size_t arena_used() const { return arena_.used(); }
@@ -218,9 +213,7 @@ class Vae {
 
   // PyTorch nn.Linear initialization of every layer, in parameter order; Adam state reset.
   void init_params(vae_rt::Rng& rng) {
-    for_each_layer([&](auto& layer) { init_uniform_fan_in(layer, rng); });
-    for (std::size_t i = 0; i < num_params; ++i) adam_m[i] = adam_v[i] = 0.0f;
-    adam_t = 0;
+    this->init([&](auto&& f) { for_each_layer(f); }, rng);
   }
 
   template <class F> void for_each_layer(F&& f) {
@@ -230,16 +223,19 @@ class Vae {
 
   // --- the passes, on the arena buffers, for B <= max_batch images ---------------------------
   void encode(std::size_t B) { enc.forward(x, B); }
-  void reparameterize(std::size_t B) { reparam_forward(z, enc.mu, enc.logvar, eps, B * Z); }
+  void reparameterize(std::size_t B) {
+    reparam_forward(z.data(), enc.mu.data(), enc.logvar.data(), eps.data(), B * Z);
+  }
   void decode(std::size_t B) { dec.forward(z, B); }
   // Loss sums of the current forward pass; with_grad also writes dec.d_logits.
   LossSums loss(const LossSpec& spec, std::size_t B, bool with_grad) {
     LossSums s;
-    float* d_logits = with_grad ? dec.d_logits : nullptr;
-    s.recon = spec.recon == Recon::mse ? mse_loss(d_logits, dec.xhat, x, B * D)
-                                       : bce_loss(d_logits, dec.logits, dec.xhat, x, B * D);
+    float* d_logits = with_grad ? dec.d_logits.data() : nullptr;
+    s.recon = spec.recon == Recon::mse
+                  ? mse_loss(d_logits, dec.xhat.data(), x.data(), B * D)
+                  : bce_loss(d_logits, dec.logits.data(), dec.xhat.data(), x.data(), B * D);
     // KL's gradient is added after the reparameterization's in backward(); here only its value.
-    s.kl = kl_loss(nullptr, nullptr, enc.mu, enc.logvar, B * Z, spec.beta);
+    s.kl = kl_loss(nullptr, nullptr, enc.mu.data(), enc.logvar.data(), B * Z, spec.beta);
     s.total = s.recon + static_cast<double>(spec.beta) * s.kl;
     s.images = B;
     return s;
@@ -247,8 +243,9 @@ class Vae {
   // Gradients of recon + beta KL w.r.t. every parameter, after loss(spec, B, true).
   void backward(const LossSpec& spec, std::size_t B) {
     dec.backward(d_z, z, B);
-    reparam_backward(d_mu, d_logvar, d_z, enc.logvar, eps, B * Z);
-    kl_loss(d_mu, d_logvar, enc.mu, enc.logvar, B * Z, spec.beta);
+    reparam_backward(d_mu.data(), d_logvar.data(), d_z.data(), enc.logvar.data(), eps.data(),
+                     B * Z);
+    kl_loss(d_mu.data(), d_logvar.data(), enc.mu.data(), enc.logvar.data(), B * Z, spec.beta);
     enc.backward(x, d_mu, d_logvar, B);
   }
 
@@ -256,74 +253,62 @@ class Vae {
   // backward, Adam. Returns the batch's loss sums (before the update). No allocation.
   LossSums train_step(std::size_t B, const LossSpec& spec, const AdamConfig& adam,
                       vae_rt::Rng& rng) {
-    check_batch(B);
-    vae_rt::rng_fill_normal(&rng, eps, B * Z);
+    check_batch_size(B, max_batch_, "model");
+    vae_rt::rng_fill_normal(&rng, eps.data(), B * Z);
     return train_step_given_eps(B, spec, adam);
   }
 
   // The same step with the noise already in eps (B, Z): for tests against fixed references.
   LossSums train_step_given_eps(std::size_t B, const LossSpec& spec, const AdamConfig& adam) {
-    check_batch(B);
+    check_batch_size(B, max_batch_, "model");
     encode(B);
     reparameterize(B);
     // The decoder's sigmoid and the reconstruction loss in one pass (the same arithmetic as
     // decode() followed by loss()).
     dec.forward_logits(z, B);
     LossSums s;
-    s.recon = sigmoid_recon_loss(spec.recon, dec.xhat, dec.d_logits, dec.logits, x, B * D);
-    s.kl = kl_loss(nullptr, nullptr, enc.mu, enc.logvar, B * Z, spec.beta);
+    s.recon = sigmoid_recon_loss(spec.recon, dec.xhat.data(), dec.d_logits.data(),
+                                 dec.logits.data(), x.data(), B * D);
+    s.kl = kl_loss(nullptr, nullptr, enc.mu.data(), enc.logvar.data(), B * Z, spec.beta);
     s.total = s.recon + static_cast<double>(spec.beta) * s.kl;
     s.images = B;
     backward(spec, B);
-    adam_step(params, grads, adam_m, adam_v, num_params, adam, ++adam_t);
+    this->adam_update(adam);
     return s;
   }
 
   // Loss of the staged batch without training. rng: draw z as in training; null: z = mu.
   LossSums eval_step(std::size_t B, const LossSpec& spec, vae_rt::Rng* rng) {
-    check_batch(B);
+    check_batch_size(B, max_batch_, "model");
     encode(B);
     if (rng) {
-      vae_rt::rng_fill_normal(rng, eps, B * Z);
+      vae_rt::rng_fill_normal(rng, eps.data(), B * Z);
       reparameterize(B);
     } else {
-      for (std::size_t i = 0; i < B * Z; ++i) z[i] = enc.mu[i];
+      std::copy_n(enc.mu.data(), B * Z, z.data());
     }
     decode(B);
     return loss(spec, B, false);
   }
 
  private:
-  void check_batch(std::size_t B) const {
-    if (B == 0 || B > max_batch_) {
-      throw Error("batch of " + std::to_string(B) + " images: the model was built for 1.." +
-                  std::to_string(max_batch_));
-    }
-  }
-
   // Every byte of the arena is carved here, in this order (arena_bytes() is the same sum).
   void carve() {
     const std::size_t B = max_batch_;
-    params = arena_.carve_floats(num_params, "params");
-    grads = arena_.carve_floats(num_params, "grads");
-    adam_m = arena_.carve_floats(num_params, "adam_m");
-    adam_v = arena_.carve_floats(num_params, "adam_v");
-    x = arena_.carve_floats(B * D, "x");
-    eps = arena_.carve_floats(B * Z, "eps");
-    z = arena_.carve_floats(B * Z, "z");
-    d_z = arena_.carve_floats(B * Z, "d_z");
-    d_mu = arena_.carve_floats(B * Z, "d_mu");
-    d_logvar = arena_.carve_floats(B * Z, "d_logvar");
+    this->carve_params(arena_);
+    x = carve_rows<D>(arena_, B, "x");
+    eps = carve_rows<Z>(arena_, B, "eps");
+    z = carve_rows<Z>(arena_, B, "z");
+    d_z = carve_rows<Z>(arena_, B, "d_z");
+    d_mu = carve_rows<Z>(arena_, B, "d_mu");
+    d_logvar = carve_rows<Z>(arena_, B, "d_logvar");
     enc.carve(arena_, B);
     dec.carve(arena_, B);
-    float* p = params;
-    float* g = grads;
-    enc.bind(p, g);
-    dec.bind(p, g);
-    if (arena_.used() != arena_bytes(B) || p != params + num_params) {
-      throw Error("internal: carve() and arena_bytes() disagree (" + std::to_string(arena_.used()) +
-                  " vs " + std::to_string(arena_bytes(B)) + " bytes)");
-    }
+    this->bind_layers([&](float*& p, float*& g) {
+      enc.bind(p, g);
+      dec.bind(p, g);
+    });
+    this->check_carve(arena_, arena_bytes(B));
   }
 
   Arena arena_;

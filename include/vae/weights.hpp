@@ -100,8 +100,8 @@ WeightsFile weights_from_model(Model& model, const SaveOptions& opt = {}) {
     using L = std::decay_t<decltype(layer)>;
     const std::string name = layer.name;
     wf.tensors.push_back(float_tensor(name + "_w", static_cast<std::uint32_t>(L::out),
-                                      static_cast<std::uint32_t>(L::in), layer.w));
-    wf.tensors.push_back(float_tensor(name + "_b", static_cast<std::uint32_t>(L::out), 0, layer.b));
+                                      static_cast<std::uint32_t>(L::in), layer.w.data()));
+    wf.tensors.push_back(float_tensor(name + "_b", static_cast<std::uint32_t>(L::out), 0, layer.b.data()));
   });
   if (opt.decoder_only) wf = decoder_only(wf);
   if (opt.int8) wf = quantize_int8(wf);
@@ -135,8 +135,8 @@ void layers_from_weights(const WeightsFile& wf, Model& model, const std::string&
       const std::vector<float> v = tensor_floats(wf, tname, path);
       std::memcpy(dst, v.data(), v.size() * sizeof(float));
     };
-    fill(name + "_w", static_cast<std::uint32_t>(L::out), static_cast<std::uint32_t>(L::in), layer.w);
-    fill(name + "_b", static_cast<std::uint32_t>(L::out), 1, layer.b);
+    fill(name + "_w", static_cast<std::uint32_t>(L::out), static_cast<std::uint32_t>(L::in), layer.w.data());
+    fill(name + "_b", static_cast<std::uint32_t>(L::out), 1, layer.b.data());
   });
 }
 

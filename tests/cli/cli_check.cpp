@@ -112,7 +112,7 @@ int latent(const std::string& weights, const std::string& latent_path, const std
   }
   for (std::size_t first = 0; first < n; first += 8) {
     const std::size_t B = std::min<std::size_t>(8, n - first);
-    std::memcpy(m.z, z.data() + first * Z, B * Z * sizeof(float));
+    std::memcpy(m.z.data(), z.data() + first * Z, B * Z * sizeof(float));
     m.decode(B);
     for (std::size_t k = 0; k < B * D; ++k) {
       const int want = vae_rt::pixel_u8(m.dec.xhat[k]);
@@ -156,7 +156,7 @@ int gmm(const std::string& weights, std::uint64_t seed, const std::string& idx_p
   vae::load_weights(m, weights);
   for (std::size_t first = 0; first < n; first += 8) {
     const std::size_t B = std::min<std::size_t>(8, n - first);
-    std::memcpy(m.z, z.data() + first * Z, B * Z * sizeof(float));
+    std::memcpy(m.z.data(), z.data() + first * Z, B * Z * sizeof(float));
     m.decode(B);
     for (std::size_t k = 0; k < B * D; ++k) {
       const int want = vae_rt::pixel_u8(m.dec.xhat[k]);
