@@ -40,7 +40,9 @@
 //   quit     (or end of input) exits 0
 // It first prints {"ready":true,...}. The timed region of "epoch" is train_epoch alone: the data
 // are in memory (uint8, as the trainer keeps them) before the command arrives.
+#include <CLI/CLI.hpp>
 #include <cblas.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -74,19 +76,6 @@ using Model = vae::Vae784_400_20;
 constexpr std::size_t D = Model::dim_x, H = Model::dim_h, Z = Model::dim_z;
 constexpr std::size_t batch = 128;
 
-const char* const usage_text =
-    "usage: bench_train [options]\n"
-    "  --threads LIST     thread counts, comma-separated (default 1,2)\n"
-    "  --data DIR         MNIST IDX files (default $VAE_DATA or data/mnist)\n"
-    "  --ae               MSE only, beta 0 (the autoencoder) instead of BCE + KL for the fresh state\n"
-    "  --resume CKPT      also time a late state: this vae_train checkpoint, with its own loss\n"
-    "  --reps N           timed repetitions of each product, step and phase (default 100)\n"
-    "  --epochs N         timed epochs per state and thread count (default 3)\n"
-    "  --epoch-only       time epochs only (no ceiling, step or split)\n"
-    "  --serve            persistent mode for compare_pytorch.py (first thread count of --threads)\n"
-    "  --no-ftz           leave flush-to-zero / denormals-are-zero off\n"
-    "  --json FILE        also write the figures as JSON; '-' writes JSON to stdout, the table to stderr\n"
-    "  --help             this text\n";
 
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) {
@@ -501,46 +490,31 @@ void state_rows(Table& t, const std::vector<ThreadResult>& rs, StateResult Threa
   }
 }
 
-// --- JSON ----------------------------------------------------------------------------------
-std::string json_array(const std::vector<double>& v) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + fmt("%.6g", v[i]);
-  return s + "]";
-}
-std::string json_string(const std::string& v) {
-  std::string s = "\"";
-  for (char c : v) {
-    if (c == '"' || c == '\\') s += '\\';
-    if (static_cast<unsigned char>(c) >= 0x20) s += c;
-  }
-  return s + "\"";
-}
-std::string json_state(const StateResult& r, const ThreadResult& tr, std::size_t train_count) {
-  std::ostringstream j;
+// --- JSON (nlohmann-json) ----------------------------------------------------------------
+using Json = nlohmann::ordered_json;   // keys in the order written, as the hand-written JSON had them
+
+Json json_state(const StateResult& r, const ThreadResult& tr, std::size_t train_count) {
   const double ep = median(r.epoch_s);
-  j << "{\"label\":" << json_string(r.label) << ",\"loss\":" << json_string(loss_name(r.loss))
-    << ",\"first_epoch\":" << r.first_epoch << ",\"epoch_s\":" << json_array(r.epoch_s)
-    << ",\"epoch_s_median\":" << fmt("%.6g", ep) << ",\"epoch_s_best\":" << fmt("%.6g", min_of(r.epoch_s))
-    << ",\"samples_per_s\":" << fmt("%.6g", static_cast<double>(train_count) / ep);
+  Json j = {{"label", r.label}, {"loss", loss_name(r.loss)}, {"first_epoch", r.first_epoch},
+            {"epoch_s", r.epoch_s}, {"epoch_s_median", ep}, {"epoch_s_best", min_of(r.epoch_s)},
+            {"samples_per_s", static_cast<double>(train_count) / ep}};
   if (!r.step_s.empty()) {
     const Phases& p = r.phases;
-    j << ",\"epoch_gemm_share_of_ceiling\":" << fmt("%.4f", epoch_gemm_flops(train_count) / ep / (tr.ceiling * 1e9))
-      << ",\"step_ms_median\":" << fmt("%.6g", median(r.step_s) * 1e3)
-      << ",\"step_ms_best\":" << fmt("%.6g", min_of(r.step_s) * 1e3)
-      << ",\"stage_batch_ms_median\":" << fmt("%.6g", median(r.stage_s) * 1e3)
-      << ",\"phases_ms_median\":{\"noise\":" << fmt("%.6g", p.noise * 1e3) << ",\"encode\":" << fmt("%.6g", p.encode * 1e3)
-      << ",\"reparameterize\":" << fmt("%.6g", p.reparam * 1e3) << ",\"decode\":" << fmt("%.6g", p.decode * 1e3)
-      << ",\"loss\":" << fmt("%.6g", p.loss * 1e3) << ",\"backward\":" << fmt("%.6g", p.backward * 1e3)
-      << ",\"adam\":" << fmt("%.6g", p.adam * 1e3) << "}"
-      << ",\"gemm_in_step_ms_median\":" << json_array([&] {
-           std::vector<double> v;
-           for (double g : r.gemm_s) v.push_back(g * 1e3);
-           return v;
-         }())
-      << ",\"subnormals\":" << r.subnormals << ",\"floats_checked\":" << r.subnormals_checked;
+    std::vector<double> gemm_ms;
+    for (double g : r.gemm_s) gemm_ms.push_back(g * 1e3);
+    j["epoch_gemm_share_of_ceiling"] = epoch_gemm_flops(train_count) / ep / (tr.ceiling * 1e9);
+    j["step_ms_median"] = median(r.step_s) * 1e3;
+    j["step_ms_best"] = min_of(r.step_s) * 1e3;
+    j["stage_batch_ms_median"] = median(r.stage_s) * 1e3;
+    j["phases_ms_median"] = {{"noise", p.noise * 1e3},   {"encode", p.encode * 1e3},
+                             {"reparameterize", p.reparam * 1e3}, {"decode", p.decode * 1e3},
+                             {"loss", p.loss * 1e3},     {"backward", p.backward * 1e3},
+                             {"adam", p.adam * 1e3}};
+    j["gemm_in_step_ms_median"] = gemm_ms;
+    j["subnormals"] = r.subnormals;
+    j["floats_checked"] = r.subnormals_checked;
   }
-  j << "}";
-  return j.str();
+  return j;
 }
 
 std::vector<int> parse_threads(const std::string& s) {
@@ -555,18 +529,13 @@ std::vector<int> parse_threads(const std::string& s) {
   return out;
 }
 
-int positive(const char* flag, const char* v) {
-  const int n = std::atoi(v);
-  if (n < 1) throw vae::Error(std::string(flag) + ": expected a positive count, got '" + v + "'");
-  return n;
-}
-
 // --serve: see the opening comment.
 int serve(const Options& o, const vae::ImageSet& train, const vae::Checkpoint* ck, const vae::LossSpec& loss) {
   vae::set_blas_threads(o.threads.front());
   Setup s = make_setup(train, loss, o.ftz, ck, o.resume);
-  std::printf("{\"ready\":true,\"threads\":%d,\"loss\":%s,\"start_epoch\":%d,\"ftz\":%s}\n", o.threads.front(),
-              json_string(loss_name(loss)).c_str(), s.trainer->epoch(), ftz_on() ? "true" : "false");
+  auto reply = [](const Json& j) { std::printf("%s\n", j.dump().c_str()); };
+  reply({{"ready", true}, {"threads", o.threads.front()}, {"loss", loss_name(loss)},
+         {"start_epoch", s.trainer->epoch()}, {"ftz", ftz_on()}});
   std::fflush(stdout);
   std::size_t k = 0;
   for (std::string line; std::getline(std::cin, line);) {
@@ -581,14 +550,14 @@ int serve(const Options& o, const vae::ImageSet& train, const vae::Checkpoint* c
         stage(*s.model, train, k++);
         s.model->train_step(batch, loss, vae::AdamConfig{}, s.trainer->rng());
       }
-      std::printf("{\"warm\":%ld}\n", n);
+      reply({{"warm", n}});
     } else if (cmd == "epoch") {
       const auto t0 = Clock::now();
       const vae::LossSums sums = s.trainer->train_epoch();
       const double sec = seconds_since(t0);
-      std::printf("{\"epoch\":%d,\"seconds\":%.6f,\"loss\":%.6f}\n", s.trainer->epoch(), sec, sums.total_per_image());
+      reply({{"epoch", s.trainer->epoch()}, {"seconds", sec}, {"loss", sums.total_per_image()}});
     } else {
-      std::printf("{\"error\":%s}\n", json_string("unknown command '" + cmd + "' (warm N, epoch, quit)").c_str());
+      reply({{"error", "unknown command '" + cmd + "' (warm N, epoch, quit)"}});
     }
     std::fflush(stdout);
   }
@@ -599,28 +568,29 @@ int serve(const Options& o, const vae::ImageSet& train, const vae::Checkpoint* c
 
 int main(int argc, char** argv) {
   Options o;
+  CLI::App app("bench_train: time the training step and epochs of 784-400-20, our threads", "bench_train");
+  std::string threads_list = "1,2";
+  app.add_option("--threads", threads_list, "thread counts, comma-separated (default 1,2)");
+  app.add_option("--data", o.data, "MNIST IDX files (default $VAE_DATA or data/mnist)");
+  app.add_flag("--ae", o.ae, "MSE only, beta 0 (the autoencoder) instead of BCE + KL for the fresh state");
+  app.add_option("--resume", o.resume, "also time a late state: this vae_train checkpoint, with its own loss");
+  app.add_option("--reps", o.reps, "timed repetitions of each product, step and phase (default 100)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--epochs", o.epochs, "timed epochs per state and thread count (default 3)")
+      ->check(CLI::PositiveNumber);
+  app.add_flag("--epoch-only", o.epoch_only, "time epochs only (no ceiling, step or split)");
+  app.add_flag("--serve", o.serve, "persistent mode for compare_pytorch.py (first thread count of --threads)");
+  bool no_ftz = false;
+  app.add_flag("--no-ftz", no_ftz, "leave flush-to-zero / denormals-are-zero off");
+  app.add_option("--json", o.json, "also write the figures as JSON; '-' writes JSON to stdout, the table to stderr");
   try {
-    for (int i = 1; i < argc; ++i) {
-      const std::string a = argv[i];
-      auto value = [&]() -> const char* {
-        if (i + 1 >= argc) throw vae::Error(a + " needs a value");
-        return argv[++i];
-      };
-      if (a == "--threads") o.threads = parse_threads(value());
-      else if (a == "--data") o.data = value();
-      else if (a == "--ae") o.ae = true;
-      else if (a == "--resume") o.resume = value();
-      else if (a == "--reps") o.reps = positive("--reps", value());
-      else if (a == "--epochs") o.epochs = positive("--epochs", value());
-      else if (a == "--epoch-only") o.epoch_only = true;
-      else if (a == "--serve") o.serve = true;
-      else if (a == "--no-ftz") o.ftz = false;
-      else if (a == "--json") o.json = value();
-      else if (a == "--help" || a == "-h") { std::fputs(usage_text, stdout); return 0; }
-      else throw vae::Error("unknown option '" + a + "'");
-    }
+    app.parse(argc, argv);
+    o.threads = parse_threads(threads_list);
+    o.ftz = !no_ftz;
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_train: %s\n%s", e.what(), usage_text);
+    std::fprintf(stderr, "bench_train: %s\n%s", e.what(), app.help().c_str());
     return 2;
   }
   try {
@@ -688,32 +658,32 @@ int main(int argc, char** argv) {
     t.print(out, o.threads);
 
     if (!o.json.empty()) {
-      std::ostringstream j;
-      j << "{\"model\":\"784-400-20\",\"batch\":" << batch << ",\"train_images\":" << train.count
-        << ",\"statistic\":\"median\",\"reps\":" << o.reps << ",\"epochs\":" << o.epochs
-        << ",\"cpu\":" << json_string(cpu_model()) << ",\"hardware_threads\":" << std::thread::hardware_concurrency()
-        << ",\"openblas\":" << json_string(openblas) << ",\"ftz_daz\":" << (ftz_on() ? "true" : "false")
-        << ",\"load_before\":" << json_string(load_before) << ",\"load_after\":" << json_string(load_after)
-        << ",\"step_gemm_flops\":" << fmt("%.6g", step_gemm_flops(batch))
-        << ",\"epoch_gemm_flops\":" << fmt("%.6g", epoch_gemm_flops(train.count)) << ",\"runs\":[";
-      for (std::size_t i = 0; i < results.size(); ++i) {
-        const ThreadResult& r = results[i];
-        j << (i ? "," : "") << "{\"threads\":" << r.threads;
+      Json runs = Json::array();
+      for (const ThreadResult& r : results) {
+        Json run = {{"threads", r.threads}};
         if (!o.epoch_only) {
-          j << ",\"ceiling_gflops\":" << fmt("%.6g", r.ceiling) << ",\"gemm_ms_median\":[";
-          for (std::size_t g = 0; g < r.gemm_s.size(); ++g) j << (g ? "," : "") << fmt("%.6g", r.gemm_s[g] * 1e3);
-          j << "]";
+          std::vector<double> gemm_ms;
+          for (double g : r.gemm_s) gemm_ms.push_back(g * 1e3);
+          run["ceiling_gflops"] = r.ceiling;
+          run["gemm_ms_median"] = gemm_ms;
         }
-        j << ",\"fresh\":" << json_state(r.fresh, r, train.count);
-        if (ck) j << ",\"late\":" << json_state(r.late, r, train.count);
-        j << "}";
+        run["fresh"] = json_state(r.fresh, r, train.count);
+        if (ck) run["late"] = json_state(r.late, r, train.count);
+        runs.push_back(std::move(run));
       }
-      j << "]}\n";
+      const Json doc = {{"model", "784-400-20"}, {"batch", batch}, {"train_images", train.count},
+                        {"statistic", "median"}, {"reps", o.reps}, {"epochs", o.epochs},
+                        {"cpu", cpu_model()}, {"hardware_threads", std::thread::hardware_concurrency()},
+                        {"openblas", openblas}, {"ftz_daz", ftz_on()},
+                        {"load_before", load_before}, {"load_after", load_after},
+                        {"step_gemm_flops", step_gemm_flops(batch)},
+                        {"epoch_gemm_flops", epoch_gemm_flops(train.count)}, {"runs", runs}};
+      const std::string text = doc.dump() + "\n";
       if (o.json == "-") {
-        std::fputs(j.str().c_str(), stdout);
+        std::fputs(text.c_str(), stdout);
       } else {
         std::ofstream f(o.json);
-        f << j.str();
+        f << text;
         if (!f) throw vae::Error(o.json + ": cannot write the JSON output");
       }
     }

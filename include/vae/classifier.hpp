@@ -98,15 +98,11 @@ class Classifier : public ParamBlock<Dense<D, H>::num_params + Dense<H, C>::num_
            + 3 * floats_bytes(B * C);        // logits, probs, d_logits
   }
 
-  explicit Classifier(std::size_t max_batch) : arena_(arena_bytes(max_batch)), max_batch_(max_batch) {
+  // The arena is allocated here (arena_bytes(max_batch)), or the caller's buffer is borrowed.
+  explicit Classifier(std::size_t max_batch) : Block(max_batch, arena_bytes(max_batch)) { carve(); }
+  Classifier(std::size_t max_batch, void* buffer, std::size_t bytes) : Block(max_batch, buffer, bytes) {
     carve();
   }
-  Classifier(std::size_t max_batch, void* buffer, std::size_t bytes)
-      : arena_(buffer, bytes), max_batch_(max_batch) {
-    carve();
-  }
-  Classifier(const Classifier&) = delete;
-  Classifier& operator=(const Classifier&) = delete;
 
   // From ParamBlock, (P) each, P = num_params, laid out cls_fc_w cls_fc_b cls_out_w cls_out_b.
   using Block::params;
@@ -123,8 +119,7 @@ class Classifier : public ParamBlock<Dense<D, H>::num_params + Dense<H, C>::num_
   Rows<C> probs;                    // (B, C)  softmax(logits), p(y|x)
   Rows<C> d_logits;                 // (B, C)  written by the loss
 
-  std::size_t max_batch() const { return max_batch_; }
-  std::size_t arena_used() const { return arena_.used(); }
+  // max_batch(), arena_used(), arena_capacity(): from ModelArena (vae/param_block.hpp).
 
   template <class F> void for_each_layer(F&& f) { f(fc); f(out); }
 
@@ -134,7 +129,7 @@ class Classifier : public ParamBlock<Dense<D, H>::num_params + Dense<H, C>::num_
 
   // logits (B, C) from the staged x.
   void forward(std::size_t B) {
-    check_batch_size(B, max_batch_, "classifier");
+    check_batch_size(B, this->max_batch_, "classifier");
     fc.forward(h, x, B);
     relu_forward(h.data(), B * H);
     out.forward(logits, h, B);
@@ -178,24 +173,21 @@ class Classifier : public ParamBlock<Dense<D, H>::num_params + Dense<H, C>::num_
 
  private:
   void carve() {
-    const std::size_t B = max_batch_;
-    this->carve_params(arena_);
-    x = carve_rows<D>(arena_, B, "x");
-    labels = Rows<1, std::uint8_t>(static_cast<std::uint8_t*>(arena_.carve_bytes(B, "labels")), B);
-    h = carve_rows<H>(arena_, B, "h");
-    d_h = carve_rows<H>(arena_, B, "d_h");
-    logits = carve_rows<C>(arena_, B, "logits");
-    probs = carve_rows<C>(arena_, B, "probs");
-    d_logits = carve_rows<C>(arena_, B, "d_logits");
+    const std::size_t B = this->max_batch_;
+    this->carve_params();
+    x = carve_rows<D>(this->arena_, B, "x");
+    labels = Rows<1, std::uint8_t>(static_cast<std::uint8_t*>(this->arena_.carve_bytes(B, "labels")), B);
+    h = carve_rows<H>(this->arena_, B, "h");
+    d_h = carve_rows<H>(this->arena_, B, "d_h");
+    logits = carve_rows<C>(this->arena_, B, "logits");
+    probs = carve_rows<C>(this->arena_, B, "probs");
+    d_logits = carve_rows<C>(this->arena_, B, "d_logits");
     this->bind_layers([&](float*& p, float*& g) {
       fc.bind("cls_fc", p, g);
       out.bind("cls_out", p, g);
     });
-    this->check_carve(arena_, arena_bytes(B));
+    this->check_carve(arena_bytes(B));
   }
-
-  Arena arena_;
-  std::size_t max_batch_;
 };
 
 using Classifier784_256_10 = Classifier<784, 256, 10>;
@@ -232,15 +224,15 @@ void classifier_from_weights(const WeightsFile& wf, Model& model, const std::str
   if (!wf.find("cls_fc_w")) {
     throw Error(path + ": not a classifier file (no tensor cls_fc_w; a VAE file holds enc_*/dec_*)");
   }
-  auto check_dim = [&](const char* what, std::uint32_t file, std::size_t build) {
-    if (file != build) {
-      throw Error(path + ": file has " + what + " " + std::to_string(file) +
-                  ", this build expects " + std::to_string(build));
-    }
-  };
-  check_dim("image size", wf.dim_x, Model::dim_x);
-  check_dim("hidden", wf.dim_h, Model::dim_h);
-  check_dim("classes", wf.dim_z, Model::num_classes);
+  const struct { const char* what; std::uint32_t file; std::size_t build; } dims[] = {
+      {"image size", wf.dim_x, Model::dim_x},
+      {"hidden", wf.dim_h, Model::dim_h},
+      {"classes", wf.dim_z, Model::num_classes}};
+  for (const auto& d : dims) {
+    if (d.file == d.build) continue;
+    throw Error(path + ": file has " + d.what + " " + std::to_string(d.file) +
+                ", this build expects " + std::to_string(d.build));
+  }
   layers_from_weights(wf, model, path);
 }
 

@@ -2,10 +2,11 @@
 // v and its step count, as one scaffolding shared by every model (Vae, Classifier).
 //
 // A model derives from ParamBlock<P> (so model.params, model.grads, model.adam_m, model.adam_v and
-// model.adam_t keep their names) and, in its own carve(), calls:
-//   carve_params(arena)      params, grads, adam_m, adam_v (P) each, the first bytes of the arena
+// model.adam_t keep their names), which also holds the model's Arena (ModelArena below), and, in
+// its own carve(), calls:
+//   carve_params()           params, grads, adam_m, adam_v (P) each, the first bytes of the arena
 //   bind_layers(bind)        slices each layer's W and b, in order, from params and grads
-//   check_carve(arena, n)    the arena used exactly arena_bytes() (n), all of P bound
+//   check_carve(n)           the arena used exactly arena_bytes() (n), all of P bound
 // param_bytes() is ParamBlock's part of the model's constexpr arena_bytes(). init() draws every
 // layer with PyTorch's nn.Linear scheme (init_uniform_fan_in, vae/layers.hpp) and resets Adam;
 // adam_update() is one Adam step over the whole block. Layout of the block: the layers' W then b,
@@ -42,8 +43,27 @@ inline void check_batch_size(std::size_t B, std::size_t max_batch, const char* m
   }
 }
 
+// The memory every model lives in: one Arena (owned, or the caller's buffer) and the largest batch
+// it was carved for. A model's constructor passes arena_bytes(max_batch), then carves.
+class ModelArena {
+ public:
+  std::size_t max_batch() const { return max_batch_; }
+  std::size_t arena_used() const { return arena_.used(); }
+  std::size_t arena_capacity() const { return arena_.capacity(); }
+
+ protected:
+  ModelArena(std::size_t max_batch, std::size_t bytes) : arena_(bytes), max_batch_(max_batch) {}
+  ModelArena(std::size_t max_batch, void* buffer, std::size_t bytes)
+      : arena_(buffer, bytes), max_batch_(max_batch) {}
+  ModelArena(const ModelArena&) = delete;
+  ModelArena& operator=(const ModelArena&) = delete;
+
+  Arena arena_;
+  std::size_t max_batch_;
+};
+
 template <std::size_t P>
-class ParamBlock {
+class ParamBlock : public ModelArena {
  public:
   static_assert(P > 0, "a model needs parameters");
   static constexpr std::size_t num_params = P;
@@ -65,11 +85,13 @@ class ParamBlock {
   }
 
  protected:
-  void carve_params(Arena& arena) {
-    params = Vec<P>(arena.carve_floats(P, "params"));
-    grads = Vec<P>(arena.carve_floats(P, "grads"));
-    adam_m = Vec<P>(arena.carve_floats(P, "adam_m"));
-    adam_v = Vec<P>(arena.carve_floats(P, "adam_v"));
+  using ModelArena::ModelArena;
+
+  void carve_params() {
+    params = Vec<P>(arena_.carve_floats(P, "params"));
+    grads = Vec<P>(arena_.carve_floats(P, "grads"));
+    adam_m = Vec<P>(arena_.carve_floats(P, "adam_m"));
+    adam_v = Vec<P>(arena_.carve_floats(P, "adam_v"));
   }
 
   // bind(p, g) binds every layer in parameter order, advancing the cursors p and g (each layer's
@@ -83,9 +105,9 @@ class ParamBlock {
   }
 
   // The arena agreement: carve() used exactly arena_bytes() and bound every parameter.
-  void check_carve(const Arena& arena, std::size_t arena_bytes) const {
-    if (arena.used() != arena_bytes || bound_ != P) {
-      throw Error("internal: carve() and arena_bytes() disagree (" + std::to_string(arena.used()) +
+  void check_carve(std::size_t arena_bytes) const {
+    if (arena_.used() != arena_bytes || bound_ != P) {
+      throw Error("internal: carve() and arena_bytes() disagree (" + std::to_string(arena_.used()) +
                   " vs " + std::to_string(arena_bytes) + " bytes, " + std::to_string(bound_) +
                   " of " + std::to_string(P) + " parameters bound)");
     }

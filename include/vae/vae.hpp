@@ -178,15 +178,11 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
            + encoder_type::activation_bytes(B) + Dec::activation_bytes(B);
   }
 
-  explicit Vae(std::size_t max_batch) : arena_(arena_bytes(max_batch)), max_batch_(max_batch) {
+  // The arena is allocated here (arena_bytes(max_batch)), or the caller's buffer is borrowed.
+  explicit Vae(std::size_t max_batch) : Block(max_batch, arena_bytes(max_batch)) { carve(); }
+  Vae(std::size_t max_batch, void* buffer, std::size_t bytes) : Block(max_batch, buffer, bytes) {
     carve();
   }
-  Vae(std::size_t max_batch, void* buffer, std::size_t bytes)
-      : arena_(buffer, bytes), max_batch_(max_batch) {
-    carve();
-  }
-  Vae(const Vae&) = delete;
-  Vae& operator=(const Vae&) = delete;
 
   encoder_type enc;
   Dec dec;
@@ -207,9 +203,7 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
   Rows<Z> d_mu;       // (B, Z)
   Rows<Z> d_logvar;   // (B, Z)
 
-  std::size_t max_batch() const { return max_batch_; }
-  std::size_t arena_used() const { return arena_.used(); }
-  std::size_t arena_capacity() const { return arena_.capacity(); }
+  // max_batch(), arena_used(), arena_capacity(): from ModelArena (vae/param_block.hpp).
 
   // PyTorch nn.Linear initialization of every layer, in parameter order; Adam state reset.
   void init_params(vae_rt::Rng& rng) {
@@ -253,14 +247,14 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
   // backward, Adam. Returns the batch's loss sums (before the update). No allocation.
   LossSums train_step(std::size_t B, const LossSpec& spec, const AdamConfig& adam,
                       vae_rt::Rng& rng) {
-    check_batch_size(B, max_batch_, "model");
+    check_batch_size(B, this->max_batch_, "model");
     vae_rt::rng_fill_normal(&rng, eps.data(), B * Z);
     return train_step_given_eps(B, spec, adam);
   }
 
   // The same step with the noise already in eps (B, Z): for tests against fixed references.
   LossSums train_step_given_eps(std::size_t B, const LossSpec& spec, const AdamConfig& adam) {
-    check_batch_size(B, max_batch_, "model");
+    check_batch_size(B, this->max_batch_, "model");
     encode(B);
     reparameterize(B);
     // The decoder's sigmoid and the reconstruction loss in one pass (the same arithmetic as
@@ -279,7 +273,7 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
 
   // Loss of the staged batch without training. rng: draw z as in training; null: z = mu.
   LossSums eval_step(std::size_t B, const LossSpec& spec, vae_rt::Rng* rng) {
-    check_batch_size(B, max_batch_, "model");
+    check_batch_size(B, this->max_batch_, "model");
     encode(B);
     if (rng) {
       vae_rt::rng_fill_normal(rng, eps.data(), B * Z);
@@ -294,25 +288,22 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
  private:
   // Every byte of the arena is carved here, in this order (arena_bytes() is the same sum).
   void carve() {
-    const std::size_t B = max_batch_;
-    this->carve_params(arena_);
-    x = carve_rows<D>(arena_, B, "x");
-    eps = carve_rows<Z>(arena_, B, "eps");
-    z = carve_rows<Z>(arena_, B, "z");
-    d_z = carve_rows<Z>(arena_, B, "d_z");
-    d_mu = carve_rows<Z>(arena_, B, "d_mu");
-    d_logvar = carve_rows<Z>(arena_, B, "d_logvar");
-    enc.carve(arena_, B);
-    dec.carve(arena_, B);
+    const std::size_t B = this->max_batch_;
+    this->carve_params();
+    x = carve_rows<D>(this->arena_, B, "x");
+    eps = carve_rows<Z>(this->arena_, B, "eps");
+    z = carve_rows<Z>(this->arena_, B, "z");
+    d_z = carve_rows<Z>(this->arena_, B, "d_z");
+    d_mu = carve_rows<Z>(this->arena_, B, "d_mu");
+    d_logvar = carve_rows<Z>(this->arena_, B, "d_logvar");
+    enc.carve(this->arena_, B);
+    dec.carve(this->arena_, B);
     this->bind_layers([&](float*& p, float*& g) {
       enc.bind(p, g);
       dec.bind(p, g);
     });
-    this->check_carve(arena_, arena_bytes(B));
+    this->check_carve(arena_bytes(B));
   }
-
-  Arena arena_;
-  std::size_t max_batch_;
 };
 
 using Vae784_400_20 = Vae<784, 400, 20>;
