@@ -104,12 +104,8 @@ class Classifier : public ParamBlock<Dense<D, H>::num_params + Dense<H, C>::num_
     carve();
   }
 
-  // From ParamBlock, (P) each, P = num_params, laid out cls_fc_w cls_fc_b cls_out_w cls_out_b.
-  using Block::params;
-  using Block::grads;
-  using Block::adam_m;
-  using Block::adam_v;
-  using Block::adam_t;
+  // params, grads, adam_m, adam_v, adam_t: ParamBlock's members, (P) each, P = num_params,
+  // laid out cls_fc_w cls_fc_b cls_out_w cls_out_b.
 
   Rows<D> x;                        // (B, D)  the staged batch, pixels in [0, 1]
   Rows<1, std::uint8_t> labels;     // (B)     the staged labels
@@ -203,13 +199,7 @@ WeightsFile classifier_weights(Model& model, const std::string& note) {
   wf.dim_h = static_cast<std::uint32_t>(Model::dim_h);
   wf.dim_z = static_cast<std::uint32_t>(Model::num_classes);
   wf.note = note.empty() ? std::string(cls_note_prefix) : std::string(cls_note_prefix) + ": " + note;
-  model.for_each_layer([&](auto& layer) {
-    using L = std::decay_t<decltype(layer)>;
-    const std::string name = layer.name;
-    wf.tensors.push_back(float_tensor(name + "_w", static_cast<std::uint32_t>(L::out),
-                                      static_cast<std::uint32_t>(L::in), layer.w.data()));
-    wf.tensors.push_back(float_tensor(name + "_b", static_cast<std::uint32_t>(L::out), 0, layer.b.data()));
-  });
+  layers_to_weights(wf, model);
   return wf;
 }
 

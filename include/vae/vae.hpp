@@ -187,14 +187,9 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
   encoder_type enc;
   Dec dec;
 
-  // The parameter block and its companions (params, grads, adam_m, adam_v, adam_t) come from
-  // ParamBlock, (P) each, P = num_params, laid out as
+  // The parameter block and its companions (params, grads, adam_m, adam_v, adam_t) are
+  // ParamBlock's members, (P) each, P = num_params, laid out as
   // enc_fc_w enc_fc_b enc_mu_w enc_mu_b enc_logvar_w enc_logvar_b dec_fc_w dec_fc_b dec_out_w ...
-  using Block::params;
-  using Block::grads;
-  using Block::adam_m;
-  using Block::adam_v;
-  using Block::adam_t;
 
   Rows<D> x;          // (B, D)  the staged batch, pixels in [0, 1]
   Rows<Z> eps;        // (B, Z)  N(0, I) noise of the reparameterization

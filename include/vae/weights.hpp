@@ -88,6 +88,19 @@ struct SaveOptions {
 
 // --- the model side: any Model with dim_x/dim_h/dim_z and for_each_layer over named Dense layers
 
+// Append every Dense layer of `model` as float tensors <name>_w (out, in) and <name>_b (out), in
+// parameter order. Shared by every model writer (the VAE's, the classifier's).
+template <class Model>
+void layers_to_weights(WeightsFile& wf, Model& model) {
+  model.for_each_layer([&](auto& layer) {
+    using L = std::decay_t<decltype(layer)>;
+    const std::string name = layer.name;
+    wf.tensors.push_back(float_tensor(name + "_w", static_cast<std::uint32_t>(L::out),
+                                      static_cast<std::uint32_t>(L::in), layer.w.data()));
+    wf.tensors.push_back(float_tensor(name + "_b", static_cast<std::uint32_t>(L::out), 0, layer.b.data()));
+  });
+}
+
 template <class Model>
 WeightsFile weights_from_model(Model& model, const SaveOptions& opt = {}) {
   WeightsFile wf;
@@ -96,13 +109,7 @@ WeightsFile weights_from_model(Model& model, const SaveOptions& opt = {}) {
   wf.dim_h = static_cast<std::uint32_t>(Model::dim_h);
   wf.dim_z = static_cast<std::uint32_t>(Model::dim_z);
   wf.note = opt.note;
-  model.for_each_layer([&](auto& layer) {
-    using L = std::decay_t<decltype(layer)>;
-    const std::string name = layer.name;
-    wf.tensors.push_back(float_tensor(name + "_w", static_cast<std::uint32_t>(L::out),
-                                      static_cast<std::uint32_t>(L::in), layer.w.data()));
-    wf.tensors.push_back(float_tensor(name + "_b", static_cast<std::uint32_t>(L::out), 0, layer.b.data()));
-  });
+  layers_to_weights(wf, model);
   if (opt.decoder_only) wf = decoder_only(wf);
   if (opt.int8) wf = quantize_int8(wf);
   return wf;
