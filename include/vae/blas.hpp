@@ -1,7 +1,10 @@
 // vae/blas.hpp - the training library's door to OpenBLAS, and its threads.
 //
 // Every matrix product of the training step is one call to sgemm below, on arena memory: a thin
-// wrapper over cblas_sgemm (row-major) that keeps cblas.h out of the public headers.
+// wrapper over cblas_sgemm (row-major) that keeps cblas.h out of the public headers. The layers
+// do not call it directly: they call the shaped products of vae/tensor.hpp (matmul_xwt,
+// matmul_dytx, matmul_dyw), which take sizes and leading dimensions from the handles' static
+// shapes and refuse mismatched shapes at compile time.
 //
 // Threads are the library's own, not OpenBLAS's. OpenBLAS runs single-threaded and sgemm splits
 // the output C into fixed row or column blocks, one per thread of a small persistent pool.
