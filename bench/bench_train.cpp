@@ -241,7 +241,7 @@ std::vector<std::pair<const float*, const float*>> step_operands(const Model& m)
 // Stage batch number `k` of the training set in order (wrapping), outside any timed region.
 void stage(Model& m, const vae::ImageSet& images, std::size_t k) {
   std::uint32_t idx[batch];
-  for (std::size_t i = 0; i < batch; ++i) idx[i] = static_cast<std::uint32_t>((k * batch + i) % images.count);
+  for (std::size_t i = 0; i < batch; ++i) idx[i] = static_cast<std::uint32_t>((k * batch + i) % vae::image_count(images));
   vae::stage_batch(m.x, images, idx, batch);
 }
 
@@ -662,7 +662,7 @@ int main(int argc, char** argv) {
     // The table.
     std::FILE* out = o.json == "-" ? stderr : stdout;
     const std::string openblas = openblas_get_config();
-    std::fprintf(out, "bench_train: 784-400-20, batch %zu, %zu training images; %s\n", batch, train.count,
+    std::fprintf(out, "bench_train: 784-400-20, batch %zu, %zu training images; %s\n", batch, vae::image_count(train),
                  o.epoch_only ? "epochs only" : "ceiling, step, split and epoch");
     std::fprintf(out, "machine: %s, %u hardware threads; OpenBLAS %s (single-threaded, split by our pool)\n",
                  cpu_model().c_str(), std::thread::hardware_concurrency(), openblas.c_str());
@@ -681,21 +681,21 @@ int main(int argc, char** argv) {
       }
       t.row("ceiling: step GEMM FLOPs / sum of times", cells(results, [](const ThreadResult& r) { return fmt("%.1f", r.ceiling); }));
       t.row("floor: 60k epoch of GEMMs at the ceiling (s)", cells(results, [&](const ThreadResult& r) {
-              return fmt("%.3f", epoch_gemm_flops(train.count) / (r.ceiling * 1e9)); }));
+              return fmt("%.3f", epoch_gemm_flops(vae::image_count(train)) / (r.ceiling * 1e9)); }));
     }
-    state_rows(t, results, &ThreadResult::fresh, o, train.count);
-    if (ck) state_rows(t, results, &ThreadResult::late, o, train.count);
+    state_rows(t, results, &ThreadResult::fresh, o, vae::image_count(train));
+    if (ck) state_rows(t, results, &ThreadResult::late, o, vae::image_count(train));
     t.print(out, o.threads);
 
     if (!o.json.empty()) {
       std::ostringstream j;
-      j << "{\"model\":\"784-400-20\",\"batch\":" << batch << ",\"train_images\":" << train.count
+      j << "{\"model\":\"784-400-20\",\"batch\":" << batch << ",\"train_images\":" << vae::image_count(train)
         << ",\"statistic\":\"median\",\"reps\":" << o.reps << ",\"epochs\":" << o.epochs
         << ",\"cpu\":" << json_string(cpu_model()) << ",\"hardware_threads\":" << std::thread::hardware_concurrency()
         << ",\"openblas\":" << json_string(openblas) << ",\"ftz_daz\":" << (ftz_on() ? "true" : "false")
         << ",\"load_before\":" << json_string(load_before) << ",\"load_after\":" << json_string(load_after)
         << ",\"step_gemm_flops\":" << fmt("%.6g", step_gemm_flops(batch))
-        << ",\"epoch_gemm_flops\":" << fmt("%.6g", epoch_gemm_flops(train.count)) << ",\"runs\":[";
+        << ",\"epoch_gemm_flops\":" << fmt("%.6g", epoch_gemm_flops(vae::image_count(train))) << ",\"runs\":[";
       for (std::size_t i = 0; i < results.size(); ++i) {
         const ThreadResult& r = results[i];
         j << (i ? "," : "") << "{\"threads\":" << r.threads;
@@ -704,8 +704,8 @@ int main(int argc, char** argv) {
           for (std::size_t g = 0; g < r.gemm_s.size(); ++g) j << (g ? "," : "") << fmt("%.6g", r.gemm_s[g] * 1e3);
           j << "]";
         }
-        j << ",\"fresh\":" << json_state(r.fresh, r, train.count);
-        if (ck) j << ",\"late\":" << json_state(r.late, r, train.count);
+        j << ",\"fresh\":" << json_state(r.fresh, r, vae::image_count(train));
+        if (ck) j << ",\"late\":" << json_state(r.late, r, vae::image_count(train));
         j << "}";
       }
       j << "]}\n";

@@ -76,11 +76,11 @@ GrayPicture reconstructions(Model& model, const vae::ImageSet& set, int per_row,
   std::vector<std::uint8_t> tiles;
   for (int r = 0; r < row_pairs; ++r) {
     const std::size_t a = static_cast<std::size_t>(r) * per_row * D, b = a + per_row * D;
-    tiles.insert(tiles.end(), set.image(0) + a, set.image(0) + b);
+    tiles.insert(tiles.end(), vae::image_data(set, 0) + a, vae::image_data(set, 0) + b);
     tiles.insert(tiles.end(), recon.begin() + static_cast<std::ptrdiff_t>(a), recon.begin() + static_cast<std::ptrdiff_t>(b));
   }
-  return grid_picture(tiles, 2 * per_row * row_pairs, static_cast<int>(set.rows),
-                      static_cast<int>(set.cols), per_row);
+  return grid_picture(tiles, 2 * per_row * row_pairs, static_cast<int>(set.shape(1)),
+                      static_cast<int>(set.shape(2)), per_row);
 }
 
 // n draws of z ~ N(0, I) from a stream of its own: the same (seed, n) give the same z for every
@@ -154,10 +154,10 @@ std::vector<float> latent_means(Model& model, const vae::ImageSet& set, const st
   return mu;
 }
 
-// ... of every image of `set`, in order: (set.count, Z).
+// ... of every image of `set`, in order: (count, Z).
 template <class Model>
 std::vector<float> latent_means(Model& model, const vae::ImageSet& set) {
-  std::vector<std::uint32_t> idx(set.count);
+  std::vector<std::uint32_t> idx(vae::image_count(set));
   std::iota(idx.begin(), idx.end(), 0u);
   return latent_means(model, set, idx);
 }
@@ -166,7 +166,7 @@ std::vector<float> latent_means(Model& model, const vae::ImageSet& set) {
 // from PCG32 stream 3 of `seed`: the same pairs for every model, so that the rows of two models'
 // interpolations show the same images. Needs n * 2 <= labels.size() and two distinct labels.
 inline std::vector<std::pair<std::uint32_t, std::uint32_t>> interpolation_pairs(
-    const std::vector<std::uint8_t>& labels, int n, std::uint64_t seed) {
+    const vae::Labels& labels, int n, std::uint64_t seed) {
   vae_rt::Rng rng;
   vae_rt::rng_seed(&rng, seed, 3);
   const auto count = static_cast<std::uint32_t>(labels.size());

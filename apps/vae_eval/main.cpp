@@ -503,18 +503,10 @@ int run(int argc, char** argv) {
     vae_apps::ensure_mnist("vae_eval", o.data, app.count("--data") > 0, o.quiet,
                            {"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"});
   }
-  vae::Dataset test = vae::load_mnist(o.data, vae::Split::test);
-  auto head = [](vae::Dataset& d, std::size_t n) {
-    if (n == 0 || n >= d.size()) return;
-    d.images.count = n;
-    d.images.pixels.resize(n * d.images.pixels_per_image());
-    d.labels.resize(n);
-  };
-  head(test, o.test_limit);
+  const vae::Dataset test = vae::head(vae::load_mnist(o.data, vae::Split::test), o.test_limit);
   vae::Dataset train;
   if (o.gmm_k > 0) {
-    train = vae::load_mnist(o.data, vae::Split::train);
-    head(train, o.train_limit);
+    train = vae::head(vae::load_mnist(o.data, vae::Split::train), o.train_limit);
     if (train.size() < o.gmm_k) {
       throw UsageError("--fit-prior gmm:" + std::to_string(o.gmm_k) + " needs at least that many training images; --train-limit " +
                        std::to_string(o.train_limit) + " leaves " + std::to_string(train.size()));

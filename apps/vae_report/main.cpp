@@ -147,7 +147,7 @@ void write_reconstructions(const std::string& path, const std::vector<Run>& runs
   const std::size_t D = 784;
   for (int b = 0; b < recon_row_pairs; ++b) {
     const std::size_t first = static_cast<std::size_t>(b) * recon_per_row * D, last = first + recon_per_row * D;
-    tiles.insert(tiles.end(), test.image(0) + first, test.image(0) + last);
+    tiles.insert(tiles.end(), vae::image_data(test, 0) + first, vae::image_data(test, 0) + last);
     labels.push_back("original");
     for (const Run& r : runs) {
       tiles.insert(tiles.end(), r.recon.begin() + static_cast<std::ptrdiff_t>(first),

@@ -208,7 +208,7 @@ class Classifier {
 using Classifier784_256_10 = Classifier<784, 256, 10>;
 
 // Stage labels y (B) for images idx[0..B); no allocation.
-inline void stage_labels(std::uint8_t* y, const std::vector<std::uint8_t>& labels,
+inline void stage_labels(std::uint8_t* y, const Labels& labels,
                          const std::uint32_t* idx, std::size_t B) {
   for (std::size_t i = 0; i < B; ++i) {
     if (idx[i] >= labels.size()) throw Error("label index " + std::to_string(idx[i]) + " out of range");
@@ -229,8 +229,8 @@ class ClassifierTrainer {
                     std::uint64_t seed, ParamInit init)
       : model_(model), train_(train), batch_(batch), adam_(adam), order_(train.size()),
         idx_(batch) {
-    if (train.images.pixels_per_image() != Model::dim_x) {
-      throw Error("training images have " + std::to_string(train.images.pixels_per_image()) +
+    if (pixels_per_image(train.images) != Model::dim_x) {
+      throw Error("training images have " + std::to_string(pixels_per_image(train.images)) +
                   " pixels; the classifier expects " + std::to_string(Model::dim_x));
     }
     if (train.labels.size() != train.size()) throw Error("training labels and images disagree");
@@ -263,7 +263,7 @@ class ClassifierTrainer {
   }
 
   ClassSums evaluate(const Dataset& set) {
-    if (set.images.pixels_per_image() != Model::dim_x) throw Error("evaluation images have the wrong size");
+    if (pixels_per_image(set.images) != Model::dim_x) throw Error("evaluation images have the wrong size");
     check_labels(set, "evaluation");
     ClassSums sums;
     for (std::size_t first = 0; first < set.size(); first += batch_) {

@@ -55,22 +55,22 @@ class Trainer {
   // scheme) and resets Adam; ParamInit::keep leaves them as they are. The RNG stream is seeded
   // from opt.seed either way; from_seed draws the parameters from it first.
   Trainer(Model& model, const ImageSet& train, TrainOptions opt, ParamInit init)
-      : model_(model), train_(train), opt_(opt), order_(train.count), batch_idx_(opt.batch) {
-    if (train.pixels_per_image() != Model::dim_x) {
-      throw Error("training images have " + std::to_string(train.pixels_per_image()) +
+      : model_(model), train_(train), opt_(opt), order_(image_count(train)), batch_idx_(opt.batch) {
+    if (pixels_per_image(train) != Model::dim_x) {
+      throw Error("training images have " + std::to_string(pixels_per_image(train)) +
                   " pixels; the model expects " + std::to_string(Model::dim_x));
     }
     if (opt.batch == 0 || opt.batch > model.max_batch()) {
       throw Error("batch " + std::to_string(opt.batch) + " is outside 1.." +
                   std::to_string(model.max_batch()) + " (the model's max batch)");
     }
-    if (train.count == 0 || train.count > UINT32_MAX) throw Error("training set is empty or too large");
+    if (image_count(train) == 0 || image_count(train) > UINT32_MAX) throw Error("training set is empty or too large");
     if (opt.flush_denormals) set_flush_denormals();
     vae_rt::rng_seed(&rng_, opt.seed, 0);
     if (init == ParamInit::from_seed) model_.init_params(rng_);
   }
 
-  std::size_t batches_per_epoch() const { return (train_.count + opt_.batch - 1) / opt_.batch; }
+  std::size_t batches_per_epoch() const { return (image_count(train_) + opt_.batch - 1) / opt_.batch; }
   int epoch() const { return epoch_; }
   const TrainOptions& options() const { return opt_; }
   vae_rt::Rng& rng() { return rng_; }
@@ -89,7 +89,7 @@ class Trainer {
     const std::size_t nb = batches_per_epoch();
     for (std::size_t b = 0; b < nb; ++b) {
       const std::size_t first = b * opt_.batch;
-      const std::size_t B = std::min(opt_.batch, train_.count - first);
+      const std::size_t B = std::min(opt_.batch, image_count(train_) - first);
       stage_batch(model_.x, train_, order_.data() + first, B);
       running.add(model_.train_step(B, opt_.loss, opt_.adam, rng_));
       progress(StepReport{b + 1, nb, running});
@@ -105,15 +105,15 @@ class Trainer {
   // from a stream seeded by (seed, epoch), so evaluation never disturbs the training stream and
   // repeats exactly; otherwise z = mu.
   LossSums evaluate(const ImageSet& images, bool sample_z) {
-    if (images.pixels_per_image() != Model::dim_x) {
-      throw Error("evaluation images have " + std::to_string(images.pixels_per_image()) +
+    if (pixels_per_image(images) != Model::dim_x) {
+      throw Error("evaluation images have " + std::to_string(pixels_per_image(images)) +
                   " pixels; the model expects " + std::to_string(Model::dim_x));
     }
     vae_rt::Rng eval_rng;
     vae_rt::rng_seed(&eval_rng, opt_.seed + static_cast<std::uint64_t>(epoch_), 1);
     LossSums sums;
-    for (std::size_t first = 0; first < images.count; first += opt_.batch) {
-      const std::size_t B = std::min(opt_.batch, images.count - first);
+    for (std::size_t first = 0; first < image_count(images); first += opt_.batch) {
+      const std::size_t B = std::min(opt_.batch, image_count(images) - first);
       for (std::size_t i = 0; i < B; ++i) batch_idx_[i] = static_cast<std::uint32_t>(first + i);
       stage_batch(model_.x, images, batch_idx_.data(), B);
       sums.add(model_.eval_step(B, opt_.loss, sample_z ? &eval_rng : nullptr));
