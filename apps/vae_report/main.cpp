@@ -53,22 +53,16 @@ struct Run {
   std::vector<vae::EpochRecord> history;
   int latent = 0;
   std::vector<std::uint8_t> recon;     // (32, 784) reconstructions of the first test digits
-  std::vector<std::uint8_t> samples;   // (64, 784) decodes of normal_latents(sample_seed)
+  std::vector<std::uint8_t> samples;   // (64, 784) vae::sample(model, 64, sample_seed)
 };
 
 template <class Model>
 void decode_run(Run& run, const vae::ImageSet& test) {
   auto model = std::make_unique<Model>(128);
   vae::load_weights(*model, run.weights);
-  const std::size_t n = recon_per_row * recon_row_pairs, D = Model::dim_x;
-  std::vector<std::uint32_t> idx(n);
-  for (std::size_t i = 0; i < n; ++i) idx[i] = static_cast<std::uint32_t>(i);
-  vae::stage_batch(model->x, test, idx.data(), n);
-  model->eval_step(n, vae::LossSpec{}, nullptr);   // z = mu
-  run.recon.resize(n * D);
-  for (std::size_t i = 0; i < n * D; ++i) run.recon[i] = vae_apps::to_byte(model->dec.xhat[i]);
-  run.samples = vae_apps::decode_bytes(
-      *model, vae_apps::normal_latents<Model>(sample_seed, sample_count), sample_count);
+  const std::size_t n = recon_per_row * recon_row_pairs;
+  run.recon = vae_apps::to_bytes(vae::reconstruct(*model, vae::head(test, n)));   // z = mu
+  run.samples = vae_apps::to_bytes(vae::sample(*model, sample_count, sample_seed));
 }
 
 // A run folder's files, checked before anything is decoded: run.json (when there) says the run
