@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "vae/atomic_file.hpp"
+#include "vae/files/atomic_file.hpp"
 #include "vae/checkpoint.hpp"
 #include "vae/error.hpp"
 #include "vae/gmm.hpp"

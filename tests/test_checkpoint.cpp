@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "vae/atomic_file.hpp"
+#include "vae/files/atomic_file.hpp"
 #include "vae/trainer.hpp"
 #include "vae/vae.hpp"
 #include "vae_rt/crc32.h"

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "mnist_fixture.hpp"
-#include "vae/atomic_file.hpp"
+#include "vae/files/atomic_file.hpp"
 #include "vae/idx.hpp"
 #include "vae/trainer.hpp"
 #include "vae/vae.hpp"

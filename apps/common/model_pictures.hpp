@@ -5,7 +5,7 @@
 //
 // Each function runs the model through the xtensor inference API (vae/inference.hpp: encode,
 // decode, reconstruct, sample), which uses the model's arena buffers, so it must not be called in
-// the middle of a training step; it leaves parameters, Adam state and the trainer's RNG untouched. The results are gray bitmaps (uint8, 0 = black): a tile grid (vae/image.hpp)
+// the middle of a training step; it leaves parameters, Adam state and the trainer's RNG untouched. The results are gray bitmaps (uint8, 0 = black): a tile grid (vae/image/image.hpp)
 // enlarged 2x, owned by the returned vector, with its width and height in the struct.
 // Not a plotting library and not part of the training library: apps only.
 #pragma once
@@ -22,7 +22,7 @@
 #include <xtensor/xview.hpp>
 
 #include "vae/idx.hpp"
-#include "vae/image.hpp"
+#include "vae/image/image.hpp"
 #include "vae/inference.hpp"
 #include "vae_rt/rng.h"
 

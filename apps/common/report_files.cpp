@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "vae/atomic_file.hpp"
+#include "vae/files/atomic_file.hpp"
 #include "vae/error.hpp"
 
 namespace vae_apps {

@@ -54,7 +54,7 @@
 #include "cli_main.hpp"
 #include "mnist_policy.hpp"
 #include "progress_line.hpp"
-#include "vae/atomic_file.hpp"
+#include "vae/files/atomic_file.hpp"
 #include "vae/blas.hpp"
 #include "vae/classifier.hpp"
 #include "vae/gmm.hpp"

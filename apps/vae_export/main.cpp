@@ -20,7 +20,7 @@
 
 #include "cli_main.hpp"
 #include "progress_line.hpp"
-#include "vae/atomic_file.hpp"
+#include "vae/files/atomic_file.hpp"
 #include "vae/error.hpp"
 #include "vae/weights.hpp"
 

@@ -33,7 +33,7 @@
 #include "vae/blas.hpp"
 #include "vae/error.hpp"
 #include "vae/idx.hpp"
-#include "vae/image.hpp"
+#include "vae/image/image.hpp"
 #include "vae/vae.hpp"
 #include "vae/weights.hpp"
 

@@ -31,11 +31,11 @@
 #include "model_pictures.hpp"
 #include "progress_line.hpp"
 #include "report_files.hpp"
-#include "vae/atomic_file.hpp"
+#include "vae/files/atomic_file.hpp"
 #include "vae/blas.hpp"
 #include "vae/error.hpp"
 #include "vae/idx.hpp"
-#include "vae/image.hpp"
+#include "vae/image/image.hpp"
 #include "vae/vae.hpp"
 #include "vae/weights.hpp"
 

@@ -30,7 +30,7 @@
 #include "mnist_policy.hpp"
 #include "outputs.hpp"
 #include "run.hpp"
-#include "vae/atomic_file.hpp"
+#include "vae/files/atomic_file.hpp"
 #include "vae/idx.hpp"
 #include "vae/weights.hpp"
 

@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "vae/atomic_file.hpp"
+#include "vae/files/atomic_file.hpp"
 #include "vae/error.hpp"
 
 namespace vae_apps {

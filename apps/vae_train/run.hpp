@@ -30,7 +30,7 @@
 #include "vae/blas.hpp"
 #include "vae/checkpoint.hpp"
 #include "vae/error.hpp"
-#include "vae/image.hpp"
+#include "vae/image/image.hpp"
 #include "vae/trainer.hpp"
 #include "vae/vae.hpp"
 #include "vae/weights.hpp"

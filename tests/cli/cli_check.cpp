@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "vae/atomic_file.hpp"
+#include "vae/files/atomic_file.hpp"
 #include "vae/gmm.hpp"
 #include "vae/idx.hpp"
 #include "vae/vae.hpp"
