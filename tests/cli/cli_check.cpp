@@ -148,10 +148,9 @@ int gmm(const std::string& weights, std::uint64_t seed, const std::string& idx_p
   if (g.K == 0) return fail(weights + ": no mixture prior");
   const vae::ImageSet got = vae::read_idx_images(idx_path);
   const std::size_t n = vae::image_count(got);
-  std::vector<float> z(n * Z);
   vae_rt::Rng rng;
   vae_rt::rng_seed(&rng, seed, 0);
-  vae::gmm_sample(g, rng, z.data(), n);
+  const xt::xtensor<float, 2> z = vae::gmm_sample(g, rng, n);   // (n, Z)
   Model m(8);
   vae::load_weights(m, weights);
   for (std::size_t first = 0; first < n; first += 8) {
