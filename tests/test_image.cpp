@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "vae/files/atomic_file.hpp"
 #include "vae/error.hpp"
+#include "vae/files/atomic_file.hpp"
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_STATIC

@@ -36,8 +36,8 @@
 #include <string>
 #include <vector>
 
-#include "vae/files/atomic_file.hpp"
 #include "vae/error.hpp"
+#include "vae/files/atomic_file.hpp"
 #include "vae/image/image.hpp"
 #include "vae_rt/ascii.h"
 #include "vae_rt/decoder.h"

@@ -9,8 +9,8 @@
 #include <algorithm>
 #include <string>
 
-#include "vae/files/atomic_file.hpp"
 #include "vae/error.hpp"
+#include "vae/files/atomic_file.hpp"
 
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STB_IMAGE_WRITE_STATIC
