@@ -14,6 +14,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include <xtensor/xtensor.hpp>
 #include <xtensor/xview.hpp>
 
+#include "vae/error.hpp"
 #include "vae/idx.hpp"
 #include "vae/image/image.hpp"
 #include "vae/inference.hpp"
@@ -68,6 +70,10 @@ std::vector<std::uint8_t> decode_bytes(Model& model, const std::vector<float>& z
 template <class Model>
 GrayPicture reconstructions(Model& model, const vae::ImageSet& set, int per_row, int row_pairs) {
   const std::size_t n = static_cast<std::size_t>(per_row) * row_pairs, D = Model::dim_x;
+  if (vae::image_count(set) < n) {
+    throw vae::Error("reconstructions: " + std::to_string(n) + " images asked, the set has " +
+                     std::to_string(vae::image_count(set)));
+  }
   const std::vector<std::uint8_t> recon = to_bytes(vae::reconstruct(model, vae::head(set, n)));   // (n, D)
   std::vector<std::uint8_t> tiles;
   for (int r = 0; r < row_pairs; ++r) {
