@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "vae/atomic_file.hpp"
+#include "vae/files/atomic_file.hpp"
 #include "vae/vae.hpp"
 #include "vae/weights.hpp"
 #include "vae_rt/decoder.h"

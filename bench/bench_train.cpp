@@ -230,7 +230,7 @@ std::vector<std::pair<const float*, const float*>> step_operands(const Model& m)
 // Stage batch number `k` of the training set in order (wrapping), outside any timed region.
 void stage(Model& m, const vae::ImageSet& images, std::size_t k) {
   std::uint32_t idx[batch];
-  for (std::size_t i = 0; i < batch; ++i) idx[i] = static_cast<std::uint32_t>((k * batch + i) % images.count);
+  for (std::size_t i = 0; i < batch; ++i) idx[i] = static_cast<std::uint32_t>((k * batch + i) % vae::image_count(images));
   vae::stage_batch(m.x.data(), images, idx, batch);
 }
 
@@ -632,7 +632,7 @@ int main(int argc, char** argv) {
     // The table.
     std::FILE* out = o.json == "-" ? stderr : stdout;
     const std::string openblas = openblas_get_config();
-    std::fprintf(out, "bench_train: 784-400-20, batch %zu, %zu training images; %s\n", batch, train.count,
+    std::fprintf(out, "bench_train: 784-400-20, batch %zu, %zu training images; %s\n", batch, vae::image_count(train),
                  o.epoch_only ? "epochs only" : "ceiling, step, split and epoch");
     std::fprintf(out, "machine: %s, %u hardware threads; OpenBLAS %s (single-threaded, split by our pool)\n",
                  cpu_model().c_str(), std::thread::hardware_concurrency(), openblas.c_str());
@@ -651,10 +651,10 @@ int main(int argc, char** argv) {
       }
       t.row("ceiling: step GEMM FLOPs / sum of times", cells(results, [](const ThreadResult& r) { return fmt("%.1f", r.ceiling); }));
       t.row("floor: 60k epoch of GEMMs at the ceiling (s)", cells(results, [&](const ThreadResult& r) {
-              return fmt("%.3f", epoch_gemm_flops(train.count) / (r.ceiling * 1e9)); }));
+              return fmt("%.3f", epoch_gemm_flops(vae::image_count(train)) / (r.ceiling * 1e9)); }));
     }
-    state_rows(t, results, &ThreadResult::fresh, o, train.count);
-    if (ck) state_rows(t, results, &ThreadResult::late, o, train.count);
+    state_rows(t, results, &ThreadResult::fresh, o, vae::image_count(train));
+    if (ck) state_rows(t, results, &ThreadResult::late, o, vae::image_count(train));
     t.print(out, o.threads);
 
     if (!o.json.empty()) {
@@ -667,17 +667,17 @@ int main(int argc, char** argv) {
           run["ceiling_gflops"] = r.ceiling;
           run["gemm_ms_median"] = gemm_ms;
         }
-        run["fresh"] = json_state(r.fresh, r, train.count);
-        if (ck) run["late"] = json_state(r.late, r, train.count);
+        run["fresh"] = json_state(r.fresh, r, vae::image_count(train));
+        if (ck) run["late"] = json_state(r.late, r, vae::image_count(train));
         runs.push_back(std::move(run));
       }
-      const Json doc = {{"model", "784-400-20"}, {"batch", batch}, {"train_images", train.count},
+      const Json doc = {{"model", "784-400-20"}, {"batch", batch}, {"train_images", vae::image_count(train)},
                         {"statistic", "median"}, {"reps", o.reps}, {"epochs", o.epochs},
                         {"cpu", cpu_model()}, {"hardware_threads", std::thread::hardware_concurrency()},
                         {"openblas", openblas}, {"ftz_daz", ftz_on()},
                         {"load_before", load_before}, {"load_after", load_after},
                         {"step_gemm_flops", step_gemm_flops(batch)},
-                        {"epoch_gemm_flops", epoch_gemm_flops(train.count)}, {"runs", runs}};
+                        {"epoch_gemm_flops", epoch_gemm_flops(vae::image_count(train))}, {"runs", runs}};
       const std::string text = doc.dump() + "\n";
       if (o.json == "-") {
         std::fputs(text.c_str(), stdout);

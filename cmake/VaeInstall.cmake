@@ -4,7 +4,7 @@
 #            file, vae-runtime-targets.cmake), lib/pkgconfig/vae-runtime.pc, and share/vae/
 #            (weights/, docs/, cmake/toolchains/): all a firmware build needs. A cross build
 #            (VAE_BUILD_HOSTED=OFF) installs this alone.
-#   train    lib/libvae.a, libvae_image.a, libvae_atomic_file.a, include/vae/,
+#   train    lib/libvae.a, libvae_image.a, libvae_atomic_file.a, include/vae/ (with files/ and image/),
 #            lib/cmake/vae/vae-train-targets.cmake (hosted builds)
 #   apps     bin/: vae_gen, vae_train, vae_export, vae_eval, vae_figures, vae_report,
 #            classifier_train, vae_fetch_mnist (scripts/fetch-mnist, which the apps run from

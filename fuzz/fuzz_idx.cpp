@@ -25,33 +25,34 @@ void put_be32(std::vector<std::uint8_t>& out, std::uint64_t v) {
 bool error_names_buffer(const vae::Error& e) { return std::strncmp(e.what(), "fuzz: ", 6) == 0; }
 
 void check_images(const vae::ImageSet& set, const std::uint8_t* data, std::size_t size) {
-  FUZZ_CHECK(set.rows > 0 && set.cols > 0);
-  FUZZ_CHECK(set.pixels.size() == set.count * set.rows * set.cols);
+  const std::size_t count = vae::image_count(set), rows = set.shape(1), cols = set.shape(2);
+  FUZZ_CHECK(rows > 0 && cols > 0);
+  FUZZ_CHECK(set.size() == count * rows * cols);
   std::vector<std::uint8_t> enc;
   put_be32(enc, vae::idx_images_magic);
-  put_be32(enc, set.count);
-  put_be32(enc, set.rows);
-  put_be32(enc, set.cols);
-  enc.insert(enc.end(), set.pixels.begin(), set.pixels.end());
+  put_be32(enc, count);
+  put_be32(enc, rows);
+  put_be32(enc, cols);
+  enc.insert(enc.end(), set.begin(), set.end());
   FUZZ_CHECK(enc.size() == size && std::memcmp(enc.data(), data, size) == 0);
 
   // Zero images may claim any rows x cols (up to 2^64 pixels each): stage nothing then but the
   // out-of-range index, into a 1-float buffer (it must throw before writing; ASan sees a write).
-  const std::size_t n = set.count ? set.pixels_per_image() : 0;   // <= size when count > 0
-  std::vector<float> x(set.count ? 2 * n : 1, -1.0f);              // (2, rows*cols)
-  const std::uint32_t beyond = static_cast<std::uint32_t>(set.count);
+  const std::size_t n = count ? vae::pixels_per_image(set) : 0;   // <= size when count > 0
+  std::vector<float> x(count ? 2 * n : 1, -1.0f);                  // (2, rows*cols)
+  const std::uint32_t beyond = static_cast<std::uint32_t>(count);
   try {
     vae::stage_batch(x.data(), set, &beyond, 1);
     FUZZ_CHECK(false);   // index count is out of range
   } catch (const vae::Error&) {
   }
   FUZZ_CHECK(x[0] == -1.0f);   // nothing written
-  if (set.count == 0) return;
-  const std::uint32_t idx[2] = {0, static_cast<std::uint32_t>(set.count - 1)};
+  if (count == 0) return;
+  const std::uint32_t idx[2] = {0, static_cast<std::uint32_t>(count - 1)};
   vae::stage_batch(x.data(), set, idx, 2);
   for (std::size_t b = 0; b < 2; ++b) {
     for (std::size_t p = 0; p < n; ++p) {
-      FUZZ_CHECK(x[b * n + p] == static_cast<float>(set.image(idx[b])[p]) / 255.0f);
+      FUZZ_CHECK(x[b * n + p] == static_cast<float>(vae::image_data(set, idx[b])[p]) / 255.0f);
     }
   }
 }
@@ -68,7 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(!images_ok && error_names_buffer(e));
   }
   try {
-    const std::vector<std::uint8_t> labels = vae::parse_idx_labels(data, size, "fuzz");
+    const vae::Labels labels = vae::parse_idx_labels(data, size, "fuzz");
     labels_ok = true;
     std::vector<std::uint8_t> enc;
     put_be32(enc, vae::idx_labels_magic);

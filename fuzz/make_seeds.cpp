@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "vae/atomic_file.hpp"
 #include "vae/checkpoint.hpp"
 #include "vae/error.hpp"
+#include "vae/files/atomic_file.hpp"
 #include "vae/gmm.hpp"
 #include "vae/idx.hpp"
 #include "vae/vae.hpp"

@@ -1,5 +1,5 @@
 // test_atomic_file.cpp - atomic replacement, clear errors, earlier files left intact.
-#include "vae/atomic_file.hpp"
+#include "vae/files/atomic_file.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

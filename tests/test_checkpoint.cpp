@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "vae/atomic_file.hpp"
+#include "vae/files/atomic_file.hpp"
 #include "vae/trainer.hpp"
 #include "vae/vae.hpp"
 #include "vae_rt/crc32.h"
@@ -178,13 +178,10 @@ TEST(Checkpoint, WrongVersionAndWrongMagicSayWhat) {
 using Small = vae::Vae<16, 8, 2>;
 
 vae::ImageSet synthetic_images(std::size_t n) {
-  vae::ImageSet s;
-  s.count = n;
-  s.rows = s.cols = 4;
-  s.pixels.resize(n * 16);
+  vae::ImageSet s = vae::ImageSet::from_shape({n, 4, 4});   // (n, 4, 4)
   vae_rt::Rng r;
   vae_rt::rng_seed(&r, 99, 0);
-  for (auto& p : s.pixels) p = static_cast<std::uint8_t>(vae_rt::rng_below(&r, 256));
+  for (auto& p : s) p = static_cast<std::uint8_t>(vae_rt::rng_below(&r, 256));
   return s;
 }
 

@@ -14,6 +14,7 @@
 
 #include "alloc_counter.hpp"
 #include "gradcheck.hpp"
+#include "mnist_fixture.hpp"
 #include "vae_rt/rng.h"
 
 namespace {
@@ -27,35 +28,7 @@ std::vector<float> randn(std::size_t n, std::uint64_t seed, float scale = 1.0f) 
   return v;
 }
 
-std::string data_dir() {
-  const char* env = std::getenv("VAE_DATA");
-  return env && *env ? env : VAE_TEST_DATA_DIR;
-}
-
-const vae::Dataset& mnist(vae::Split split) {
-  static vae::Dataset train, test;
-  vae::Dataset& d = split == vae::Split::train ? train : test;
-  if (d.size() == 0) {
-    try {
-      d = vae::load_mnist(data_dir(), split);
-    } catch (const vae::Error& e) {
-      ADD_FAILURE() << e.what() << " (run scripts/fetch-mnist, or set VAE_DATA)";
-      throw;
-    }
-  }
-  return d;
-}
-
-vae::Dataset head(const vae::Dataset& s, std::size_t n) {
-  vae::Dataset h;
-  h.images.count = n;
-  h.images.rows = s.images.rows;
-  h.images.cols = s.images.cols;
-  h.images.pixels.assign(s.images.pixels.begin(),
-                         s.images.pixels.begin() + static_cast<std::ptrdiff_t>(n * s.images.pixels_per_image()));
-  h.labels.assign(s.labels.begin(), s.labels.begin() + static_cast<std::ptrdiff_t>(n));
-  return h;
-}
+using vae_test::mnist;
 
 std::string temp_path(const std::string& name) {
   const auto dir = std::filesystem::temp_directory_path() / "vae_test_classifier";
@@ -148,8 +121,8 @@ TEST(Classifier, ArenaSizeIsConstexprAndExact) {
 
 TEST(Classifier, ZeroHeapAllocationsAcrossTrainStepsAndEvaluation) {
   vae::set_blas_threads(2);
-  const vae::Dataset train = head(mnist(vae::Split::train), 128 * 20);
-  const vae::Dataset test = head(mnist(vae::Split::test), 1000);
+  const vae::Dataset train = vae::head(mnist(vae::Split::train), 128 * 20);
+  const vae::Dataset test = vae::head(mnist(vae::Split::test), 1000);
   vae::Classifier784_256_10 model(128);
   vae::Trainer<vae::Classifier784_256_10> trainer(model, train, vae::TrainOptions{},
                                                     vae::ParamInit::from_seed);
@@ -171,8 +144,8 @@ TEST(Classifier, ZeroHeapAllocationsAcrossTrainStepsAndEvaluation) {
 
 TEST(Classifier, ThreeEpochsOnASubsetReachASaneAccuracy) {
   vae::set_blas_threads(2);
-  const vae::Dataset train = head(mnist(vae::Split::train), 10000);
-  const vae::Dataset test = head(mnist(vae::Split::test), 2000);
+  const vae::Dataset train = vae::head(mnist(vae::Split::train), 10000);
+  const vae::Dataset test = vae::head(mnist(vae::Split::test), 2000);
   vae::Classifier784_256_10 model(128);
   vae::Trainer<vae::Classifier784_256_10> trainer(model, train, vae::TrainOptions{},
                                                     vae::ParamInit::from_seed);

@@ -19,7 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "vae/atomic_file.hpp"
+#include "mnist_fixture.hpp"
+#include "vae/files/atomic_file.hpp"
 #include "vae/idx.hpp"
 #include "vae/trainer.hpp"
 #include "vae/vae.hpp"
@@ -117,15 +118,13 @@ struct Trained {
 const Trained& trained() {
   static const Trained t = [] {
     Trained r;
-    vae::Dataset train = vae::load_mnist(VAE_TEST_DATA_DIR, vae::Split::train);
-    train.images.count = 10000;
-    train.images.pixels.resize(10000 * D);
-    r.test = vae::load_mnist(VAE_TEST_DATA_DIR, vae::Split::test);
+    const vae::ImageSet train = vae::head(vae_test::mnist(vae::Split::train).images, 10000);
+    r.test = vae_test::mnist(vae::Split::test);
     r.model = std::make_unique<Model>(128);
     vae::TrainOptions opt;
     opt.seed = 1;
     opt.loss = vae::LossSpec{vae::Recon::bce, 1.0f};
-    vae::Trainer<Model> trainer(*r.model, train.images, opt, vae::ParamInit::from_seed);
+    vae::Trainer<Model> trainer(*r.model, train, opt, vae::ParamInit::from_seed);
     for (int e = 0; e < 3; ++e) trainer.train_epoch();
     r.f32_file = vae::serialize_weights(vae::weights_from_model(*r.model));
     r.int8_file = vae::serialize_weights(vae::weights_from_model(*r.model, {true, false, ""}));
@@ -208,7 +207,7 @@ std::vector<float> decode_all(const Dec& dec, const std::vector<float>& z, std::
 double recon_bce(const std::vector<float>& p, const vae::ImageSet& images, std::size_t n) {
   double sum = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    const std::uint8_t* x = images.image(i);
+    const std::uint8_t* x = vae::image_data(images, i);
     for (std::size_t k = 0; k < D; ++k) {
       const double pk = std::clamp(double(p[i * D + k]), 1e-7, 1 - 1e-7), xv = x[k] / 255.0;
       sum -= xv * std::log(pk) + (1 - xv) * std::log(1 - pk);

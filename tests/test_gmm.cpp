@@ -4,6 +4,7 @@
 #include "vae/gmm.hpp"
 
 #include <gtest/gtest.h>
+#include <xtensor/xtensor.hpp>
 
 #include <cmath>
 #include <string>
@@ -13,41 +14,41 @@
 
 namespace {
 
-// N points from three 2-D clusters with known means and scales, interleaved.
-std::vector<float> three_clusters(std::size_t N) {
+// N points (N, 2) from three 2-D clusters with known means and scales, interleaved.
+xt::xtensor<float, 2> three_clusters(std::size_t N) {
   const float mu[3][2] = {{-4.0f, 0.0f}, {3.0f, 3.0f}, {3.0f, -3.0f}};
   const float sd[3] = {0.5f, 1.0f, 0.3f};
   vae_rt::Rng r;
   vae_rt::rng_seed(&r, 9, 0);
-  std::vector<float> x(N * 2);
+  auto x = xt::xtensor<float, 2>::from_shape({N, 2});
   for (std::size_t n = 0; n < N; ++n) {
     const std::size_t k = n % 3;
     float e[2];
     vae_rt::rng_fill_normal(&r, e, 2);
-    x[n * 2] = mu[k][0] + sd[k] * e[0];
-    x[n * 2 + 1] = mu[k][1] + sd[k] * e[1];
+    x(n, 0) = mu[k][0] + sd[k] * e[0];
+    x(n, 1) = mu[k][1] + sd[k] * e[1];
   }
   return x;
 }
 
 TEST(Gmm, LogLikelihoodNeverDecreases) {
-  const std::vector<float> x = three_clusters(3000);
+  const xt::xtensor<float, 2> x = three_clusters(3000);
   for (std::size_t K : {1u, 3u, 5u, 10u}) {
-    const vae::GmmFit f = vae::fit_gmm(x.data(), 3000, 2, K, 60);
+    const vae::GmmFit f = vae::fit_gmm(x, K, 60);
     ASSERT_EQ(f.loglik.size(), 61u);
     for (std::size_t i = 1; i < f.loglik.size(); ++i) {
       EXPECT_GE(f.loglik[i], f.loglik[i - 1] - 1e-9 * std::fabs(f.loglik[i - 1])) << "K " << K << " iteration " << i;
     }
-    EXPECT_NEAR(vae::gmm_log_likelihood(f.gmm, x.data(), 3000), f.loglik.back(), 1e-5);
+    EXPECT_NEAR(vae::gmm_log_likelihood(f.gmm, x), f.loglik.back(), 1e-5);
   }
 }
 
 // The progress callback sees every log-likelihood the fit records, in order, and changes nothing.
 TEST(Gmm, ProgressReportsEachIteration) {
-  const std::vector<float> x = three_clusters(600);
+  const xt::xtensor<float, 2> x = three_clusters(600);
   std::vector<int> done;
   std::vector<double> ll;
-  const vae::GmmFit f = vae::fit_gmm(x.data(), 600, 2, 3, 7, 1e-4, [&](int d, int iters, double l) {
+  const vae::GmmFit f = vae::fit_gmm(x, 3, 7, 1e-4, [&](int d, int iters, double l) {
     EXPECT_EQ(iters, 7);
     done.push_back(d);
     ll.push_back(l);
@@ -55,14 +56,14 @@ TEST(Gmm, ProgressReportsEachIteration) {
   ASSERT_EQ(done.size(), 8u);
   for (int i = 0; i <= 7; ++i) EXPECT_EQ(done[static_cast<std::size_t>(i)], i);
   EXPECT_EQ(ll, f.loglik);
-  const vae::GmmFit plain = vae::fit_gmm(x.data(), 600, 2, 3, 7);
+  const vae::GmmFit plain = vae::fit_gmm(x, 3, 7);
   EXPECT_EQ(plain.loglik, f.loglik);
   EXPECT_EQ(plain.gmm.mu, f.gmm.mu);
 }
 
 TEST(Gmm, RecoversKnownClustersAndRepeatsExactly) {
-  const std::vector<float> x = three_clusters(3000);
-  const vae::GmmFit f = vae::fit_gmm(x.data(), 3000, 2, 3, 100);
+  const xt::xtensor<float, 2> x = three_clusters(3000);
+  const vae::GmmFit f = vae::fit_gmm(x, 3, 100);
   const float want[3][2] = {{-4.0f, 0.0f}, {3.0f, 3.0f}, {3.0f, -3.0f}};
   for (const auto& w : want) {
     float best = 1e9f;
@@ -74,25 +75,24 @@ TEST(Gmm, RecoversKnownClustersAndRepeatsExactly) {
     EXPECT_LT(best, 0.1f) << "cluster at (" << w[0] << ", " << w[1] << ")";
     EXPECT_NEAR(f.gmm.logits[bk], std::log(1.0f / 3.0f), 0.05f);
   }
-  const vae::GmmFit g = vae::fit_gmm(x.data(), 3000, 2, 3, 100);
+  const vae::GmmFit g = vae::fit_gmm(x, 3, 100);
   EXPECT_EQ(f.gmm.mu, g.gmm.mu);
   EXPECT_EQ(f.gmm.logvar, g.gmm.logvar);
 }
 
 TEST(Gmm, SamplesFollowTheFit) {
-  const std::vector<float> x = three_clusters(3000);
-  const vae::GmmFit f = vae::fit_gmm(x.data(), 3000, 2, 3, 100);
+  const xt::xtensor<float, 2> x = three_clusters(3000);
+  const vae::GmmFit f = vae::fit_gmm(x, 3, 100);
   vae_rt::Rng r;
   vae_rt::rng_seed(&r, 1, 0);
-  std::vector<float> z(20000 * 2);
-  vae::gmm_sample(f.gmm, r, z.data(), 20000);
+  const xt::xtensor<float, 2> z = vae::gmm_sample(f.gmm, r, 20000);   // (20000, 2)
   double m0 = 0, m1 = 0, d0 = 0, d1 = 0;
-  for (std::size_t n = 0; n < 3000; ++n) { d0 += x[n * 2]; d1 += x[n * 2 + 1]; }
-  for (std::size_t n = 0; n < 20000; ++n) { m0 += z[n * 2]; m1 += z[n * 2 + 1]; }
+  for (std::size_t n = 0; n < 3000; ++n) { d0 += x(n, 0); d1 += x(n, 1); }
+  for (std::size_t n = 0; n < 20000; ++n) { m0 += z(n, 0); m1 += z(n, 1); }
   EXPECT_NEAR(m0 / 20000, d0 / 3000, 0.1);
   EXPECT_NEAR(m1 / 20000, d1 / 3000, 0.1);
   // The samples are as likely under the fit as the data are.
-  EXPECT_NEAR(vae::gmm_log_likelihood(f.gmm, z.data(), 20000), f.loglik.back(), 0.05);
+  EXPECT_NEAR(vae::gmm_log_likelihood(f.gmm, z), f.loglik.back(), 0.05);
 }
 
 TEST(Gmm, PriorRoundTripsThroughAWeightFileAndItsExports) {
@@ -115,8 +115,8 @@ TEST(Gmm, PriorRoundTripsThroughAWeightFileAndItsExports) {
   add("dec_fc_w", 8, 2); add("dec_fc_b", 8, 0); add("dec_out_w", 16, 8); add("dec_out_b", 16, 0);
   EXPECT_EQ(vae::prior_from_weights(wf, "plain.vaew").K, 0u);
 
-  const std::vector<float> x = three_clusters(600);
-  const vae::Gmm g = vae::fit_gmm(x.data(), 600, 2, 3, 20).gmm;
+  const xt::xtensor<float, 2> x = three_clusters(600);
+  const vae::Gmm g = vae::fit_gmm(x, 3, 20).gmm;
   const vae::WeightsFile with = vae::with_prior(wf, g);
   const std::vector<std::uint8_t> bytes = vae::serialize_weights(with);
   const vae::WeightsFile back = vae::parse_weights(bytes.data(), bytes.size(), "with.vaew");
@@ -145,7 +145,7 @@ TEST(Gmm, PriorRoundTripsThroughAWeightFileAndItsExports) {
   EXPECT_EQ(h.logvar, g.logvar);
 
   // A second prior replaces the first; the rest stays.
-  vae::Gmm g2 = vae::fit_gmm(x.data(), 600, 2, 2, 20).gmm;
+  vae::Gmm g2 = vae::fit_gmm(x, 2, 20).gmm;
   const vae::WeightsFile twice = vae::with_prior(with, g2);
   EXPECT_EQ(twice.tensors.size(), wf.tensors.size() + 3);
   EXPECT_EQ(vae::prior_from_weights(twice, "twice.vaew").mu, g2.mu);

@@ -6,7 +6,7 @@
 // a matrix of malformed files that the test writes itself, each of which must throw a one-line
 // vae::Error naming the file and the problem.
 //
-// MNIST is read from $VAE_DATA, else VAE_TEST_DATA_DIR (<repo>/data/mnist). When it is missing
+// MNIST comes from tests/mnist_fixture.hpp ($VAE_DATA, else <repo>/data/mnist). When it is missing
 // the MNIST tests fail (they never skip) and say to run scripts/fetch-mnist. This file does not
 // test training code, and it does not download anything.
 #include <gtest/gtest.h>
@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "mnist_fixture.hpp"
 #include "vae/error.hpp"
 #include "vae/idx.hpp"
 
@@ -35,10 +36,7 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-std::string mnist_dir() {
-  const char* env = std::getenv("VAE_DATA");
-  return (env && *env) ? std::string(env) : std::string(VAE_TEST_DATA_DIR);
-}
+using vae_test::mnist_dir;
 
 constexpr const char* mnist_files[] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                                        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
@@ -56,7 +54,7 @@ std::uint64_t pixel_sum(const std::uint8_t* p, std::size_t n) {
   return s;
 }
 
-std::array<std::size_t, 10> histogram(const std::vector<std::uint8_t>& labels) {
+std::array<std::size_t, 10> histogram(const vae::Labels& labels) {
   std::array<std::size_t, 10> h{};
   for (std::uint8_t l : labels) {
     if (l < 10) ++h[l];
@@ -154,53 +152,32 @@ void expect_message(const std::string& msg, std::initializer_list<std::string> p
 
 class Mnist : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    const std::string dir = mnist_dir();
-    for (const char* name : mnist_files) {
-      if (!fs::exists(fs::path(dir) / name)) {
-        missing_ = "MNIST file " + (fs::path(dir) / name).string() +
-                   " is missing: run scripts/fetch-mnist (or set VAE_DATA to a folder with the "
-                   "four IDX files)";
-        return;
-      }
-    }
+  void SetUp() override {   // tests/mnist_fixture.hpp loads each split once per binary
     try {
-      train_ = new vae::Dataset(vae::load_mnist(dir, vae::Split::train));
-      test_ = new vae::Dataset(vae::load_mnist(dir, vae::Split::test));
+      train_ = &vae_test::mnist(vae::Split::train);
+      test_ = &vae_test::mnist(vae::Split::test);
     } catch (const vae::Error& e) {
-      missing_ = std::string("loading MNIST failed: ") + e.what() +
-                 " (run scripts/fetch-mnist to fetch verified files)";
+      FAIL() << e.what();
     }
-  }
-  static void TearDownTestSuite() {
-    delete train_;
-    delete test_;
-    train_ = test_ = nullptr;
-  }
-  void SetUp() override {
-    if (!missing_.empty()) FAIL() << missing_;
-    ASSERT_NE(train_, nullptr);
-    ASSERT_NE(test_, nullptr);
   }
 
-  static inline vae::Dataset* train_ = nullptr;
-  static inline vae::Dataset* test_ = nullptr;
-  static inline std::string missing_;
+  const vae::Dataset* train_ = nullptr;
+  const vae::Dataset* test_ = nullptr;
 };
 
 TEST_F(Mnist, HeadersAndCounts) {
   EXPECT_EQ(train_->size(), 60000u);
-  EXPECT_EQ(train_->images.count, 60000u);
-  EXPECT_EQ(train_->images.rows, 28u);
-  EXPECT_EQ(train_->images.cols, 28u);
-  EXPECT_EQ(train_->images.pixels_per_image(), 784u);
-  EXPECT_EQ(train_->images.pixels.size(), 60000u * 784u);
+  EXPECT_EQ(vae::image_count(train_->images), 60000u);
+  EXPECT_EQ(train_->images.shape(1), 28u);
+  EXPECT_EQ(train_->images.shape(2), 28u);
+  EXPECT_EQ(vae::pixels_per_image(train_->images), 784u);
+  EXPECT_EQ(train_->images.size(), 60000u * 784u);
   EXPECT_EQ(train_->labels.size(), 60000u);
 
   EXPECT_EQ(test_->size(), 10000u);
-  EXPECT_EQ(test_->images.rows, 28u);
-  EXPECT_EQ(test_->images.cols, 28u);
-  EXPECT_EQ(test_->images.pixels.size(), 10000u * 784u);
+  EXPECT_EQ(test_->images.shape(1), 28u);
+  EXPECT_EQ(test_->images.shape(2), 28u);
+  EXPECT_EQ(test_->images.size(), 10000u * 784u);
   EXPECT_EQ(test_->labels.size(), 10000u);
 }
 
@@ -209,17 +186,17 @@ TEST_F(Mnist, HeadersAndCounts) {
 //   sum(img), and FNV-1a 32 (h = 0x811c9dc5; for x in img: h = ((h ^ x) * 0x01000193) & 0xffffffff)
 TEST_F(Mnist, PixelChecksums) {
   const vae::ImageSet& tr = train_->images;
-  EXPECT_EQ(pixel_sum(tr.image(0), 784), 27525u);
-  EXPECT_EQ(fnv1a32(tr.image(0), 784), 0x9dfe5230u);
-  EXPECT_EQ(tr.image(0)[152], 3u);             // first non-zero pixel of image 0 (row 5, col 12)
-  EXPECT_EQ(tr.image(0)[14 * 28 + 14], 240u);  // centre pixel
-  EXPECT_EQ(pixel_sum(tr.image(59999), 784), 20920u);
-  EXPECT_EQ(fnv1a32(tr.image(59999), 784), 0x6d29042fu);
-  EXPECT_EQ(pixel_sum(tr.pixels.data(), tr.pixels.size()), 1567298545u);  // sum(d[16:])
+  EXPECT_EQ(pixel_sum(vae::image_data(tr, 0), 784), 27525u);
+  EXPECT_EQ(fnv1a32(vae::image_data(tr, 0), 784), 0x9dfe5230u);
+  EXPECT_EQ(vae::image_data(tr, 0)[152], 3u);             // first non-zero pixel of image 0 (row 5, col 12)
+  EXPECT_EQ(vae::image_data(tr, 0)[14 * 28 + 14], 240u);  // centre pixel
+  EXPECT_EQ(pixel_sum(vae::image_data(tr, 59999), 784), 20920u);
+  EXPECT_EQ(fnv1a32(vae::image_data(tr, 59999), 784), 0x6d29042fu);
+  EXPECT_EQ(pixel_sum(tr.data(), tr.size()), 1567298545u);  // sum(d[16:])
 
   const vae::ImageSet& te = test_->images;  // same recipe on t10k-images-idx3-ubyte
-  EXPECT_EQ(pixel_sum(te.image(0), 784), 18454u);
-  EXPECT_EQ(fnv1a32(te.image(0), 784), 0x599c52e7u);
+  EXPECT_EQ(pixel_sum(vae::image_data(te, 0), 784), 18454u);
+  EXPECT_EQ(fnv1a32(vae::image_data(te, 0), 784), 0x599c52e7u);
 }
 
 TEST_F(Mnist, FirstLabels) {
@@ -242,7 +219,7 @@ TEST_F(Mnist, LabelHistograms) {
 TEST_F(Mnist, ReadFunctionsAgreeWithLoadMnist) {
   const std::string dir = mnist_dir();
   const vae::ImageSet te = vae::read_idx_images(dir + "/t10k-images-idx3-ubyte");
-  EXPECT_EQ(te.pixels, test_->images.pixels);
+  EXPECT_EQ(te, test_->images);
   EXPECT_EQ(vae::read_idx_labels(dir + "/t10k-labels-idx1-ubyte"), test_->labels);
   const vae::Dataset ds =
       vae::load_idx_dataset(dir + "/t10k-images-idx3-ubyte", dir + "/t10k-labels-idx1-ubyte");
@@ -272,7 +249,7 @@ TEST_F(Mnist, StageBatch) {
   vae::stage_batch(x.data(), tr, idx, batch);
 
   for (std::size_t b = 0; b < batch; ++b) {
-    const std::uint8_t* img = tr.image(idx[b]);
+    const std::uint8_t* img = vae::image_data(tr, idx[b]);
     for (std::size_t p = 0; p < n; ++p) {
       const float v = x[b * n + p];
       ASSERT_EQ(v, static_cast<float>(img[p]) / 255.0f) << "row " << b << " pixel " << p;
@@ -302,11 +279,7 @@ TEST_F(Mnist, StageBatch) {
 // stage_batch on a tiny synthetic set
 
 TEST(StageBatch, ExactValuesAndOrder) {
-  vae::ImageSet set;
-  set.count = 3;
-  set.rows = 1;
-  set.cols = 2;
-  set.pixels = {0, 255, 128, 1, 254, 51};  // (3, 1, 2)
+  const vae::ImageSet set = {{{0, 255}}, {{128, 1}}, {{254, 51}}};  // (3, 1, 2)
   const std::uint32_t idx[] = {2, 0, 2, 1};
   float x[4 * 2];  // (B=4, 2)
   vae::stage_batch(x, set, idx, 4);
@@ -321,11 +294,8 @@ TEST(StageBatch, ExactValuesAndOrder) {
 }
 
 TEST(StageBatch, IndexOutOfRangeThrowsBeforeWriting) {
-  vae::ImageSet set;
-  set.count = 2;
-  set.rows = 2;
-  set.cols = 2;
-  set.pixels.assign(8, 9);
+  vae::ImageSet set = vae::ImageSet::from_shape({2, 2, 2});  // (2, 2, 2)
+  set.fill(9);
   const std::uint32_t idx[] = {1, 2};
   float x[2 * 4];
   std::fill(std::begin(x), std::end(x), -1.0f);
@@ -356,8 +326,8 @@ TEST(FashionMnist, LoadsFromDebianPackage) {
   EXPECT_EQ(train.size(), 60000u);
   EXPECT_EQ(test.size(), 10000u);
   for (const vae::Dataset* ds : {&train, &test}) {
-    EXPECT_EQ(ds->images.rows, 28u);
-    EXPECT_EQ(ds->images.cols, 28u);
+    EXPECT_EQ(ds->images.shape(1), 28u);
+    EXPECT_EQ(ds->images.shape(2), 28u);
     EXPECT_EQ(ds->labels.size(), ds->size());
   }
   std::array<std::size_t, 10> train_h, test_h;
@@ -368,9 +338,9 @@ TEST(FashionMnist, LoadsFromDebianPackage) {
   // python3: gzip.open(...).read(), same recipe as for MNIST above
   EXPECT_EQ(std::vector<std::uint8_t>(train.labels.begin(), train.labels.begin() + 10),
             (std::vector<std::uint8_t>{9, 0, 0, 3, 0, 2, 7, 2, 5, 5}));
-  EXPECT_EQ(pixel_sum(train.images.image(0), 784), 76247u);
-  EXPECT_EQ(fnv1a32(train.images.image(0), 784), 0xf365a098u);
-  EXPECT_EQ(pixel_sum(test.images.image(0), 784), 33456u);
+  EXPECT_EQ(pixel_sum(vae::image_data(train.images, 0), 784), 76247u);
+  EXPECT_EQ(fnv1a32(vae::image_data(train.images, 0), 784), 0xf365a098u);
+  EXPECT_EQ(pixel_sum(vae::image_data(test.images, 0), 784), 33456u);
 }
 
 TEST(FashionMnist, GzippedFileIsRejectedWithHint) {
@@ -389,27 +359,28 @@ TEST(FashionMnist, GzippedFileIsRejectedWithHint) {
 TEST(ParseIdx, ImagesFromMemory) {
   const std::vector<std::uint8_t> bytes = images_bytes(2, 3, 4, 24);  // (2, 3, 4)
   const vae::ImageSet set = vae::parse_idx_images(bytes.data(), bytes.size(), "mem");
-  EXPECT_EQ(set.count, 2u);
-  EXPECT_EQ(set.rows, 3u);
-  EXPECT_EQ(set.cols, 4u);
-  EXPECT_EQ(set.pixels_per_image(), 12u);
-  ASSERT_EQ(set.pixels.size(), 24u);
-  for (std::size_t i = 0; i < 24; ++i) EXPECT_EQ(set.pixels[i], i % 251);
-  EXPECT_EQ(set.image(1)[0], 12u);
-  EXPECT_EQ(set.image(1)[11], 23u);
+  EXPECT_EQ(vae::image_count(set), 2u);
+  EXPECT_EQ(set.shape(1), 3u);
+  EXPECT_EQ(set.shape(2), 4u);
+  EXPECT_EQ(vae::pixels_per_image(set), 12u);
+  ASSERT_EQ(set.size(), 24u);
+  for (std::size_t i = 0; i < 24; ++i) EXPECT_EQ(set.data()[i], i % 251);
+  EXPECT_EQ(vae::image_data(set, 1)[0], 12u);
+  EXPECT_EQ(vae::image_data(set, 1)[11], 23u);
+  EXPECT_EQ(set(1, 2, 3), 23u);   // image 1, row 2, col 3
 }
 
 TEST(ParseIdx, BigEndianDimensions) {
   // rows = 0x00000102 = 258 and cols = 1: a little-endian reader would see 0x02010000
   const std::vector<std::uint8_t> bytes = images_bytes(1, 258, 1, 258);
   const vae::ImageSet set = vae::parse_idx_images(bytes.data(), bytes.size(), "mem");
-  EXPECT_EQ(set.rows, 258u);
-  EXPECT_EQ(set.cols, 1u);
+  EXPECT_EQ(set.shape(1), 258u);
+  EXPECT_EQ(set.shape(2), 1u);
 }
 
 TEST(ParseIdx, LabelsFromMemory) {
   const std::vector<std::uint8_t> bytes = labels_bytes(13, 13);
-  const std::vector<std::uint8_t> labels = vae::parse_idx_labels(bytes.data(), bytes.size(), "m");
+  const vae::Labels labels = vae::parse_idx_labels(bytes.data(), bytes.size(), "m");
   ASSERT_EQ(labels.size(), 13u);
   for (std::size_t i = 0; i < 13; ++i) EXPECT_EQ(labels[i], i % 10);
 }
@@ -417,10 +388,11 @@ TEST(ParseIdx, LabelsFromMemory) {
 TEST(ParseIdx, ZeroCountIsAnEmptySet) {
   const std::vector<std::uint8_t> img = images_bytes(0, 28, 28, 0);
   const vae::ImageSet set = vae::parse_idx_images(img.data(), img.size(), "mem");
-  EXPECT_EQ(set.count, 0u);
-  EXPECT_TRUE(set.pixels.empty());
+  EXPECT_EQ(vae::image_count(set), 0u);
+  EXPECT_EQ(set.size(), 0u);
+  EXPECT_EQ(set.shape(1), 28u);
   const std::vector<std::uint8_t> lab = labels_bytes(0, 0);
-  EXPECT_TRUE(vae::parse_idx_labels(lab.data(), lab.size(), "mem").empty());
+  EXPECT_EQ(vae::parse_idx_labels(lab.data(), lab.size(), "mem").size(), 0u);
 }
 
 TEST(ParseIdx, NullEmptyBufferIsTooShort) {
@@ -437,8 +409,9 @@ TEST(ReadIdx, SyntheticDatasetRoundTrip) {
   const vae::Dataset ds = vae::load_idx_dataset(tmp.file("i"), tmp.file("l"));
   EXPECT_EQ(ds.size(), 5u);
   const std::vector<std::uint8_t> file = images_bytes(5, 2, 3, 30);
-  EXPECT_EQ(ds.images.pixels, std::vector<std::uint8_t>(file.begin() + 16, file.end()));
-  EXPECT_EQ(ds.labels, (std::vector<std::uint8_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(std::vector<std::uint8_t>(ds.images.begin(), ds.images.end()),
+            std::vector<std::uint8_t>(file.begin() + 16, file.end()));
+  EXPECT_EQ(ds.labels, (vae::Labels{0, 1, 2, 3, 4}));
 }
 
 // ---------------------------------------------------------------------------------------------

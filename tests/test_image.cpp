@@ -2,7 +2,7 @@
 // separate decoder from the encoder under test), the netpbm PGM header spelled out byte by byte,
 // grid geometry computed by hand, the font checked pixel by pixel through draw_text, and scatter
 // plots by counting each colour's pixels against the discs' and swatches' areas.
-#include "vae/image.hpp"
+#include "vae/image/image.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "vae/atomic_file.hpp"
 #include "vae/error.hpp"
+#include "vae/files/atomic_file.hpp"
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_STATIC

@@ -9,6 +9,7 @@
 #include "model_pictures.hpp"
 
 #include <gtest/gtest.h>
+#include <xtensor/xbuilder.hpp>
 
 #include <cmath>
 #include <memory>
@@ -26,16 +27,13 @@ double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
 
 // n images of 28x28 with blobs of different sizes, so that every image has its own mu.
 vae::ImageSet blob_images(std::size_t n) {
-  vae::ImageSet set;
-  set.count = n;
-  set.rows = set.cols = 28;
-  set.pixels.assign(n * 784, 0);
+  vae::ImageSet set = xt::zeros<std::uint8_t>({n, std::size_t{28}, std::size_t{28}});   // (n, 28, 28)
   for (std::size_t i = 0; i < n; ++i) {
     const int r = 3 + static_cast<int>(i % 9), cx = 8 + static_cast<int>(i % 13), cy = 10 + static_cast<int>(i % 7);
     for (int y = 0; y < 28; ++y) {
       for (int x = 0; x < 28; ++x) {
         if ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r) {
-          set.pixels[i * 784 + y * 28 + x] = static_cast<std::uint8_t>(120 + (i * 37) % 136);
+          set(i, y, x) = static_cast<std::uint8_t>(120 + (i * 37) % 136);
         }
       }
     }
@@ -182,7 +180,7 @@ TEST(LatentMeans, BatchedEqualsOneImageAtATime) {
 }
 
 TEST(InterpolationPairs, DifferentLabelsNoReuseDeterministic) {
-  std::vector<std::uint8_t> labels(200);
+  vae::Labels labels = vae::Labels::from_shape({200});   // (200)
   for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::uint8_t>((i * 7) % 10);
   const auto p = vae_apps::interpolation_pairs(labels, 8, 1);
   ASSERT_EQ(p.size(), 8u);
@@ -194,8 +192,10 @@ TEST(InterpolationPairs, DifferentLabelsNoReuseDeterministic) {
   EXPECT_EQ(vae_apps::interpolation_pairs(labels, 8, 1), p);
   EXPECT_NE(vae_apps::interpolation_pairs(labels, 8, 2), p);
   // Impossible requests end with fewer pairs, not a hang: one label only, or too few images.
-  EXPECT_TRUE(vae_apps::interpolation_pairs(std::vector<std::uint8_t>(50, 3), 4, 1).empty());
-  EXPECT_EQ(vae_apps::interpolation_pairs({1, 2, 3}, 4, 1).size(), 1u);
+  vae::Labels threes = vae::Labels::from_shape({50});   // (50)
+  threes.fill(3);
+  EXPECT_TRUE(vae_apps::interpolation_pairs(threes, 4, 1).empty());
+  EXPECT_EQ(vae_apps::interpolation_pairs(vae::Labels{1, 2, 3}, 4, 1).size(), 1u);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include "vae/trainer.hpp"
 
 #include <gtest/gtest.h>
+#include <xtensor/xbuilder.hpp>
 
 #include <cstdlib>
 #include <cstring>
@@ -10,42 +11,16 @@
 #include <vector>
 
 #include "alloc_counter.hpp"
+#include "mnist_fixture.hpp"
 #include "vae/vae.hpp"
 
 namespace {
 
-std::string data_dir() {
-  const char* env = std::getenv("VAE_DATA");
-  return env && *env ? env : VAE_TEST_DATA_DIR;
-}
-
-const vae::Dataset& mnist(vae::Split split) {
-  static vae::Dataset train, test;
-  vae::Dataset& d = split == vae::Split::train ? train : test;
-  if (d.size() == 0) {
-    try {
-      d = vae::load_mnist(data_dir(), split);
-    } catch (const vae::Error& e) {
-      ADD_FAILURE() << e.what() << " (run scripts/fetch-mnist, or set VAE_DATA)";
-      throw;
-    }
-  }
-  return d;
-}
-
-// The first n images of a set, as a set of its own.
-vae::ImageSet head(const vae::ImageSet& s, std::size_t n) {
-  vae::ImageSet h;
-  h.count = n;
-  h.rows = s.rows;
-  h.cols = s.cols;
-  h.pixels.assign(s.pixels.begin(), s.pixels.begin() + static_cast<std::ptrdiff_t>(n * s.pixels_per_image()));
-  return h;
-}
+using vae_test::mnist;
 
 TEST(Trainer, ZeroHeapAllocationsAcrossTrainStepsAndEvaluation) {
   vae::set_blas_threads(2);
-  const vae::ImageSet train = head(mnist(vae::Split::train).images, 128 * 102);
+  const vae::ImageSet train = vae::head(mnist(vae::Split::train).images, 128 * 102);
   const vae::ImageSet& test = mnist(vae::Split::test).images;
   vae::Vae784_400_20 model(128);
   vae::Trainer<vae::Vae784_400_20> trainer(model, train, vae::TrainOptions{}, vae::ParamInit::from_seed);
@@ -75,7 +50,7 @@ TEST(Trainer, ZeroHeapAllocationsAcrossTrainStepsAndEvaluation) {
 
 std::vector<float> train_params(std::uint64_t seed) {
   vae::set_blas_threads(1);
-  const vae::ImageSet train = head(mnist(vae::Split::train).images, 6400);
+  const vae::ImageSet train = vae::head(mnist(vae::Split::train).images, 6400);
   vae::Vae784_400_20 model(128);
   vae::TrainOptions opt;
   opt.seed = seed;
@@ -94,8 +69,8 @@ TEST(Trainer, OneThreadRunsAreBitIdentical) {
 
 TEST(Trainer, LatentTwoConfigurationTrains) {
   vae::set_blas_threads(2);
-  const vae::ImageSet train = head(mnist(vae::Split::train).images, 6400);
-  const vae::ImageSet test = head(mnist(vae::Split::test).images, 1000);
+  const vae::ImageSet train = vae::head(mnist(vae::Split::train).images, 6400);
+  const vae::ImageSet test = vae::head(mnist(vae::Split::test).images, 1000);
   vae::Vae784_400_2 model(128);
   vae::TrainOptions bce;
   bce.loss = vae::LossSpec{vae::Recon::bce, 1.0f};
@@ -115,10 +90,7 @@ TEST(Trainer, LatentTwoConfigurationTrains) {
 }
 
 TEST(Trainer, RejectsMismatchedImagesAndBatch) {
-  vae::ImageSet small;
-  small.count = 10;
-  small.rows = small.cols = 5;
-  small.pixels.assign(250, 0);
+  const vae::ImageSet small = xt::zeros<std::uint8_t>({10, 5, 5});   // (10, 5, 5)
   vae::Vae<25, 8, 2> ok_model(4);
   vae::Vae784_400_2 model(4);
   EXPECT_THROW((vae::Trainer<vae::Vae784_400_2>(model, small, vae::TrainOptions{}, vae::ParamInit::from_seed)),
@@ -131,10 +103,8 @@ TEST(Trainer, RejectsMismatchedImagesAndBatch) {
 // Initialization is what the caller asked for: keep leaves the parameters (and Adam) alone,
 // from_seed draws them from the seed, the same way every time.
 TEST(Trainer, InitializesTheModelOnlyWhenAsked) {
-  vae::ImageSet small;
-  small.count = 10;
-  small.rows = small.cols = 5;
-  small.pixels.assign(250, 7);
+  vae::ImageSet small = vae::ImageSet::from_shape({10, 5, 5});   // (10, 5, 5)
+  small.fill(7);
   using Small = vae::Vae<25, 8, 2>;
   Small model(4);
   for (std::size_t i = 0; i < Small::num_params; ++i) model.params[i] = 0.25f;

@@ -69,16 +69,8 @@ int run(int argc, char** argv) {
   vae_apps::ensure_mnist("classifier_train", s.data, app.count("--data") > 0, s.quiet);
   if (!s.out.empty()) vae_apps::make_parent_dirs(s.out, "--out");
 
-  auto head = [](vae::Dataset d, std::size_t n) {
-    if (n > 0 && n < d.size()) {
-      d.images.count = n;
-      d.images.pixels.resize(n * d.images.pixels_per_image());
-      d.labels.resize(n);
-    }
-    return d;
-  };
-  const vae::Dataset train = head(vae::load_mnist(s.data, vae::Split::train), s.train_limit);
-  const vae::Dataset test = head(vae::load_mnist(s.data, vae::Split::test), s.test_limit);
+  const vae::Dataset train = vae::head(vae::load_mnist(s.data, vae::Split::train), s.train_limit);
+  const vae::Dataset test = vae::head(vae::load_mnist(s.data, vae::Split::test), s.test_limit);
   if (train.size() < static_cast<std::size_t>(s.batch)) {
     throw UsageError("--batch " + std::to_string(s.batch) + " is larger than the " + std::to_string(train.size()) +
                      " training images");

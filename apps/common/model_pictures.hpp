@@ -3,23 +3,29 @@
 // pictures (latent means of a data set, interpolations between two images' means); shared by
 // vae_train, vae_report and vae_figures.
 //
-// Each function runs the model on its own arena buffers (x, z, dec.xhat), so it must not be
-// called in the middle of a training step; it leaves parameters, Adam state and the trainer's
-// RNG untouched. The results are gray bitmaps (uint8, 0 = black): a tile grid (vae/image.hpp)
+// Each function runs the model through the xtensor inference API (vae/inference.hpp: encode,
+// decode, reconstruct, sample), which uses the model's arena buffers, so it must not be called in
+// the middle of a training step; it leaves parameters, Adam state and the trainer's RNG untouched. The results are gray bitmaps (uint8, 0 = black): a tile grid (vae/image/image.hpp)
 // enlarged 2x, owned by the returned vector, with its width and height in the struct.
 // Not a plotting library and not part of the training library: apps only.
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
-#include <numeric>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include <xtensor/xadapt.hpp>
+#include <xtensor/xtensor.hpp>
+#include <xtensor/xview.hpp>
+
+#include "vae/error.hpp"
 #include "vae/idx.hpp"
-#include "vae/image.hpp"
-#include "vae/losses.hpp"
+#include "vae/image/image.hpp"
+#include "vae/inference.hpp"
 #include "vae_rt/rng.h"
 
 namespace vae_apps {
@@ -44,60 +50,46 @@ inline std::uint8_t to_byte(float v) {
   return static_cast<std::uint8_t>(std::lround(std::clamp(v, 0.0f, 1.0f) * 255.0f));
 }
 
-// Decode n latent vectors z (n, Z), in chunks of the model's max batch: (n, D) bytes.
-template <class Model>
-std::vector<std::uint8_t> decode_bytes(Model& model, const std::vector<float>& z, std::size_t n) {
-  constexpr std::size_t Z = Model::dim_z, D = Model::dim_x;
-  std::vector<std::uint8_t> out(n * D);
-  for (std::size_t first = 0; first < n; first += model.max_batch()) {
-    const std::size_t B = std::min(model.max_batch(), n - first);
-    std::copy(z.begin() + static_cast<std::ptrdiff_t>(first * Z),
-              z.begin() + static_cast<std::ptrdiff_t>((first + B) * Z), model.z.data());
-    model.decode(B);
-    for (std::size_t i = 0; i < B * D; ++i) out[first * D + i] = to_byte(model.dec.xhat[i]);
-  }
+// Probabilities p (n, D) as bytes (n * D), row-major.
+inline std::vector<std::uint8_t> to_bytes(const xt::xtensor<float, 2>& p) {
+  std::vector<std::uint8_t> out(p.size());
+  std::transform(p.begin(), p.end(), out.begin(), to_byte);
   return out;
 }
 
+// Decode n latent vectors z (n, Z) (vae::decode): (n, D) bytes.
+template <class Model>
+std::vector<std::uint8_t> decode_bytes(Model& model, const std::vector<float>& z, std::size_t n) {
+  const auto zs = xt::adapt(z.data(), n * Model::dim_z, xt::no_ownership(),
+                            std::array<std::size_t, 2>{n, Model::dim_z});   // (n, Z) over z
+  return to_bytes(vae::decode(model, zs));
+}
+
 // The first `per_row * row_pairs` images of `set`, each row of originals above its row of
-// reconstructions (z = mu, the encoder's mean).
+// reconstructions (vae::reconstruct: z = mu, the encoder's mean).
 template <class Model>
 GrayPicture reconstructions(Model& model, const vae::ImageSet& set, int per_row, int row_pairs) {
   const std::size_t n = static_cast<std::size_t>(per_row) * row_pairs, D = Model::dim_x;
-  std::vector<std::uint8_t> recon(n * D);
-  std::vector<std::uint32_t> idx(model.max_batch());
-  for (std::size_t first = 0; first < n; first += model.max_batch()) {
-    const std::size_t B = std::min(model.max_batch(), n - first);
-    std::iota(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(B), static_cast<std::uint32_t>(first));
-    vae::stage_batch(model.x.data(), set, idx.data(), B);
-    model.eval_step(B, vae::LossSpec{}, nullptr);   // z = mu; the loss value is not used
-    for (std::size_t i = 0; i < B * D; ++i) recon[first * D + i] = to_byte(model.dec.xhat[i]);
+  if (vae::image_count(set) < n) {
+    throw vae::Error("reconstructions: " + std::to_string(n) + " images asked, the set has " +
+                     std::to_string(vae::image_count(set)));
   }
+  const std::vector<std::uint8_t> recon = to_bytes(vae::reconstruct(model, vae::head(set, n)));   // (n, D)
   std::vector<std::uint8_t> tiles;
   for (int r = 0; r < row_pairs; ++r) {
     const std::size_t a = static_cast<std::size_t>(r) * per_row * D, b = a + per_row * D;
-    tiles.insert(tiles.end(), set.image(0) + a, set.image(0) + b);
+    tiles.insert(tiles.end(), vae::image_data(set, 0) + a, vae::image_data(set, 0) + b);
     tiles.insert(tiles.end(), recon.begin() + static_cast<std::ptrdiff_t>(a), recon.begin() + static_cast<std::ptrdiff_t>(b));
   }
-  return grid_picture(tiles, 2 * per_row * row_pairs, static_cast<int>(set.rows),
-                      static_cast<int>(set.cols), per_row);
+  return grid_picture(tiles, 2 * per_row * row_pairs, static_cast<int>(set.shape(1)),
+                      static_cast<int>(set.shape(2)), per_row);
 }
 
-// n draws of z ~ N(0, I) from a stream of its own: the same (seed, n) give the same z for every
-// model with the same latent size, so two models' samples can be compared draw by draw.
-template <class Model>
-std::vector<float> normal_latents(std::uint64_t seed, std::size_t n) {
-  vae_rt::Rng rng;
-  vae_rt::rng_seed(&rng, seed, 2);
-  std::vector<float> z(n * Model::dim_z);
-  vae_rt::rng_fill_normal(&rng, z.data(), z.size());
-  return z;
-}
-
+// vae::sample's `count` decodes of z ~ N(0, I): its z stream depends on (seed, count) only, so
+// two models with the same latent size can be compared draw by draw.
 template <class Model>
 GrayPicture samples(Model& model, std::uint64_t seed, int count = 64, int grid_cols = 8) {
-  const std::vector<float> z = normal_latents<Model>(seed, static_cast<std::size_t>(count));
-  return grid_picture(decode_bytes(model, z, static_cast<std::size_t>(count)), count, 28, 28,
+  return grid_picture(to_bytes(vae::sample(model, static_cast<std::size_t>(count), seed)), count, 28, 28,
                       grid_cols);
 }
 
@@ -139,34 +131,26 @@ GrayPicture manifold(Model& model, int n = 20) {
   return {w, h, grid};
 }
 
-// The encoder's means mu (count, Z) of the images idx[0..count) of `set`, in batches of the
-// model's max batch (staged in model.x).
-template <class Model>
-std::vector<float> latent_means(Model& model, const vae::ImageSet& set, const std::vector<std::uint32_t>& idx) {
-  constexpr std::size_t Z = Model::dim_z;
-  std::vector<float> mu(idx.size() * Z);
-  for (std::size_t first = 0; first < idx.size(); first += model.max_batch()) {
-    const std::size_t B = std::min(model.max_batch(), idx.size() - first);
-    vae::stage_batch(model.x.data(), set, idx.data() + first, B);
-    model.encode(B);
-    std::copy(model.enc.mu.data(), model.enc.mu.data() + B * Z, mu.begin() + static_cast<std::ptrdiff_t>(first * Z));
-  }
-  return mu;
-}
-
-// ... of every image of `set`, in order: (set.count, Z).
+// The encoder's means mu (count, Z) of every image of `set`, in order (vae::encode), row-major.
 template <class Model>
 std::vector<float> latent_means(Model& model, const vae::ImageSet& set) {
-  std::vector<std::uint32_t> idx(set.count);
-  std::iota(idx.begin(), idx.end(), 0u);
-  return latent_means(model, set, idx);
+  const xt::xtensor<float, 2> mu = vae::encode(model, set).mu;   // (count, Z)
+  return {mu.begin(), mu.end()};
+}
+
+// ... of the images idx[0..count) of `set`: (count, Z).
+template <class Model>
+std::vector<float> latent_means(Model& model, const vae::ImageSet& set, const std::vector<std::uint32_t>& idx) {
+  // xt::keep with uint32 indices crashes in xtensor 0.24 (size_t ones work): widen them first.
+  const std::vector<std::size_t> rows(idx.begin(), idx.end());
+  return latent_means(model, vae::ImageSet(xt::view(set, xt::keep(rows))));   // (count, rows, cols)
 }
 
 // n pairs of image indices whose two images have different labels, no image used twice, drawn
 // from PCG32 stream 3 of `seed`: the same pairs for every model, so that the rows of two models'
 // interpolations show the same images. Needs n * 2 <= labels.size() and two distinct labels.
 inline std::vector<std::pair<std::uint32_t, std::uint32_t>> interpolation_pairs(
-    const std::vector<std::uint8_t>& labels, int n, std::uint64_t seed) {
+    const vae::Labels& labels, int n, std::uint64_t seed) {
   vae_rt::Rng rng;
   vae_rt::rng_seed(&rng, seed, 3);
   const auto count = static_cast<std::uint32_t>(labels.size());

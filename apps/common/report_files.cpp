@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "vae/atomic_file.hpp"
 #include "vae/error.hpp"
+#include "vae/files/atomic_file.hpp"
 
 namespace vae_apps {
 

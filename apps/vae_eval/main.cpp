@@ -38,6 +38,7 @@
 // Not here: the runtime decoder (vae_gen is its tool), pictures.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <xtensor/xmath.hpp>
 
 #include <algorithm>
 #include <array>
@@ -54,11 +55,12 @@
 #include "cli_main.hpp"
 #include "mnist_policy.hpp"
 #include "progress_line.hpp"
-#include "vae/atomic_file.hpp"
 #include "vae/blas.hpp"
 #include "vae/classifier.hpp"
+#include "vae/files/atomic_file.hpp"
 #include "vae/gmm.hpp"
 #include "vae/idx.hpp"
+#include "vae/inference.hpp"
 #include "vae/iwae.hpp"
 #include "vae/losses.hpp"
 #include "vae/vae.hpp"
@@ -288,7 +290,7 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
   if (o.gmm_k > 0) {
     const auto t0 = std::chrono::steady_clock::now();
     const std::size_t N = train->size();
-    std::vector<float> mus(N * Z);
+    auto mus = xt::xtensor<float, 2>::from_shape({N, Z});   // (N, Z) the training images' mu
     std::vector<std::uint32_t> tidx(Bmax);
     vae_apps::ProgressLine encoding("vae_eval", "encoding " + std::to_string(N) + " training images", N, o.quiet);
     for (std::size_t first = 0; first < N; first += Bmax) {
@@ -297,12 +299,12 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
       for (std::size_t i = 0; i < B; ++i) tidx[i] = static_cast<std::uint32_t>(first + i);
       vae::stage_batch(model.x.data(), train->images, tidx.data(), B);
       model.encode(B);
-      std::copy(model.enc.mu.data(), model.enc.mu.data() + B * Z, mus.begin() + static_cast<std::ptrdiff_t>(first * Z));
+      std::copy(model.enc.mu.data(), model.enc.mu.data() + B * Z, mus.data() + first * Z);
     }
     encoding.finish("encoded " + std::to_string(N) + " training images");
     vae_apps::ProgressLine em("vae_eval", "mixture of " + std::to_string(o.gmm_k) + ", EM",
                               static_cast<std::size_t>(o.gmm_iters), o.quiet);
-    const vae::GmmFit fit = vae::fit_gmm(mus.data(), N, Z, o.gmm_k, o.gmm_iters, 1e-4, [&](int done, int iters, double ll) {
+    const vae::GmmFit fit = vae::fit_gmm(mus, o.gmm_k, o.gmm_iters, 1e-4, [&](int done, int iters, double ll) {
       char text[96];
       std::snprintf(text, sizeof text, "iteration %d/%d, mean log-likelihood %.3f", done, iters, ll);
       em.update(static_cast<std::size_t>(done), text);
@@ -313,9 +315,7 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
     em.finish(em_done);
     gmm = fit.gmm;
     // The same data under N(0, I), for comparison.
-    double ll_normal = 0;
-    for (std::size_t n = 0; n < N; ++n) ll_normal += vae::log_normal_standard(mus.data() + n * Z, Z);
-    ll_normal /= static_cast<double>(N);
+    const double ll_normal = xt::mean(vae::log_normal_standard(mus))();
     out["prior_gmm"] = {{"k", o.gmm_k}, {"stored", false}, {"iterations", o.gmm_iters}, {"train_images", N},
                         {"loglik_first", fit.loglik.front()}, {"loglik_last", fit.loglik.back()},
                         {"loglik_standard_normal", ll_normal}};
@@ -333,17 +333,9 @@ json run_model(const Options& o, const vae::WeightsFile& wf, const vae::Dataset&
   if (gmm.K > 0) {
     // The mixture on held-out codes: the test images' mu, which the fit never saw. A K that only
     // memorizes the training codes shows here as a lower figure than the training one.
-    std::vector<float> tmu(test.size() * Z);
-    for (std::size_t first = 0; first < test.size(); first += Bmax) {
-      const std::size_t B = std::min(Bmax, test.size() - first);
-      stage(first, B);
-      model.encode(B);
-      std::copy(model.enc.mu.data(), model.enc.mu.data() + B * Z, tmu.begin() + static_cast<std::ptrdiff_t>(first * Z));
-    }
-    const double ll_test = vae::gmm_log_likelihood(gmm, tmu.data(), test.size());
-    double ll_test_normal = 0;
-    for (std::size_t n = 0; n < test.size(); ++n) ll_test_normal += vae::log_normal_standard(tmu.data() + n * Z, Z);
-    ll_test_normal /= static_cast<double>(test.size());
+    const xt::xtensor<float, 2> tmu = vae::encode(model, test.images).mu;   // (test images, Z)
+    const double ll_test = vae::gmm_log_likelihood(gmm, tmu);
+    const double ll_test_normal = xt::mean(vae::log_normal_standard(tmu))();
     out["prior_gmm"]["loglik_test"] = ll_test;
     out["prior_gmm"]["loglik_test_standard_normal"] = ll_test_normal;
     if (!o.quiet) {
@@ -503,18 +495,10 @@ int run(int argc, char** argv) {
     vae_apps::ensure_mnist("vae_eval", o.data, app.count("--data") > 0, o.quiet,
                            {"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"});
   }
-  vae::Dataset test = vae::load_mnist(o.data, vae::Split::test);
-  auto head = [](vae::Dataset& d, std::size_t n) {
-    if (n == 0 || n >= d.size()) return;
-    d.images.count = n;
-    d.images.pixels.resize(n * d.images.pixels_per_image());
-    d.labels.resize(n);
-  };
-  head(test, o.test_limit);
+  const vae::Dataset test = vae::head(vae::load_mnist(o.data, vae::Split::test), o.test_limit);
   vae::Dataset train;
   if (o.gmm_k > 0) {
-    train = vae::load_mnist(o.data, vae::Split::train);
-    head(train, o.train_limit);
+    train = vae::head(vae::load_mnist(o.data, vae::Split::train), o.train_limit);
     if (train.size() < o.gmm_k) {
       throw UsageError("--fit-prior gmm:" + std::to_string(o.gmm_k) + " needs at least that many training images; --train-limit " +
                        std::to_string(o.train_limit) + " leaves " + std::to_string(train.size()));

@@ -20,8 +20,8 @@
 
 #include "cli_main.hpp"
 #include "progress_line.hpp"
-#include "vae/atomic_file.hpp"
 #include "vae/error.hpp"
+#include "vae/files/atomic_file.hpp"
 #include "vae/weights.hpp"
 
 namespace {

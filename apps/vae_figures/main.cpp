@@ -33,7 +33,7 @@
 #include "vae/blas.hpp"
 #include "vae/error.hpp"
 #include "vae/idx.hpp"
-#include "vae/image.hpp"
+#include "vae/image/image.hpp"
 #include "vae/vae.hpp"
 #include "vae/weights.hpp"
 
@@ -80,7 +80,7 @@ vae::RgbImage interpolation_picture(const vae::ImageSet& set,
                                     const std::vector<std::pair<std::uint32_t, std::uint32_t>>& pairs,
                                     const std::vector<std::uint8_t>& decodes, int steps,
                                     const std::string& title) {
-  const int rows = static_cast<int>(set.rows), cols = static_cast<int>(set.cols);
+  const int rows = static_cast<int>(set.shape(1)), cols = static_cast<int>(set.shape(2));
   const int tile_w = cols * zoom, tile_h = rows * zoom, gap = 2, wide_gap = 16, margin = 12;
   const int ch = vae::text_height(text_scale);
   const int strip_w = steps * tile_w + (steps - 1) * gap;
@@ -105,11 +105,11 @@ vae::RgbImage interpolation_picture(const vae::ImageSet& set,
     centred(i == 0 ? "t=0" : i == steps - 1 ? "t=1" : t, x_strip + i * (tile_w + gap), tile_w);
   }
 
-  const std::size_t D = set.pixels_per_image();
+  const std::size_t D = vae::pixels_per_image(set);
   for (int k = 0; k < n; ++k) {
     const int y = title_h + header_h + k * (tile_h + gap);
-    paste_zoomed(img, set.image(pairs[static_cast<std::size_t>(k)].first), rows, cols, x_a, y);
-    paste_zoomed(img, set.image(pairs[static_cast<std::size_t>(k)].second), rows, cols, x_b, y);
+    paste_zoomed(img, vae::image_data(set, pairs[static_cast<std::size_t>(k)].first), rows, cols, x_a, y);
+    paste_zoomed(img, vae::image_data(set, pairs[static_cast<std::size_t>(k)].second), rows, cols, x_b, y);
     for (int i = 0; i < steps; ++i) {
       const std::size_t tile = static_cast<std::size_t>(k) * static_cast<std::size_t>(steps) + static_cast<std::size_t>(i);
       paste_zoomed(img, decodes.data() + tile * D, rows, cols, x_strip + i * (tile_w + gap), y);
@@ -118,7 +118,7 @@ vae::RgbImage interpolation_picture(const vae::ImageSet& set,
   return img;
 }
 
-vae::RgbImage scatter_picture(const std::vector<float>& mu, const std::vector<std::uint8_t>& labels,
+vae::RgbImage scatter_picture(const std::vector<float>& mu, const vae::Labels& labels,
                               const std::vector<std::string>& names, const std::string& title) {
   vae::ScatterPoints pts;
   for (std::size_t i = 0; i < labels.size(); ++i) {
@@ -209,14 +209,12 @@ int run(int argc, char** argv) {
                          {"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"});
   vae::Dataset test = vae::load_mnist(o.data, vae::Split::test);
   if (o.test_limit > 0 && o.test_limit < test.size()) {
-    test.images.count = o.test_limit;
-    test.images.pixels.resize(o.test_limit * test.images.pixels_per_image());
-    test.labels.resize(o.test_limit);
+    test = vae::head(test, o.test_limit);
   }
   vae::set_blas_threads(o.threads);
-  if (test.images.rows != 28 || test.images.cols != 28) {
-    throw vae::Error(o.data + ": test images are " + std::to_string(test.images.rows) + "x" +
-                     std::to_string(test.images.cols) + ", the models take 28x28");
+  if (test.images.shape(1) != 28 || test.images.shape(2) != 28) {
+    throw vae::Error(o.data + ": test images are " + std::to_string(test.images.shape(1)) + "x" +
+                     std::to_string(test.images.shape(2)) + ", the models take 28x28");
   }
   for (std::uint8_t l : test.labels) {
     if (l > 9) throw vae::Error(o.data + ": label " + std::to_string(l) + " in the test labels, expected 0..9");

@@ -36,9 +36,9 @@
 #include <string>
 #include <vector>
 
-#include "vae/atomic_file.hpp"
 #include "vae/error.hpp"
-#include "vae/image.hpp"
+#include "vae/files/atomic_file.hpp"
+#include "vae/image/image.hpp"
 #include "vae_rt/ascii.h"
 #include "vae_rt/decoder.h"
 #include "vae_rt/format.h"

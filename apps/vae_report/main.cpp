@@ -31,11 +31,11 @@
 #include "model_pictures.hpp"
 #include "progress_line.hpp"
 #include "report_files.hpp"
-#include "vae/atomic_file.hpp"
 #include "vae/blas.hpp"
 #include "vae/error.hpp"
+#include "vae/files/atomic_file.hpp"
 #include "vae/idx.hpp"
-#include "vae/image.hpp"
+#include "vae/image/image.hpp"
 #include "vae/vae.hpp"
 #include "vae/weights.hpp"
 
@@ -53,22 +53,16 @@ struct Run {
   std::vector<vae::EpochRecord> history;
   int latent = 0;
   std::vector<std::uint8_t> recon;     // (32, 784) reconstructions of the first test digits
-  std::vector<std::uint8_t> samples;   // (64, 784) decodes of normal_latents(sample_seed)
+  std::vector<std::uint8_t> samples;   // (64, 784) vae::sample(model, 64, sample_seed)
 };
 
 template <class Model>
 void decode_run(Run& run, const vae::ImageSet& test) {
   auto model = std::make_unique<Model>(128);
   vae::load_weights(*model, run.weights);
-  const std::size_t n = recon_per_row * recon_row_pairs, D = Model::dim_x;
-  std::vector<std::uint32_t> idx(n);
-  for (std::size_t i = 0; i < n; ++i) idx[i] = static_cast<std::uint32_t>(i);
-  vae::stage_batch(model->x.data(), test, idx.data(), n);
-  model->eval_step(n, vae::LossSpec{}, nullptr);   // z = mu
-  run.recon.resize(n * D);
-  for (std::size_t i = 0; i < n * D; ++i) run.recon[i] = vae_apps::to_byte(model->dec.xhat[i]);
-  run.samples = vae_apps::decode_bytes(
-      *model, vae_apps::normal_latents<Model>(sample_seed, sample_count), sample_count);
+  const std::size_t n = recon_per_row * recon_row_pairs;
+  run.recon = vae_apps::to_bytes(vae::reconstruct(*model, vae::head(test, n)));   // z = mu
+  run.samples = vae_apps::to_bytes(vae::sample(*model, sample_count, sample_seed));
 }
 
 // A run folder's files, checked before anything is decoded: run.json (when there) says the run
@@ -147,7 +141,7 @@ void write_reconstructions(const std::string& path, const std::vector<Run>& runs
   const std::size_t D = 784;
   for (int b = 0; b < recon_row_pairs; ++b) {
     const std::size_t first = static_cast<std::size_t>(b) * recon_per_row * D, last = first + recon_per_row * D;
-    tiles.insert(tiles.end(), test.image(0) + first, test.image(0) + last);
+    tiles.insert(tiles.end(), vae::image_data(test, 0) + first, vae::image_data(test, 0) + last);
     labels.push_back("original");
     for (const Run& r : runs) {
       tiles.insert(tiles.end(), r.recon.begin() + static_cast<std::ptrdiff_t>(first),

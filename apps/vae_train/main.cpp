@@ -30,7 +30,7 @@
 #include "mnist_policy.hpp"
 #include "outputs.hpp"
 #include "run.hpp"
-#include "vae/atomic_file.hpp"
+#include "vae/files/atomic_file.hpp"
 #include "vae/idx.hpp"
 #include "vae/weights.hpp"
 
@@ -58,16 +58,6 @@ void make_dirs(const std::string& dir, const char* flag) {
 void make_parent_dir(const std::string& file, const char* flag) {
   const std::filesystem::path parent = std::filesystem::path(file).parent_path();
   if (!parent.empty()) make_dirs(parent.string(), flag);
-}
-
-vae::ImageSet head(const vae::ImageSet& s, std::size_t n) {
-  if (n == 0 || n >= s.count) return s;
-  vae::ImageSet h;
-  h.count = n;
-  h.rows = s.rows;
-  h.cols = s.cols;
-  h.pixels.assign(s.pixels.begin(), s.pixels.begin() + static_cast<std::ptrdiff_t>(n * s.pixels_per_image()));
-  return h;
 }
 
 // --resume: the run recorded in the checkpoint wins (settings.hpp). A flag given explicitly with a
@@ -261,11 +251,11 @@ int run(int argc, char** argv) {
   vae_apps::lock_outputs(s);
   vae_apps::install_stop_handlers();
 
-  const vae::ImageSet train = head(vae::load_mnist(s.data, vae::Split::train).images, s.train_limit);
-  const vae::ImageSet test = head(vae::load_mnist(s.data, vae::Split::test).images, s.test_limit);
-  if (train.count < static_cast<std::size_t>(s.batch)) {
+  const vae::ImageSet train = vae::head(vae::load_mnist(s.data, vae::Split::train).images, s.train_limit);
+  const vae::ImageSet test = vae::head(vae::load_mnist(s.data, vae::Split::test).images, s.test_limit);
+  if (vae::image_count(train) < static_cast<std::size_t>(s.batch)) {
     throw UsageError("--batch " + std::to_string(s.batch) + " is larger than the " +
-                     std::to_string(train.count) + " training images");
+                     std::to_string(vae::image_count(train)) + " training images");
   }
   // A run killed inside a write left "<file>.tmp.<pid>" next to the intact file: clean up.
   for (const std::string* f : {&s.checkpoint, &s.out}) {

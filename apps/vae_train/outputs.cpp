@@ -14,8 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "vae/atomic_file.hpp"
 #include "vae/error.hpp"
+#include "vae/files/atomic_file.hpp"
 
 namespace vae_apps {
 

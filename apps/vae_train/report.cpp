@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "run.hpp"
-#include "vae/atomic_file.hpp"
+#include "vae/files/atomic_file.hpp"
 
 #ifndef VAE_SOURCE_DIR
 #define VAE_SOURCE_DIR "."

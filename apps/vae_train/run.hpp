@@ -30,7 +30,7 @@
 #include "vae/blas.hpp"
 #include "vae/checkpoint.hpp"
 #include "vae/error.hpp"
-#include "vae/image.hpp"
+#include "vae/image/image.hpp"
 #include "vae/trainer.hpp"
 #include "vae/vae.hpp"
 #include "vae/weights.hpp"
@@ -102,7 +102,7 @@ int run_training(const TrainSettings& s, const vae::ImageSet& train, const vae::
     return "; the last good checkpoint " + s.checkpoint + " (epoch " +
            std::to_string(checkpoint_epoch) + ") is left intact";
   };
-  Progress progress(Progress::detect(s.quiet), s.epochs, train.count);
+  Progress progress(Progress::detect(s.quiet), s.epochs, vae::image_count(train));
   if (resume) {
     progress.message("resumed from " + s.resume + " at epoch " + std::to_string(resumed_from) +
                      (resumed_from >= s.epochs ? "; --epochs " + std::to_string(s.epochs) + " already reached, nothing to train" : ""));
@@ -206,14 +206,14 @@ int run_training(const TrainSettings& s, const vae::ImageSet& train, const vae::
 
   if (!s.out.empty()) {
     vae::SaveOptions so;
-    so.note = weights_note(s, train.count);
+    so.note = weights_note(s, vae::image_count(train));
     vae::save_weights(*model, s.out, so);
   }
   if (!s.report.empty()) {
     const std::string& dir = s.report;
     write_losses_csv(dir + "/losses.csv", history);
     if (!history.empty()) write_loss_curve(dir + "/loss_curve.png", history, title);
-    const GrayPicture rec = reconstructions(*model, test, 16, std::min<int>(2, static_cast<int>(test.count / 16)));
+    const GrayPicture rec = reconstructions(*model, test, 16, std::min<int>(2, static_cast<int>(vae::image_count(test) / 16)));
     vae::write_png_gray(dir + "/reconstructions.png", rec.width, rec.height, rec.pixels.data());
     const GrayPicture smp = samples(*model, s.seed);
     vae::write_png_gray(dir + "/samples.png", smp.width, smp.height, smp.pixels.data());
@@ -223,7 +223,7 @@ int run_training(const TrainSettings& s, const vae::ImageSet& train, const vae::
     }
     const nlohmann::json model_json = {{"dim_x", Model::dim_x}, {"dim_h", Model::dim_h},
                                        {"dim_z", Model::dim_z}, {"num_params", Model::num_params}};
-    write_metrics_json(dir + "/metrics.json", s, final_figures, model_json, train.count, test.count,
+    write_metrics_json(dir + "/metrics.json", s, final_figures, model_json, vae::image_count(train), vae::image_count(test),
                        history, resumed_from,
                        std::chrono::duration<double>(clock::now() - session_start).count());
     write_run_json(s, "finished", trainer.epoch());

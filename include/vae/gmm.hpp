@@ -26,11 +26,15 @@
 #include <string>
 #include <vector>
 
+#include <xtensor/xtensor.hpp>
+
 #include "vae/weights.hpp"
 #include "vae_rt/rng.h"
 
 namespace vae {
 
+// The mixture's parameters, flat in the weight file's order (prior_* tensors, vae_rt/prior.h
+// takes these pointers as they are); xt::adapt(g.mu, {K, Z}) gives the shaped view.
 struct Gmm {
   std::size_t K = 0, Z = 0;
   std::vector<float> logits;   // (K)     log pi_k up to a constant
@@ -43,22 +47,21 @@ struct GmmFit {
   std::vector<double> loglik;   // mean log-likelihood per point, before each iteration and after the last
 };
 
-// Fit K components to N points of Z values (row-major), `iters` EM iterations.
-GmmFit fit_gmm(const float* data, std::size_t N, std::size_t Z, std::size_t K, int iters,
-               double var_floor = 1e-4);
+// Fit K components to the N points of data (N, Z), `iters` EM iterations.
+GmmFit fit_gmm(const xt::xtensor<float, 2>& data, std::size_t K, int iters, double var_floor = 1e-4);
 // The same, telling `progress` the mean log-likelihood before each iteration and after the last:
 // progress(done, iters, loglik) with done = 0 .. iters (the apps' progress lines). Prints nothing.
 using GmmProgress = std::function<void(int done, int iters, double loglik)>;
-GmmFit fit_gmm(const float* data, std::size_t N, std::size_t Z, std::size_t K, int iters, double var_floor,
+GmmFit fit_gmm(const xt::xtensor<float, 2>& data, std::size_t K, int iters, double var_floor,
                const GmmProgress& progress);
 
-// Mean log p(z_n) over N points.
-double gmm_log_likelihood(const Gmm& g, const float* data, std::size_t N);
+// Mean log p(z_n) over the N points of data (N, Z).
+double gmm_log_likelihood(const Gmm& g, const xt::xtensor<float, 2>& data);
 
-// n draws (n, Z) into z, each: one rng_uniform u picks the first component whose cumulative
-// pi exceeds u, then Z values eps of rng_fill_normal, z = mu_k + eps e^(logvar_k / 2). The same
-// stream use as vae_rt::prior_sample, computed in double with std::exp.
-void gmm_sample(const Gmm& g, vae_rt::Rng& rng, float* z, std::size_t n);
+// n draws (n, Z), each: one rng_uniform u picks the first component whose cumulative pi exceeds
+// u, then Z values eps of rng_fill_normal, z = mu_k + eps e^(logvar_k / 2) in float. The same
+// stream use as vae_rt::prior_sample; the weights pi are computed apart, in double with std::exp.
+xt::xtensor<float, 2> gmm_sample(const Gmm& g, vae_rt::Rng& rng, std::size_t n);
 
 // wf plus the mixture as prior_logits, prior_mu, prior_logvar (float32, after the other
 // tensors) with flag bit 2; a prior wf already carries is replaced. Every other tensor, the

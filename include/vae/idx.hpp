@@ -18,23 +18,34 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <vector>
+
+#include <xtensor/xtensor.hpp>
 
 namespace vae {
 
-// Images of an IDX3 file (magic 2051), kept as the file's uint8 bytes: (count, rows, cols).
-struct ImageSet {
-  std::vector<std::uint8_t> pixels;  // (count, rows, cols) row-major
-  std::size_t count = 0, rows = 0, cols = 0;
-  std::size_t pixels_per_image() const { return rows * cols; }
-  const std::uint8_t* image(std::size_t i) const { return pixels.data() + i * pixels_per_image(); }
+// Images of an IDX3 file (magic 2051), kept as the file's uint8 bytes: shape (count, rows, cols),
+// row-major. A plain xtensor container, so xt::view, xt::sum, ... apply; the helpers below
+// name its dimensions.
+using ImageSet = xt::xtensor<std::uint8_t, 3>;
+// Labels of an IDX1 file (magic 2049): shape (count).
+using Labels = xt::xtensor<std::uint8_t, 1>;
+
+inline std::size_t image_count(const ImageSet& s) { return s.shape(0); }
+inline std::size_t pixels_per_image(const ImageSet& s) { return s.shape(1) * s.shape(2); }
+// The rows*cols pixels of image i (row-major); i < image_count(s) is the caller's to check.
+inline const std::uint8_t* image_data(const ImageSet& s, std::size_t i) {
+  return s.data() + i * pixels_per_image(s);
+}
+
+struct Dataset {   // images with their labels, the same count
+  ImageSet images;  // (count, rows, cols)
+  Labels labels;    // (count)
+  std::size_t size() const { return image_count(images); }
 };
 
-struct Dataset {                      // images with their labels (IDX1, magic 2049)
-  ImageSet images;
-  std::vector<std::uint8_t> labels;   // (count)
-  std::size_t size() const { return images.count; }
-};
+// The first min(n, count) images (and labels) as a new container; n = 0 means all of them.
+ImageSet head(const ImageSet& s, std::size_t n);
+Dataset head(const Dataset& d, std::size_t n);
 
 inline constexpr std::uint32_t idx_images_magic = 0x00000803;  // 2051: u8 data, 3 dims
 inline constexpr std::uint32_t idx_labels_magic = 0x00000801;  // 2049: u8 data, 1 dim
@@ -42,12 +53,11 @@ inline constexpr std::uint32_t idx_labels_magic = 0x00000801;  // 2049: u8 data,
 // Parse from memory (used by the fuzzer); `name` appears in error messages. data may be null
 // when size is 0. The whole buffer must be one IDX file: trailing bytes are an error.
 ImageSet parse_idx_images(const std::uint8_t* data, std::size_t size, const std::string& name);
-std::vector<std::uint8_t> parse_idx_labels(const std::uint8_t* data, std::size_t size,
-                                           const std::string& name);
+Labels parse_idx_labels(const std::uint8_t* data, std::size_t size, const std::string& name);
 
 // Read a whole file (binary std::ifstream) and parse it; errors name `path`.
 ImageSet read_idx_images(const std::string& path);
-std::vector<std::uint8_t> read_idx_labels(const std::string& path);
+Labels read_idx_labels(const std::string& path);
 
 // Images and labels of one split; a count mismatch between the two files is an error.
 Dataset load_idx_dataset(const std::string& images_path, const std::string& labels_path);
@@ -58,7 +68,7 @@ enum class Split { train, test };
 Dataset load_mnist(const std::string& dir, Split split);
 
 // Stage a batch: x (B, rows*cols) floats in [0,1] = pixel / 255, for images idx[0..B).
-// No allocation; an idx[b] >= images.count throws vae::Error before anything is written.
+// No allocation; an idx[b] >= image_count(images) throws vae::Error before anything is written.
 void stage_batch(float* x, const ImageSet& images, const std::uint32_t* idx, std::size_t batch);
 
 }  // namespace vae

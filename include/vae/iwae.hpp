@@ -19,12 +19,16 @@
 #include <cstddef>
 #include <limits>
 
+#include <xtensor/xtensor.hpp>
+
 namespace vae {
 
 inline constexpr double log_2pi = 1.8378770664093454836;   // log(2 pi)
 
 // log-mean-exp of n values, stable (see above). n must be > 0.
 double log_mean_exp(const double* v, std::size_t n);
+// ... of the values v (n), n > 0.
+double log_mean_exp(const xt::xtensor<double, 1>& v);
 
 // The same, online: add() values one at a time, value() at any point after the first.
 struct LogMeanExp {
@@ -49,5 +53,11 @@ double log_normal_standard(const float* z, std::size_t Z);
 
 // log N(z; mu, diag(e^logvar)) over Z values: -1/2 sum ((z - mu)^2 e^-logvar + logvar + log 2 pi).
 double log_normal_diag(const float* z, const float* mu, const float* logvar, std::size_t Z);
+
+// Row by row: log N(z_n; 0, I) of the N rows of z (N, Z): (N).
+xt::xtensor<double, 1> log_normal_standard(const xt::xtensor<float, 2>& z);
+// log N(z_n; mu_n, diag(e^logvar_n)) of each row: (N); z, mu, logvar (N, Z).
+xt::xtensor<double, 1> log_normal_diag(const xt::xtensor<float, 2>& z, const xt::xtensor<float, 2>& mu,
+                                       const xt::xtensor<float, 2>& logvar);
 
 }  // namespace vae

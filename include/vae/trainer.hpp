@@ -123,7 +123,7 @@ class Trainer {
   // scheme) and resets Adam; ParamInit::keep leaves them as they are. The RNG stream is seeded
   // from opt.seed either way; from_seed draws the parameters from it first.
   Trainer(Model& model, const Data& train, TrainOptions opt, ParamInit init)
-      : model_(model), train_(train), opt_(opt), order_(Staging::images(train).count),
+      : model_(model), train_(train), opt_(opt), order_(image_count(Staging::images(train))),
         batch_idx_(opt.batch) {
     const ImageSet& images = Staging::images(train);
     check_pixels(images, "training");
@@ -131,7 +131,7 @@ class Trainer {
       throw Error("batch " + std::to_string(opt.batch) + " is outside 1.." +
                   std::to_string(model.max_batch()) + " (the model's max batch)");
     }
-    if (images.count == 0 || images.count > UINT32_MAX) throw Error("training set is empty or too large");
+    if (image_count(images) == 0 || image_count(images) > UINT32_MAX) throw Error("training set is empty or too large");
     Staging::template check<Model>(train, "training");
     if (opt.flush_denormals) set_flush_denormals();
     vae_rt::rng_seed(&rng_, opt.seed, 0);
@@ -179,8 +179,8 @@ class Trainer {
     vae_rt::Rng eval_rng;
     vae_rt::rng_seed(&eval_rng, opt_.seed + static_cast<std::uint64_t>(epoch_), 1);
     Sums sums;
-    for (std::size_t first = 0; first < images.count; first += opt_.batch) {
-      const std::size_t B = std::min(opt_.batch, images.count - first);
+    for (std::size_t first = 0; first < image_count(images); first += opt_.batch) {
+      const std::size_t B = std::min(opt_.batch, image_count(images) - first);
       for (std::size_t i = 0; i < B; ++i) batch_idx_[i] = static_cast<std::uint32_t>(first + i);
       Staging::stage(model_, set, batch_idx_.data(), B);
       sums.add(Staging::eval_step(model_, B, opt_, sample_z ? &eval_rng : nullptr));
@@ -190,12 +190,12 @@ class Trainer {
 
  private:
   static void check_pixels(const ImageSet& images, const char* what) {
-    if (images.pixels_per_image() != Model::dim_x) {
-      throw Error(std::string(what) + " images have " + std::to_string(images.pixels_per_image()) +
+    if (pixels_per_image(images) != Model::dim_x) {
+      throw Error(std::string(what) + " images have " + std::to_string(pixels_per_image(images)) +
                   " pixels; the model expects " + std::to_string(Model::dim_x));
     }
   }
-  std::size_t count() const { return Staging::images(train_).count; }
+  std::size_t count() const { return image_count(Staging::images(train_)); }
 
   Model& model_;
   const Data& train_;

@@ -3,7 +3,7 @@
 // The format is defined once, in the freestanding header vae_rt/format.h (and in prose in
 // docs/weights-format.md); this is the hosted side: it builds a file in memory (WeightsFile),
 // serializes it with 64-byte-aligned tensors and the CRC, writes it atomically
-// (vae/atomic_file.hpp), and reads one back through the runtime's own parser, so the writer and
+// (vae/files/atomic_file.hpp), and reads one back through the runtime's own parser, so the writer and
 // the device can never disagree about what a valid file is.
 //
 //   vae::save_weights(model, "weights/mnist_vae.vaew");              // full model, float32

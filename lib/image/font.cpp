@@ -1,4 +1,4 @@
-// font.cpp - a 5x7 bitmap font for printable ASCII, and text drawing (see vae/image.hpp).
+// font.cpp - a 5x7 bitmap font for printable ASCII, and text drawing (see vae/image/image.hpp).
 //
 // Each glyph is drawn as seven rows of five characters, '#' for a set pixel, so the table is its
 // own picture and can be checked by eye. A compile-time check below verifies that every row is
@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <string>
 
-#include "vae/image.hpp"
+#include "vae/image/image.hpp"
 
 namespace vae {
 namespace {

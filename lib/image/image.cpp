@@ -1,16 +1,16 @@
-// image.cpp - PNG and PGM files, tile grids, upscaling, the RGB canvas (see vae/image.hpp).
+// image.cpp - PNG and PGM files, tile grids, upscaling, the RGB canvas (see vae/image/image.hpp).
 //
 // The one translation unit that compiles stb_image_write. It is compiled static
 // (STB_IMAGE_WRITE_STATIC) so that its symbols cannot clash with another copy of stb linked
 // into the same program, and without stdio (STBI_WRITE_NO_STDIO): every byte reaches the disk
 // through vae::write_file_atomic.
-#include "vae/image.hpp"
+#include "vae/image/image.hpp"
 
 #include <algorithm>
 #include <string>
 
-#include "vae/atomic_file.hpp"
 #include "vae/error.hpp"
+#include "vae/files/atomic_file.hpp"
 
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STB_IMAGE_WRITE_STATIC

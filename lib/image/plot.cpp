@@ -1,5 +1,5 @@
 // plot.cpp - line and scatter plots on an RGB canvas: axes, nice ticks, grid, curves or points,
-// legend (vae/image.hpp).
+// legend (vae/image/image.hpp).
 //
 // Enough for loss curves and latent-space scatters, nothing more: one pair of axes (draw_axes,
 // shared by both kinds), linear x, linear or log10 y, no anti-aliasing, no automatic legend
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "vae/error.hpp"
-#include "vae/image.hpp"
+#include "vae/image/image.hpp"
 
 namespace vae {
 namespace {

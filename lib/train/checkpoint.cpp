@@ -6,7 +6,7 @@
 #include "vae/checkpoint.hpp"
 
 
-#include "vae/atomic_file.hpp"
+#include "vae/files/atomic_file.hpp"
 #include "vae_rt/crc32.h"
 
 namespace vae {

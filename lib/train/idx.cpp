@@ -15,6 +15,8 @@
 #include <memory>
 #include <system_error>
 
+#include <xtensor/xview.hpp>
+
 #include "vae/error.hpp"
 
 namespace vae {
@@ -147,21 +149,19 @@ ImageSet parse_idx_images(const std::uint8_t* data, std::size_t size, const std:
   }
   check_data_size(size, header_bytes, data_bytes, name, shape);
 
-  ImageSet set;
-  set.count = count;
-  set.rows = rows;
-  set.cols = cols;
-  set.pixels.assign(data + header_bytes, data + header_bytes + data_bytes);
+  ImageSet set = ImageSet::from_shape({count, rows, cols});  // (count, rows, cols)
+  if (data_bytes) std::memcpy(set.data(), data + header_bytes, data_bytes);
   return set;
 }
 
-std::vector<std::uint8_t> parse_idx_labels(const std::uint8_t* data, std::size_t size,
-                                           const std::string& name) {
+Labels parse_idx_labels(const std::uint8_t* data, std::size_t size, const std::string& name) {
   std::uint32_t dims[1];  // count
   const std::size_t header_bytes = parse_header(data, size, name, labels_kind, dims);
   const std::size_t count = dims[0];
   check_data_size(size, header_bytes, count, name, std::to_string(count) + " labels");
-  return std::vector<std::uint8_t>(data + header_bytes, data + header_bytes + count);
+  Labels labels = Labels::from_shape({count});  // (count)
+  if (count) std::memcpy(labels.data(), data + header_bytes, count);
+  return labels;
 }
 
 ImageSet read_idx_images(const std::string& path) {
@@ -169,7 +169,7 @@ ImageSet read_idx_images(const std::string& path) {
   return parse_idx_images(bytes.data(), bytes.size(), path);
 }
 
-std::vector<std::uint8_t> read_idx_labels(const std::string& path) {
+Labels read_idx_labels(const std::string& path) {
   const std::vector<std::uint8_t> bytes = read_whole_file(path);
   return parse_idx_labels(bytes.data(), bytes.size(), path);
 }
@@ -178,8 +178,8 @@ Dataset load_idx_dataset(const std::string& images_path, const std::string& labe
   Dataset ds;
   ds.images = read_idx_images(images_path);
   ds.labels = read_idx_labels(labels_path);
-  if (ds.labels.size() != ds.images.count) {
-    throw Error(images_path + ": count mismatch: " + std::to_string(ds.images.count) +
+  if (ds.labels.size() != image_count(ds.images)) {
+    throw Error(images_path + ": count mismatch: " + std::to_string(image_count(ds.images)) +
                 " images but " + labels_path + " has " + std::to_string(ds.labels.size()) +
                 " labels, expected the same count");
   }
@@ -200,17 +200,30 @@ Dataset load_mnist(const std::string& dir, Split split) {
   return load_idx_dataset(images_path, labels_path);
 }
 
+ImageSet head(const ImageSet& s, std::size_t n) {
+  if (n == 0 || n >= image_count(s)) return s;
+  return xt::view(s, xt::range(0, n));  // (n, rows, cols)
+}
+
+Dataset head(const Dataset& d, std::size_t n) {
+  if (n == 0 || n >= d.size()) return d;
+  Dataset h;
+  h.images = head(d.images, n);
+  h.labels = xt::view(d.labels, xt::range(0, n));  // (n)
+  return h;
+}
+
 void stage_batch(float* x, const ImageSet& images, const std::uint32_t* idx, std::size_t batch) {
-  const std::size_t n = images.pixels_per_image();
+  const std::size_t n = pixels_per_image(images);
   for (std::size_t b = 0; b < batch; ++b) {
-    if (idx[b] >= images.count) {
+    if (idx[b] >= image_count(images)) {
       throw Error("stage_batch: index " + std::to_string(idx[b]) + " at batch row " +
                   std::to_string(b) + " out of range, expected < " +
-                  std::to_string(images.count) + " images");
+                  std::to_string(image_count(images)) + " images");
     }
   }
   for (std::size_t b = 0; b < batch; ++b) {
-    const std::uint8_t* src = images.image(idx[b]);  // (rows*cols)
+    const std::uint8_t* src = image_data(images, idx[b]);  // (rows*cols)
     float* dst = x + b * n;                          // (rows*cols) row b of x (B, rows*cols)
     for (std::size_t p = 0; p < n; ++p) dst[p] = static_cast<float>(src[p]) / 255.0f;
   }

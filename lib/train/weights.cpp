@@ -10,7 +10,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "vae/atomic_file.hpp"
+#include "vae/files/atomic_file.hpp"
 
 namespace vae {
 namespace fmt = vae_rt::format;

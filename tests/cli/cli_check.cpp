@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "vae/atomic_file.hpp"
+#include "vae/files/atomic_file.hpp"
 #include "vae/gmm.hpp"
 #include "vae/idx.hpp"
 #include "vae/vae.hpp"
@@ -50,9 +50,9 @@ int make(const std::string& weights, const std::string& latent) {
 
 int idx(const std::string& path, std::size_t n) {
   const vae::ImageSet s = vae::read_idx_images(path);
-  if (s.count != n || s.rows != 28 || s.cols != 28) {
-    return fail(path + ": " + std::to_string(s.count) + " images of " + std::to_string(s.rows) +
-                "x" + std::to_string(s.cols) + "; expected " + std::to_string(n) + " of 28x28");
+  if (s.shape(0) != n || s.shape(1) != 28 || s.shape(2) != 28) {
+    return fail(path + ": " + std::to_string(s.shape(0)) + " images of " + std::to_string(s.shape(1)) +
+                "x" + std::to_string(s.shape(2)) + "; expected " + std::to_string(n) + " of 28x28");
   }
   return 0;
 }
@@ -95,7 +95,7 @@ int latent(const std::string& weights, const std::string& latent_path, const std
   std::vector<float> z(n * Z);
   std::memcpy(z.data(), lat.data(), lat.size());
   const vae::ImageSet got = vae::read_idx_images(idx_path);
-  if (got.count != n) return fail("IDX has " + std::to_string(got.count) + " images, latents " + std::to_string(n));
+  if (vae::image_count(got) != n) return fail("IDX has " + std::to_string(vae::image_count(got)) + " images, latents " + std::to_string(n));
 
   const std::vector<std::uint8_t> file = vae::read_file(weights);
   alignas(16) static std::uint8_t arena[vae_rt::Decoder<20, 400, 784>::arena_bytes];
@@ -106,7 +106,7 @@ int latent(const std::string& weights, const std::string& latent_path, const std
   std::vector<std::uint8_t> px(D);
   for (std::size_t i = 0; i < n; ++i) {
     dec.decode_u8(z.data() + i * Z, px.data());
-    if (std::memcmp(px.data(), got.image(i), D) != 0) {
+    if (std::memcmp(px.data(), vae::image_data(got, i), D) != 0) {
       return fail("image " + std::to_string(i) + " differs from the runtime's decode of its latent");
     }
   }
@@ -116,7 +116,7 @@ int latent(const std::string& weights, const std::string& latent_path, const std
     m.decode(B);
     for (std::size_t k = 0; k < B * D; ++k) {
       const int want = vae_rt::pixel_u8(m.dec.xhat[k]);
-      if (std::abs(want - int(got.image(first)[k])) > 1) {
+      if (std::abs(want - int(vae::image_data(got, first)[k])) > 1) {
         return fail("pixel " + std::to_string(k) + " of batch at " + std::to_string(first) +
                     " is more than 1 grey level from the training decoder");
       }
@@ -147,11 +147,10 @@ int gmm(const std::string& weights, std::uint64_t seed, const std::string& idx_p
   const vae::Gmm g = vae::prior_from_weights(wf, weights);
   if (g.K == 0) return fail(weights + ": no mixture prior");
   const vae::ImageSet got = vae::read_idx_images(idx_path);
-  const std::size_t n = got.count;
-  std::vector<float> z(n * Z);
+  const std::size_t n = vae::image_count(got);
   vae_rt::Rng rng;
   vae_rt::rng_seed(&rng, seed, 0);
-  vae::gmm_sample(g, rng, z.data(), n);
+  const xt::xtensor<float, 2> z = vae::gmm_sample(g, rng, n);   // (n, Z)
   Model m(8);
   vae::load_weights(m, weights);
   for (std::size_t first = 0; first < n; first += 8) {
@@ -160,7 +159,7 @@ int gmm(const std::string& weights, std::uint64_t seed, const std::string& idx_p
     m.decode(B);
     for (std::size_t k = 0; k < B * D; ++k) {
       const int want = vae_rt::pixel_u8(m.dec.xhat[k]);
-      if (std::abs(want - int(got.image(first)[k])) > 1) {
+      if (std::abs(want - int(vae::image_data(got, first)[k])) > 1) {
         return fail("pixel " + std::to_string(k) + " of batch at " + std::to_string(first) +
                     " is more than 1 grey level from the training decoder's digit of the mixture draw");
       }

@@ -13,7 +13,7 @@
 #             (training, evaluation or a write);
 #   in-write  0-80 ms after a checkpoint temporary appears (after 0-1 more saved checkpoints):
 #             inside the write.
-# VAE_SLOW_WRITES_MS (vae/atomic_file.hpp) makes every 1 MiB chunk of a write take 12 ms longer,
+# VAE_SLOW_WRITES_MS (vae/files/atomic_file.hpp) makes every 1 MiB chunk of a write take 12 ms longer,
 # so a 7.8 MB checkpoint write lasts ~100 ms and the in-write kills land inside it.
 # After every kill:
 #   - the checkpoint on disk loads (checkpoint_check: magic, version, sizes, CRC);

@@ -19,20 +19,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    vae::ImageSet all = vae::read_idx_images(argv[1]);
-    vae::ImageSet train;                       // the first 4 batches of 128
-    train.rows = all.rows;
-    train.cols = all.cols;
-    train.count = all.count < 512 ? all.count : 512;
-    train.pixels.assign(all.pixels.begin(),
-                        all.pixels.begin() + static_cast<long>(train.count * train.pixels_per_image()));
+    // The first 4 batches of 128: (512, 28, 28).
+    const vae::ImageSet train = vae::head(vae::read_idx_images(argv[1]), 512);
 
     vae::Vae<784, 400, 20> model(128);
     vae::Trainer<vae::Vae<784, 400, 20>> trainer(model, train, vae::TrainOptions{},
                                                  vae::ParamInit::from_seed);
     const vae::LossSums first = trainer.train_epoch();
     const vae::LossSums second = trainer.train_epoch();
-    std::printf("my_trainer: %zu images, loss per image %.3f then %.3f\n", train.count,
+    std::printf("my_trainer: %zu images, loss per image %.3f then %.3f\n", vae::image_count(train),
                 first.total_per_image(), second.total_per_image());
     if (!(second.total_per_image() < first.total_per_image())) {
       std::fprintf(stderr, "my_trainer: the loss did not fall\n");

@@ -1,5 +1,5 @@
-// atomic_file.cpp - temp file, fsync, rename, fsync the directory (see vae/atomic_file.hpp).
-#include "vae/atomic_file.hpp"
+// atomic_file.cpp - temp file, fsync, rename, fsync the directory (see vae/files/atomic_file.hpp).
+#include "vae/files/atomic_file.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -31,7 +31,7 @@ std::string dir_of(const std::string& path) {
 // Bytes per write(2): a checkpoint is several MB, and the test hook below pauses between chunks.
 constexpr std::size_t kChunkBytes = std::size_t{1} << 20;
 
-// Test hook (documented in vae/atomic_file.hpp and docs/robustness.md): VAE_SLOW_WRITES_MS=N
+// Test hook (documented in vae/files/atomic_file.hpp and docs/robustness.md): VAE_SLOW_WRITES_MS=N
 // sleeps N ms after every chunk and once more between fsync and rename, so that a test can land
 // a SIGKILL inside a write. Unset, empty or not a number in 1..10000: no pause.
 long slow_writes_ms() {

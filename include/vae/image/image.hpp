@@ -1,4 +1,4 @@
-// vae/image.hpp - write pictures: grayscale and RGB PNG, PGM, grids of digits, line and
+// vae/image/image.hpp - write pictures: grayscale and RGB PNG, PGM, grids of digits, line and
 // scatter plots.
 //
 // What it is: the hosted library vae::image, used by the apps to put MNIST digits, decoder

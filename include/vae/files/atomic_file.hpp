@@ -1,4 +1,4 @@
-// vae/atomic_file.hpp - write a file so that an interrupted run never leaves a partial one.
+// vae/files/atomic_file.hpp - write a file so that an interrupted run never leaves a partial one.
 //
 // The bytes go to "<path>.tmp.<pid>" in the same directory, are fsync'ed, and the temporary is
 // renamed over <path> (atomic on POSIX file systems); then the directory is fsync'ed so the
