@@ -69,10 +69,10 @@ TEST(Inference, EncodeEqualsTheArenaPassesOnTheSameChunks) {
   for (std::size_t first = 0; first < 300; first += 128) {
     const std::size_t B = std::min<std::size_t>(128, 300 - first);
     for (std::size_t i = 0; i < B; ++i) idx[i] = static_cast<std::uint32_t>(first + i);
-    vae::stage_batch(m->x, images, idx.data(), B);
+    vae::stage_batch(m->x.data(), images, idx.data(), B);
     m->encode(B);
-    EXPECT_EQ(std::memcmp(e.mu.data() + first * Z, m->enc.mu, B * Z * sizeof(float)), 0) << first;
-    EXPECT_EQ(std::memcmp(e.logvar.data() + first * Z, m->enc.logvar, B * Z * sizeof(float)), 0) << first;
+    EXPECT_EQ(std::memcmp(e.mu.data() + first * Z, m->enc.mu.data(), B * Z * sizeof(float)), 0) << first;
+    EXPECT_EQ(std::memcmp(e.logvar.data() + first * Z, m->enc.logvar.data(), B * Z * sizeof(float)), 0) << first;
   }
   // The float rows of the same images give the same encoding, and so does an unevaluated
   // expression of them.
@@ -93,9 +93,9 @@ TEST(Inference, ReconstructEqualsEvalStepWithZEqualMu) {
   for (std::size_t first = 0; first < 100; first += 64) {
     const std::size_t B = std::min<std::size_t>(64, 100 - first);
     for (std::size_t i = 0; i < B; ++i) idx[i] = static_cast<std::uint32_t>(first + i);
-    vae::stage_batch(m->x, images, idx.data(), B);
+    vae::stage_batch(m->x.data(), images, idx.data(), B);
     m->eval_step(B, vae::LossSpec{}, nullptr);
-    EXPECT_EQ(std::memcmp(r.data() + first * D, m->dec.xhat, B * D * sizeof(float)), 0) << first;
+    EXPECT_EQ(std::memcmp(r.data() + first * D, m->dec.xhat.data(), B * D * sizeof(float)), 0) << first;
   }
   // ... and decode(encode(x).mu) of the same rows.
   EXPECT_EQ(vae::decode(*m, vae::encode(*m, images).mu), r);
@@ -109,9 +109,9 @@ TEST(Inference, DecodeEqualsTheArenaPassOnTheSameChunks) {
   ASSERT_EQ(p.shape(1), D);
   for (std::size_t first = 0; first < 200; first += 128) {
     const std::size_t B = std::min<std::size_t>(128, 200 - first);
-    std::memcpy(m->z, z.data() + first * Z, B * Z * sizeof(float));
+    std::memcpy(m->z.data(), z.data() + first * Z, B * Z * sizeof(float));
     m->decode(B);
-    EXPECT_EQ(std::memcmp(p.data() + first * D, m->dec.xhat, B * D * sizeof(float)), 0) << first;
+    EXPECT_EQ(std::memcmp(p.data() + first * D, m->dec.xhat.data(), B * D * sizeof(float)), 0) << first;
   }
 }
 
