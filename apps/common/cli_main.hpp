@@ -49,18 +49,11 @@
 #include <stdexcept>
 #include <string>
 
+#include "usage_error.hpp"
+
 namespace vae_apps {
 
-// A bad command line: exit status 2. Anything else derived from std::exception: exit status 1.
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-// Errors are one line whatever the message holds (a path, an exception's text).
-inline std::string one_line(std::string s) {
-  for (char& c : s) c = c == '\n' || c == '\r' || c == '\t' ? ' ' : c;
-  return s;
-}
+// UsageError (exit status 2) and one_line(): usage_error.hpp.
 
 // Runs body() and maps what it throws to one line on stderr and the exit status.
 template <class Body>
