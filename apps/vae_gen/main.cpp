@@ -300,7 +300,7 @@ int gen_main(int argc, char** argv) {
       "scaled and shifted by it.",
       "vae_gen"};
   vae_apps::set_up_help(app);
-  app.add_option("weights", o.weights, "weight file (.vaew), full or decoder-only, float32 or int8")
+  app.add_option("weights", o.weights, "weight file (.vaew), full or decoder-only, float32 or int8, of a compiled shape: " VAE_MODELS_TEXT)
       ->required();
   auto* count = app.add_option("-n,--count", o.count, "digits to generate (10 with --interpolate)")
                     ->check(vae_apps::integer(1, 1000000));
