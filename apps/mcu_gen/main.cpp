@@ -10,6 +10,12 @@
 // The same source builds for the host (platform_host.cpp) for debugging, and its output must be
 // identical there, on the Cortex-M4 under QEMU, and from `vae_gen --ascii` with the same seeds.
 //
+// The decoder's shape is a compile-time one: the firmware's, VAE_MCU_H and VAE_MCU_Z, is read from
+// the embedded file's header at configure time (apps/mcu_gen/CMakeLists.txt), so the arena is
+// exactly that decoder's. The host build (VAE_MCU_HOST) has one decoder per shape of VAE_MODELS
+// (apps/common/vae_models.hpp) and picks the file's: the embedded one, or a file given on its
+// command line (`mcu_gen_host FILE.vaew`, an int8 export of any compiled shape).
+//
 // Where the platform has a clock (platform.h), each digit's cost (drawing z and decoding) is
 // printed in instructions, exact under qemu -icount shift=0 (scripts/instructions-per-digit).
 // No heap, no stdio, no exceptions: numbers are formatted by hand below.
@@ -22,13 +28,15 @@
 #include "vae_rt/decoder.h"
 #include "vae_rt/prior.h"
 #include "vae_rt/rng.h"
+#ifdef VAE_MCU_HOST
+#include "vae_rt/format.h"
+#include "vae_models.def"   // VAE_MODEL(D, H, Z) per compiled shape
+#endif
 
 namespace {
 
-using Decoder = vae_rt::Decoder<20, 400, 784>;
 constexpr uint32_t kSeeds[] = {1, 2, 3, 4};
 
-alignas(16) uint8_t g_arena[Decoder::arena_bytes];   // the decoder's only working memory
 uint8_t g_pixels[784];                                 // one digit, 28 x 28
 char g_text[28 * 29];                                  // its ASCII art
 
@@ -67,23 +75,26 @@ void on_log(const char* message) {
   platform_exit(1);
 }
 
-}  // namespace
-
-int app_main() {
-  vae_rt::set_log_hook(on_log);
-  vae_rt::set_abort_hook(on_abort);
+// The digits of the weights (size bytes) with the decoder Z-H-784.
+template <size_t Z, size_t H>
+int generate_digits(const uint8_t* weights, size_t size) {
+  using Decoder = vae_rt::Decoder<Z, H, 784>;
+  alignas(16) static uint8_t g_arena[Decoder::arena_bytes];   // the decoder's only working memory
 
   Decoder decoder;
   vae_rt::format::Diag diag;
-  const vae_rt::Status status =
-      decoder.init(mcu_weights, mcu_weights_size, g_arena, sizeof g_arena, &diag);
+  const vae_rt::Status status = decoder.init(weights, size, g_arena, sizeof g_arena, &diag);
   if (status != vae_rt::Status::ok) {
     print("mcu_gen: cannot load the weights: ");
     print(diag.text);
     print("\n");
     return 1;
   }
-  print("mcu_gen: decoder 20-400-784, ");
+  print("mcu_gen: decoder ");
+  print_u32(static_cast<uint32_t>(Z));
+  print("-");
+  print_u32(static_cast<uint32_t>(H));
+  print("-784, ");
   print(decoder.dtype_name());
   print(" weights, ");
   print_u32(static_cast<uint32_t>(decoder.weight_bytes()));
@@ -144,3 +155,46 @@ int app_main() {
   print("mcu_gen: done\n");
   return 0;
 }
+
+}  // namespace
+
+#ifdef VAE_MCU_HOST
+int app_main_weights(const uint8_t* weights, size_t size) {
+  vae_rt::set_log_hook(on_log);
+  vae_rt::set_abort_hook(on_abort);
+  vae_rt::format::File file;
+  vae_rt::format::Diag diag;
+  if (vae_rt::format::parse(weights, size, &file, true, &diag) != vae_rt::Status::ok) {
+    print("mcu_gen: cannot load the weights: ");
+    print(diag.text);
+    print("\n");
+    return 1;
+  }
+  const vae_rt::format::Header& h = file.header;
+#define VAE_MODEL(X, H, Z) \
+  if (h.dim_x == (X) && h.dim_h == (H) && h.dim_z == (Z)) return generate_digits<Z, H>(weights, size);
+#include "vae_models.def"
+#undef VAE_MODEL
+  print("mcu_gen: ");
+  print_u32(h.dim_x);
+  print("-");
+  print_u32(h.dim_h);
+  print("-");
+  print_u32(h.dim_z);
+  print(" is not compiled into this build (it has " VAE_MODELS_TEXT "); reconfigure with -DVAE_MODELS=\"" VAE_MODELS_LIST ";");
+  print_u32(h.dim_x);
+  print("-");
+  print_u32(h.dim_h);
+  print("-");
+  print_u32(h.dim_z);
+  print("\"\n");
+  return 1;
+}
+int app_main() { return app_main_weights(mcu_weights, mcu_weights_size); }
+#else
+int app_main() {
+  vae_rt::set_log_hook(on_log);
+  vae_rt::set_abort_hook(on_abort);
+  return generate_digits<VAE_MCU_Z, VAE_MCU_H>(mcu_weights, mcu_weights_size);
+}
+#endif

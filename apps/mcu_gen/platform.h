@@ -24,3 +24,5 @@ uint64_t platform_ticks_to_instructions(uint32_t ticks);
 // The firmware's entry point (main.cpp), called by the platform after start-up: Reset_Handler on
 // a Cortex-M, main() on a host. Returns the exit code.
 int app_main();
+// The host build only: the same with weights given at run time (any shape of VAE_MODELS).
+int app_main_weights(const uint8_t* weights, size_t size);

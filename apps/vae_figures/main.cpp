@@ -36,6 +36,7 @@
 #include "vae/image/image.hpp"
 #include "vae/vae.hpp"
 #include "vae/weights.hpp"
+#include "vae_models.hpp"
 
 namespace {
 
@@ -180,7 +181,7 @@ int run(int argc, char** argv) {
   CLI::App app{"Latent-space pictures of a trained model: interpolation.png, and for latent 2 "
                "manifold.png and latent_scatter.png.", "vae_figures"};
   vae_apps::set_up_help(app);
-  app.add_option("weights", o.weights, "a full .vaew weight file (with the encoder)")->required();
+  app.add_option("weights", o.weights, "a full .vaew weight file (with the encoder) of a compiled shape: " VAE_MODELS_TEXT)->required();
   app.add_option("-o,--out", o.out, "folder for the pictures (made if missing)")->required();
   app.add_option("--data", o.data, "folder with the test IDX files (t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte); "
                                    "MNIST is fetched if the default is empty");
@@ -205,6 +206,9 @@ int run(int argc, char** argv) {
   if (!wf.has_encoder()) {
     throw vae::Error(o.weights + ": decoder-only file; the pictures need the encoder's mu (use the full file)");
   }
+  if (!vae_apps::model_compiled(wf.dim_x, wf.dim_h, wf.dim_z)) {
+    throw vae::Error(o.weights + ": " + vae_apps::not_compiled_message(wf.dim_x, wf.dim_h, wf.dim_z));
+  }
   vae_apps::ensure_mnist("vae_figures", o.data, app.count("--data") > 0, o.quiet,
                          {"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"});
   vae::Dataset test = vae::load_mnist(o.data, vae::Split::test);
@@ -221,15 +225,12 @@ int run(int argc, char** argv) {
   }
   vae_apps::check_output_file(o.out + "/interpolation.png", "--out");
   vae_apps::make_output_dir(o.out, "--out");
-  std::vector<std::string> written;
-  if (wf.dim_z == 20) {
-    written = make_figures<vae::Vae784_400_20>(o, test);
-  } else if (wf.dim_z == 2) {
-    written = make_figures<vae::Vae784_400_2>(o, test);
-  } else {
-    throw vae::Error(o.weights + ": file has latent " + std::to_string(wf.dim_z) +
-                     "; vae_figures is built for latent 20 and 2");
-  }
+  // The shapes of VAE_MODELS (vae_models.hpp).
+  const std::vector<std::string> written =
+      vae_apps::with_model(wf.dim_x, wf.dim_h, wf.dim_z, o.weights + ": ", [&](auto shape) {
+        using S = decltype(shape);
+        return make_figures<vae::Vae<S::x, S::h, S::z>>(o, test);
+      });
   if (!o.quiet) {
     std::printf("vae_figures: wrote");
     for (const std::string& f : written) std::printf(" %s/%s", o.out.c_str(), f.c_str());

@@ -47,6 +47,7 @@
 #include "cli_main.hpp"
 #include "latent_file.hpp"
 #include "progress_line.hpp"
+#include "vae_models.hpp"
 
 namespace {
 
@@ -299,7 +300,7 @@ int gen_main(int argc, char** argv) {
       "scaled and shifted by it.",
       "vae_gen"};
   vae_apps::set_up_help(app);
-  app.add_option("weights", o.weights, "weight file (.vaew), full or decoder-only, float32 or int8")
+  app.add_option("weights", o.weights, "weight file (.vaew), full or decoder-only, float32 or int8, of a compiled shape: " VAE_MODELS_TEXT)
       ->required();
   auto* count = app.add_option("-n,--count", o.count, "digits to generate (10 with --interpolate)")
                     ->check(vae_apps::integer(1, 1000000));
@@ -338,16 +339,20 @@ int gen_main(int argc, char** argv) {
     throw vae::Error(o.weights + ": " + vae_rt::status_str(s) + ": " + diag.text);
   }
   const fmt::Header& h = parsed.header;
-  if (h.dim_x == 784 && h.dim_h == 400 && h.dim_z == 20) return run<20, 400>(o, file);
-  if (h.dim_x == 784 && h.dim_h == 400 && h.dim_z == 2) return run<2, 400>(o, file);
   fmt::Tensor t;
   if (fmt::find_tensor(parsed, "cls_fc_w", &t) == vae_rt::Status::ok) {
     throw vae::Error(o.weights + ": a digit classifier file (classifier_train); vae_gen needs a VAE "
                      "or autoencoder file with dec_* tensors");
   }
-  throw vae::Error(o.weights + ": dims D " + std::to_string(h.dim_x) + ", H " +
-                   std::to_string(h.dim_h) + ", Z " + std::to_string(h.dim_z) +
-                   " are not compiled into vae_gen (it has 784-400-20 and 784-400-2)");
+  if (h.dim_x != 784) {
+    throw vae::Error(o.weights + ": dims D " + std::to_string(h.dim_x) + ", H " + std::to_string(h.dim_h) +
+                     ", Z " + std::to_string(h.dim_z) + ": vae_gen decodes MNIST models (D 784)");
+  }
+  // The shapes of VAE_MODELS (vae_models.hpp): one decoder instantiation each.
+  return vae_apps::with_model(h.dim_x, h.dim_h, h.dim_z, o.weights + ": ", [&](auto shape) {
+    using S = decltype(shape);
+    return run<S::z, S::h>(o, file);
+  });
 }
 
 }  // namespace

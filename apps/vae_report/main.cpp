@@ -38,6 +38,7 @@
 #include "vae/image/image.hpp"
 #include "vae/vae.hpp"
 #include "vae/weights.hpp"
+#include "vae_models.hpp"
 
 namespace {
 
@@ -51,7 +52,7 @@ struct Run {
   std::string weights;   // DIR/weights.vaew, or the file run.json names
   nlohmann::json metrics;
   std::vector<vae::EpochRecord> history;
-  int latent = 0;
+  int hidden = 0, latent = 0;          // the model: 784-hidden-latent
   std::vector<std::uint8_t> recon;     // (32, 784) reconstructions of the first test digits
   std::vector<std::uint8_t> samples;   // (64, 784) vae::sample(model, 64, sample_seed)
 };
@@ -98,25 +99,28 @@ Run check_run(const std::string& dir) {
   const std::vector<std::uint8_t> bytes = vae::read_file(dir + "/metrics.json");
   try {
     run.metrics = nlohmann::json::parse(bytes.begin(), bytes.end());
+    run.hidden = run.metrics.at("model").at("dim_h").get<int>();
     run.latent = run.metrics.at("model").at("dim_z").get<int>();
     run.metrics.at("final").at("test_loss").get<double>();
   } catch (const nlohmann::json::exception& e) {
     throw vae::Error(dir + "/metrics.json: not what vae_train writes (" + std::string(e.what()) + ")");
   }
   run.history = vae_apps::read_losses_csv(dir + "/losses.csv");
-  if (run.latent != 20 && run.latent != 2) {
-    throw vae::Error(dir + "/metrics.json: latent " + std::to_string(run.latent) +
-                     ", this build has the models with latent 20 and 2");
+  if (run.hidden < 1 || run.latent < 1 ||
+      !vae_apps::model_compiled(784, static_cast<std::size_t>(run.hidden), static_cast<std::size_t>(run.latent))) {
+    throw vae::Error(dir + ": " + vae_apps::not_compiled_message(784, static_cast<std::size_t>(run.hidden),
+                                                                 static_cast<std::size_t>(run.latent)));
   }
   return run;
 }
 
 void decode(Run& run, const vae::ImageSet& test) {
-  if (run.latent == 20) {
-    decode_run<vae::Vae784_400_20>(run, test);
-  } else if (run.latent == 2) {
-    decode_run<vae::Vae784_400_2>(run, test);
-  }
+  // The shapes of VAE_MODELS (vae_models.hpp); read_run refused any other.
+  vae_apps::with_model(784, static_cast<std::size_t>(run.hidden), static_cast<std::size_t>(run.latent),
+                       run.dir + ": ", [&](auto shape) {
+                         using S = decltype(shape);
+                         decode_run<vae::Vae<S::x, S::h, S::z>>(run, test);
+                       });
 }
 
 // A gray tile grid (2x) pasted into an RGB canvas at (x, y).

@@ -11,7 +11,8 @@
 // when the default folder is empty), a run folder (--run DIR: DIR/weights.vaew, the checkpoint
 // DIR/checkpoint.vaeckpt and the report in DIR itself, each overridable by its flag), taking over the run recorded in a checkpoint on --resume (its
 // settings, epochs and outputs), refusing runs that would save nothing or whose outputs collide,
-// locking the outputs (outputs.hpp), and dispatch to the compiled model (latent 20 or 2); run.hpp
+// locking the outputs (outputs.hpp), and dispatch to the compiled model (--hidden H --latent Z, a
+// shape of VAE_MODELS: apps/common/vae_models.hpp; run_model.cpp.in instantiates it); run.hpp
 // does the work. Exit status: 0 done, 1 runtime error (data, files, divergence, outputs in use),
 // 2 usage error, 130 interrupted (SIGINT/SIGTERM; the resume command is printed). Every error is
 // one line on stderr.
@@ -31,6 +32,7 @@
 #include "outputs.hpp"
 #include "run.hpp"
 #include "vae/files/atomic_file.hpp"
+#include "vae_models.hpp"
 #include "vae/idx.hpp"
 #include "vae/weights.hpp"
 
@@ -91,6 +93,8 @@ void adopt_checkpoint_settings(TrainSettings& s, const vae::Checkpoint& ck, cons
     }
     s.lr = saved_lr;
     take("--seed", "seed", s.seed);
+    // Checkpoints of a vae_train before --hidden hold no "hidden": their shape says it (below).
+    if (saved.contains("hidden")) take("--hidden", "hidden", s.hidden);
     take("--latent", "latent", s.latent);
     take("--train-limit", "train_limit", s.train_limit);
     if (saved.contains("run")) {
@@ -134,19 +138,30 @@ void adopt_checkpoint_settings(TrainSettings& s, const vae::Checkpoint& ck, cons
     throw vae::Error(s.resume + ": the checkpoint's settings are not what this vae_train wrote (" +
                      std::string(e.what()) + ")");
   }
-  if (s.latent != static_cast<int>(ck.dim_z)) {
-    throw vae::Error(s.resume + ": settings say latent " + std::to_string(s.latent) +
-                     " but the parameters are for latent " + std::to_string(ck.dim_z));
+  if (!saved.contains("hidden")) {
+    if (app.count("--hidden") > 0 && s.hidden != static_cast<int>(ck.dim_h)) {
+      throw UsageError("--resume " + s.resume + ": the run was trained with --hidden " + std::to_string(ck.dim_h) +
+                       "; --hidden " + std::to_string(s.hidden) + " would change it (drop the flag to continue the run)");
+    }
+    s.hidden = static_cast<int>(ck.dim_h);
+  }
+  if (s.latent != static_cast<int>(ck.dim_z) || s.hidden != static_cast<int>(ck.dim_h) || ck.dim_x != 784) {
+    throw vae::Error(s.resume + ": settings say 784-" + std::to_string(s.hidden) + "-" + std::to_string(s.latent) +
+                     " but the parameters are for " + vae_apps::shape_name(ck.dim_x, ck.dim_h, ck.dim_z));
+  }
+  if (!vae_apps::model_compiled(784, ck.dim_h, ck.dim_z)) {
+    throw vae::Error(s.resume + ": " + vae_apps::not_compiled_message(784, ck.dim_h, ck.dim_z));
   }
 }
-// --init: a full model file with the dims of --latent, checked before any output is made (the
+// --init: a full model file with the dims of --hidden and --latent, checked before any output is made (the
 // weights are loaded into the model by run_training).
 void check_init_weights(const TrainSettings& s) {
   const vae::WeightsFile wf = vae::read_weights(s.init);
-  if (wf.dim_x != 784 || wf.dim_h != 400 || wf.dim_z != static_cast<std::uint32_t>(s.latent)) {
-    throw vae::Error(s.init + ": --init: the file is " + std::to_string(wf.dim_x) + "-" +
-                     std::to_string(wf.dim_h) + "-" + std::to_string(wf.dim_z) +
-                     "; this run trains 784-400-" + std::to_string(s.latent) + " (--latent)");
+  if (wf.dim_x != 784 || wf.dim_h != static_cast<std::uint32_t>(s.hidden) ||
+      wf.dim_z != static_cast<std::uint32_t>(s.latent)) {
+    throw vae::Error(s.init + ": --init: the file is " + vae_apps::shape_name(wf.dim_x, wf.dim_h, wf.dim_z) +
+                     "; this run trains 784-" + std::to_string(s.hidden) + "-" + std::to_string(s.latent) +
+                     " (--hidden, --latent)");
   }
   if (!wf.has_encoder()) {
     throw vae::Error(s.init + ": --init: a decoder-only file; training needs the encoder too");
@@ -176,8 +191,10 @@ int run(int argc, char** argv) {
   app.add_option("--lr", s.lr, "Adam learning rate")->check(vae_apps::positive_real());
   vae_apps::add_seed(app, s.seed, "seed of initialization, shuffling and noise");
   vae_apps::add_threads(app, s.threads)->description("threads for the matrix products (this machine's cores)");
-  app.add_option("--latent", s.latent, "latent dimensions: 20 or 2 (the compiled models)")
-      ->check(CLI::IsMember({20, 2}));
+  app.add_option("--hidden", s.hidden, "hidden units H of the 784-H-Z model (compiled: " VAE_MODELS_TEXT ")")
+      ->check(vae_apps::integer(1, 65535));
+  app.add_option("--latent", s.latent, "latent dimensions Z of the 784-H-Z model (VAE_MODELS at configure time)")
+      ->check(vae_apps::integer(1, 65535));
   app.add_option("--data", s.data, "folder with the four MNIST IDX files (fetched if the default is empty)");
   vae_apps::add_train_limit(app, s.train_limit, "train on the first N training images (0: all)");
   vae_apps::add_test_limit(app, s.test_limit)->description("evaluate on the first N test images (0: all)");
@@ -203,6 +220,9 @@ int run(int argc, char** argv) {
     if (app.count("--out") == 0) s.out = s.run + "/weights.vaew";
     if (app.count("--checkpoint") == 0) s.checkpoint = s.run + "/checkpoint.vaeckpt";
     if (app.count("--report") == 0) s.report = s.run;
+  }
+  if (s.resume.empty() && !vae_apps::model_compiled(784, s.hidden, s.latent)) {
+    throw UsageError(vae_apps::not_compiled_message(784, s.hidden, s.latent));
   }
   vae::Checkpoint ck;
   const bool resuming = !s.resume.empty();
@@ -268,8 +288,10 @@ int run(int argc, char** argv) {
   }
 
   try {
-    return s.latent == 20 ? vae_apps::run_training<vae::Vae784_400_20>(s, train, test, resuming ? &ck : nullptr)
-                          : vae_apps::run_training<vae::Vae784_400_2>(s, train, test, resuming ? &ck : nullptr);
+    return vae_apps::with_model(784, s.hidden, s.latent, "", [&](auto shape) {
+      using S = decltype(shape);   // run_model.cpp.in instantiates run_training per shape
+      return vae_apps::run_training<vae::Vae<S::x, S::h, S::z>>(s, train, test, resuming ? &ck : nullptr);
+    });
   } catch (const std::exception& e) {   // divergence, a full disk: the report says it is unfinished
     try {
       vae_apps::write_run_json(s, "failed", -1, e.what());

@@ -17,7 +17,7 @@ namespace vae_apps {
 nlohmann::json training_settings_json(const TrainSettings& s) {
   return {{"mode", s.mode},   {"loss", s.loss},     {"beta", s.beta},
           {"batch", s.batch}, {"lr", s.lr},         {"seed", s.seed},
-          {"latent", s.latent}, {"train_limit", s.train_limit}};
+          {"hidden", s.hidden}, {"latent", s.latent}, {"train_limit", s.train_limit}};
 }
 
 nlohmann::json run_settings_json(const TrainSettings& s, const std::string& cwd) {
@@ -56,9 +56,9 @@ std::string weights_note(const TrainSettings& s, std::size_t train_images) {
   char buf[512];
   std::snprintf(buf, sizeof buf,
                 "vae_train --mode %s --loss %s --beta %g --epochs %d --batch %d --lr %g --seed %llu "
-                "--latent %d --threads %d; %zu training images",
+                "--hidden %d --latent %d --threads %d; %zu training images",
                 s.mode.c_str(), s.loss.c_str(), s.beta, s.epochs, s.batch, s.lr,
-                static_cast<unsigned long long>(s.seed), s.latent, s.threads, train_images);
+                static_cast<unsigned long long>(s.seed), s.hidden, s.latent, s.threads, train_images);
   if (!s.init.empty()) return std::string(buf) + "; --init " + s.init;
   return buf;
 }

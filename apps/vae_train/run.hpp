@@ -34,6 +34,7 @@
 #include "vae/trainer.hpp"
 #include "vae/vae.hpp"
 #include "vae/weights.hpp"
+#include "vae_models.hpp"
 
 namespace vae_apps {
 
@@ -236,5 +237,12 @@ int run_training(const TrainSettings& s, const vae::ImageSet& train, const vae::
   progress.message(line);
   return 0;
 }
+
+// Instantiated once per shape of VAE_MODELS, each in its own translation unit (run_model.cpp.in).
+#define VAE_MODEL(X, H, Z)                                                                       \
+  extern template int run_training<vae::Vae<X, H, Z>>(const TrainSettings&, const vae::ImageSet&, \
+                                                      const vae::ImageSet&, const vae::Checkpoint*);
+#include "vae_models.def"
+#undef VAE_MODEL
 
 }  // namespace vae_apps

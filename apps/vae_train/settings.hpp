@@ -2,7 +2,7 @@
 // and after a checkpoint's settings were taken over on --resume.
 //
 // Every checkpoint records the whole run as JSON (run_settings_json): the training-defining part
-// (mode, loss, beta, batch, lr, seed, latent, train limit), the run's end and outputs (epochs,
+// (mode, loss, beta, batch, lr, seed, hidden, latent, train limit), the run's end and outputs (epochs,
 // test limit, out, report, checkpoint) and the machine's choices (data, threads, checkpoint
 // interval). On --resume the first two come back and a flag may only repeat them (or add an output
 // the run lacked, or move the end with --epochs); the machine's choices come back as defaults that
@@ -14,7 +14,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "cli_main.hpp"
+#include "usage_error.hpp"
 
 namespace vae_apps {
 
@@ -26,7 +26,8 @@ struct TrainSettings {
   int batch = 128;
   double lr = 1e-3;
   std::uint64_t seed = 1;
-  int latent = 20;                 // 20 | 2, the compiled configurations
+  int hidden = 400;                // H and Z of the 784-H-Z model: a shape of VAE_MODELS
+  int latent = 20;                 // (apps/common/vae_models.hpp)
   std::size_t train_limit = 0;     // first N training images; 0 = all
   // per invocation
   int epochs = 50;                 // total epochs of the run (a resumed run continues to it)

@@ -42,7 +42,7 @@ expect_error 2 "--beta: '-1' is not a finite number >= 0" "negative beta" $t --b
 expect_error 2 "--beta: 'nan'" "beta NaN" $t --beta nan
 expect_error 2 "--seed: '-1' is not a seed" "negative seed" $t --seed -1
 expect_error 2 "--threads: '0' is not an integer from 1 to 256" "0 threads" $t --threads 0
-expect_error 2 "--latent: 3 not in \{20,2\}" "latent not compiled in" $t --latent 3
+expect_error 2 "784-400-3 is not compiled into this build \(it has [-0-9, ]+\); reconfigure with -DVAE_MODELS=\"[-0-9;]+;784-400-3\"" "shape not compiled in (VAE_MODELS)" $t --latent 3
 expect_error 2 "--train-limit: '-1'" "negative training limit" $t --train-limit -1
 expect_error 2 "--checkpoint-every: '0'" "checkpoint every 0 epochs" $t --checkpoint-every 0
 expect_error 2 'not expected: .*--learning-rate' "unknown flag" $t --learning-rate 0.1
