@@ -64,6 +64,10 @@ function(vae_add_model_sources target template)
     set(out "${CMAKE_CURRENT_BINARY_DIR}/models/${stem}_${VAE_D}_${VAE_H}_${VAE_Z}.cpp")
     configure_file("${template}" "${out}" @ONLY)
     target_sources(${target} PRIVATE "${out}")
+    # The per-shape code drives the library (Trainer, the model's passes): the products, the
+    # elementwise passes, the losses and Adam run in vae::vae at -O3. bench_train's own file at
+    # -O1 and at -O3 trains at the same speed (docs/performance.md), so these compile at -O1.
+    vae_cold_sources("${out}")
   endforeach()
   target_include_directories(${target} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR} ${VAE_MODELS_DIR})
 endfunction()
