@@ -491,11 +491,18 @@ std::vector<BadCase> bad_cases() {
   img("images_overflow_all_max", images_bytes(0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 16),
       {"overflow", "4294967295 images of 4294967295x4294967295"});
   img("images_overflow_count", images_bytes(0xFFFFFFFF, 0x10001, 0x10000, 16), {"overflow"});
+  // no images, but rows * cols above PTRDIFF_MAX: xtensor's signed strides would overflow
+  // (fuzz_idx found it)
+  img("images_overflow_strides", images_bytes(0, 0xFFFF5480, 0xF2EC4EE0, 0),
+      {"overflow", "0 images of 4294923392x4075572960"});
   // sizes more than the file holds, without overflow
   img("images_count_max", images_bytes(0xFFFFFFFF, 28, 28, 784),
       {"truncated", u64(0xFFFFFFFFull * 784), "holds 784"});
-  img("images_rows_cols_max", images_bytes(1, 0xFFFFFFFF, 0xFFFFFFFF, 8),
-      {"truncated", u64(0xFFFFFFFFull * 0xFFFFFFFFull), "holds 8"});
+  // (the largest image below PTRDIFF_MAX bytes; 4294967295 x 4294967295 is an overflow, below)
+  img("images_rows_cols_max", images_bytes(1, 0x7FFFFFFF, 0xFFFFFFFF, 8),
+      {"truncated", u64(0x7FFFFFFFull * 0xFFFFFFFFull), "holds 8"});
+  img("images_rows_cols_above_ptrdiff", images_bytes(1, 0xFFFFFFFF, 0xFFFFFFFF, 8),
+      {"overflow", "does not fit in ptrdiff_t"});
   lab("labels_count_max", labels_bytes(0xFFFFFFFF, 10), {"truncated", "4294967295", "holds 10"});
   // zero dimensions
   img("images_zero_rows", images_bytes(2, 0, 28, 0), {"zero image size", "2 images of 0x28"});

@@ -141,16 +141,19 @@ ImageSet parse_idx_images(const std::uint8_t* data, std::size_t size, const std:
     throw Error(name + ": zero image size in header (" + shape +
                 "), expected rows and cols > 0");
   }
-  std::size_t per_image = 0, data_bytes = 0;
+  // The sizes must fit in std::ptrdiff_t, not only size_t: xtensor computes the strides of
+  // (count, rows, cols) in a signed type, so rows * cols above PTRDIFF_MAX overflows there even
+  // with count 0 and no data (found by fuzz_idx: 0 images of 4294923392x4075572960).
+  std::ptrdiff_t per_image = 0, data_bytes = 0;
   if (__builtin_mul_overflow(rows, cols, &per_image) ||
       __builtin_mul_overflow(count, per_image, &data_bytes)) {
     throw Error(name + ": header sizes overflow (" + shape +
-                " does not fit in size_t), expected a plausible image count and size");
+                " does not fit in ptrdiff_t), expected a plausible image count and size");
   }
-  check_data_size(size, header_bytes, data_bytes, name, shape);
+  check_data_size(size, header_bytes, static_cast<std::size_t>(data_bytes), name, shape);
 
   ImageSet set = ImageSet::from_shape({count, rows, cols});  // (count, rows, cols)
-  if (data_bytes) std::memcpy(set.data(), data + header_bytes, data_bytes);
+  if (data_bytes) std::memcpy(set.data(), data + header_bytes, static_cast<std::size_t>(data_bytes));
   return set;
 }
 
