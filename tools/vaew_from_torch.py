@@ -53,6 +53,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vae_reference  # noqa: E402  (the format's reader: parse_vaew, tensor_data)
+from torch_import import import_torch  # noqa: E402
 
 PROG = "vaew_from_torch.py"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -307,11 +308,7 @@ def main(argv):
     dims = parse_dims(a.dims)
     vae_gen = find_tool(a.vae_gen, "VAE_GEN", "vae_gen")
     vae_export = find_tool(a.vae_export, "VAE_EXPORT", "vae_export") if a.int8 else None
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        print(f"{PROG}: PyTorch is missing: run scripts/install-deps --torch, and use "
-              "/usr/bin/python3", file=sys.stderr)
+    if import_torch(PROG) is None:
         return 1
     try:
         state = load_state_dict(a.state_dict)

@@ -28,6 +28,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vae_reference  # noqa: E402
+from torch_import import import_torch  # noqa: E402
 
 PROG = "vaew_to_torch.py"
 LAYERS = [("fc1", "enc_fc"), ("fc21", "enc_mu"), ("fc22", "enc_logvar"), ("fc3", "dec_fc"),
@@ -81,11 +82,8 @@ def main(argv):
     ap.add_argument("out", help="output state_dict (.pt)")
     ap.add_argument("--module", help="the module file to write (default: OUT with .py)")
     a = ap.parse_args(argv)
-    try:
-        import torch
-    except ImportError:
-        print(f"{PROG}: PyTorch is missing: run scripts/install-deps --torch, and use "
-              "/usr/bin/python3", file=sys.stderr)
+    torch = import_torch(PROG)
+    if torch is None:
         return 1
     try:
         b = open(a.weights, "rb").read()
