@@ -535,7 +535,8 @@ int serve(const Options& o, const vae::ImageSet& train, const vae::Checkpoint* c
   Setup s = make_setup(train, loss, o.ftz, ck, o.resume);
   auto reply = [](const Json& j) { std::printf("%s\n", j.dump().c_str()); };
   reply({{"ready", true}, {"threads", o.threads.front()}, {"loss", loss_name(loss)},
-         {"start_epoch", s.trainer->epoch()}, {"ftz", ftz_on()}});
+         {"start_epoch", s.trainer->epoch()}, {"ftz", ftz_on()},
+         {"openblas_kernels", vae::blas_kernels()}});
   std::fflush(stdout);
   std::size_t k = 0;
   for (std::string line; std::getline(std::cin, line);) {
@@ -636,6 +637,7 @@ int main(int argc, char** argv) {
                  o.epoch_only ? "epochs only" : "ceiling, step, split and epoch");
     std::fprintf(out, "machine: %s, %u hardware threads; OpenBLAS %s (single-threaded, split by our pool)\n",
                  cpu_model().c_str(), std::thread::hardware_concurrency(), openblas.c_str());
+    std::fprintf(out, "OpenBLAS kernels: %s\n", vae::blas_kernels().c_str());
     std::fprintf(out, "FTZ/DAZ: %s (MXCSR 0x%04x); load average (1, 5, 15 min) before %s, after %s\n",
                  ftz_on() ? "on" : "off", fp_mode(), load_before.c_str(), load_after.c_str());
     std::fprintf(out, "statistic: median of %d reps (steps, phases, products; after 10 warm-up calls) and of %d epochs\n",
@@ -674,7 +676,7 @@ int main(int argc, char** argv) {
       const Json doc = {{"model", "784-400-20"}, {"batch", batch}, {"train_images", vae::image_count(train)},
                         {"statistic", "median"}, {"reps", o.reps}, {"epochs", o.epochs},
                         {"cpu", cpu_model()}, {"hardware_threads", std::thread::hardware_concurrency()},
-                        {"openblas", openblas}, {"ftz_daz", ftz_on()},
+                        {"openblas", openblas}, {"openblas_kernels", vae::blas_kernels()}, {"ftz_daz", ftz_on()},
                         {"load_before", load_before}, {"load_after", load_after},
                         {"step_gemm_flops", step_gemm_flops(batch)},
                         {"epoch_gemm_flops", epoch_gemm_flops(vae::image_count(train))}, {"runs", runs}};

@@ -3,8 +3,8 @@
 
 This is how anyone checks the speed claim of issue 7. It trains the same 784-400-20 model with
 the same batch, optimizer, thread count and in-memory data in PyTorch and in our trainer, and
-times whole 60,000-image epochs of both, ALTERNATING in one run (PyTorch epoch, our epoch,
-PyTorch epoch, ...), so that both see the same machine and the same background load.
+times whole 60,000-image epochs of both, ALTERNATING in one run (PyTorch default epoch, PyTorch
+fastest epoch, our epoch, ...), so that all see the same machine and the same background load.
 
 Run it through the wrapper, which builds bench_train first (release preset):
 
@@ -19,21 +19,28 @@ Options (defaults in brackets):
   --threads T       threads for both sides [2]: `bench_train --threads T`, and for PyTorch
                     torch.set_num_threads(T) with OMP_NUM_THREADS=T, plus the OpenBLAS thread
                     count and OpenMP wait policy of --torch-config.
-  --torch-config C  how PyTorch runs its T threads [best]. Debian's torch does its matrix
-                    products in OpenBLAS (pthreads build), whose threads torch.set_num_threads
-                    does not govern; and libgomp's threads spin between parallel regions. With
-                    OpenBLAS at T threads (its default here) and spinning OpenMP threads, the two
-                    pools fight over the cores: at T = 2 on this machine a step takes 25-30 ms
-                    instead of 10, and hundreds of ms if anything else runs. So by default the
-                    script measures PyTorch in each configuration first (a child process per
-                    configuration, 20 + 100 steps on random data) and uses the fastest:
-                      blas=B,wait=W   OPENBLAS_NUM_THREADS=B (1 or T), OMP_WAIT_POLICY=W
-                                      (default: unset, i.e. libgomp's spin-then-sleep; passive)
-                    e.g. --torch-config blas=2,wait=default is torch exactly as it loads with
-                    OMP_NUM_THREADS=2. The choice and the calibration are printed.
+  --torch-config C  the "fastest" PyTorch configuration [best]. Every run times PyTorch twice,
+                    alternating with ours: "default" is torch as users run it (this process's
+                    environment, torch.set_num_threads(T)); "fastest" is the best configuration
+                    of its threads and kernels. Debian's torch does its matrix products in
+                    OpenBLAS (pthreads build), whose threads torch.set_num_threads does not
+                    govern; and libgomp's threads spin between parallel regions. With OpenBLAS at
+                    T threads (its default here) and spinning OpenMP threads, the two pools fight
+                    over the cores. And OpenBLAS 0.3.21 runs its SSE3 fallback kernels on CPUs it
+                    does not know (Intel family 6 model 207 among them), where our library
+                    selects the CPU's kernels (vae/blas.hpp). So by default the script measures
+                    PyTorch in each configuration first (a child process per configuration,
+                    20 + 100 steps on random data) and uses the fastest:
+                      user                 the default, as above
+                      blas=B,wait=W,core=C OPENBLAS_NUM_THREADS=B (1 or T), OMP_WAIT_POLICY=W
+                                           (default: unset, i.e. libgomp's spin-then-sleep;
+                                           passive), OPENBLAS_CORETYPE=C (default: unset; or the
+                                           kernels our library selected, when it did)
+                    The choice and the calibration are printed.
   --epochs N        timed epochs per side and mode [3].
   --modes LIST      comma-separated, run in this order [vae,ae-late]:
-                      vae      BCE + KL (beta 1), both from a fresh initialization;
+                      vae      MSE + KL (beta 1, the write-up's VAE and bench_train's fresh
+                               state), both from a fresh initialization;
                       ae       MSE only (beta 0, the autoencoder), fresh;
                       ae-late  MSE only, both resumed from the SAME state: the parameters, Adam
                                moments and step count of the vae_train checkpoint --ae-late,
@@ -50,7 +57,8 @@ Options (defaults in brackets):
   --data DIR        MNIST IDX files [data/mnist].
   --json FILE       also write every figure as JSON.
 
-What is timed, on each side, is one epoch and nothing else:
+What is timed, on each side, is one epoch and nothing else (each side is a child process that
+keeps its model for the whole mode, so the three alternate on the same machine state):
   PyTorch   torch.randperm, then 469 batches of `x = data[idx]` (a gather from a float32
             tensor (60000, 784) already in memory), forward, loss, zero_grad(set_to_none=True),
             backward, Adam step and loss.item(), between two time.perf_counter() calls.
@@ -109,7 +117,10 @@ def parse_args():
     p.add_argument("--json", default="")
     p.add_argument("--torch-config", default="best")
     p.add_argument("--calibrate-child", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--calibration", default="", help=argparse.SUPPRESS)
+    p.add_argument("--torch-serve", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--recon", default="mse", help=argparse.SUPPRESS)
+    p.add_argument("--beta", type=float, default=1.0, help=argparse.SUPPRESS)
+    p.add_argument("--resume", default="", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.threads < 1 or a.epochs < 1 or a.warm < 0:
         p.error("--threads and --epochs must be >= 1, --warm >= 0")
@@ -293,29 +304,53 @@ def median(v):
     return s[n // 2] if n % 2 else 0.5 * (s[n // 2 - 1] + s[n // 2])
 
 
+SSE_ONLY_CORES = ("Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom")
+
+
 def torch_env(threads, config):
-    """The environment of one PyTorch thread configuration 'blas=B,wait=W'."""
+    """The environment of one PyTorch configuration: 'user' (this process's environment, as users
+    run torch) or 'blas=B,wait=W,core=C'."""
+    env = dict(os.environ)
+    if config == "user":
+        return env
     fields = dict(kv.split("=", 1) for kv in config.split(","))
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=fields["blas"])
+    env.update(OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=fields["blas"])
     env.pop("OMP_WAIT_POLICY", None)
     if fields["wait"] == "passive":
         env["OMP_WAIT_POLICY"] = "PASSIVE"
+    env.pop("OPENBLAS_CORETYPE", None)
+    if fields.get("core", "default") != "default":
+        env["OPENBLAS_CORETYPE"] = fields["core"]
     return env
 
 
-def torch_configs(threads):
+def torch_configs(threads, core):
+    """Every configuration the calibration tries; core is the OpenBLAS kernels our library selects
+    where OpenBLAS's own choice is an SSE fallback (vae/blas.hpp), else None."""
     blas = sorted({1, threads})
     waits = ["default", "passive"] if threads > 1 else ["default"]
-    return [f"blas={b},wait={w}" for b in blas for w in waits]
+    cores = ["default"] + ([core] if core else [])
+    return ["user"] + [f"blas={b},wait={w},core={c}" for c in cores for b in blas for w in waits]
+
+
+def openblas_corename():
+    """The kernels of the OpenBLAS loaded in this process (torch's, once torch is imported)."""
+    import ctypes
+    try:
+        lib = ctypes.CDLL("libopenblas.so.0")
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        return lib.openblas_get_corename().decode()
+    except (OSError, AttributeError):
+        return "unknown"
 
 
 def calibrate_child(threads):
-    """--calibrate-child: ms per step of the fresh BCE + KL model on random data; prints it."""
+    """--calibrate-child: ms per step of the fresh MSE + KL model on random data; prints it."""
     import torch
     torch.set_num_threads(threads)
     torch.manual_seed(1)
     Side = torch_side(torch, None)
-    side = Side(torch.rand(4096, D), "bce", 1.0, None)
+    side = Side(torch.rand(4096, D), "mse", 1.0, None)
     side.warm(20)
     t0 = time.perf_counter()
     side.warm(100)
@@ -323,10 +358,10 @@ def calibrate_child(threads):
     return 0
 
 
-def choose_torch_config(args):
+def choose_torch_config(args, core):
     """The fastest PyTorch configuration for args.threads threads, measured now."""
     results = []
-    for config in torch_configs(args.threads):
+    for config in torch_configs(args.threads, core):
         r = subprocess.run([sys.executable, os.path.abspath(__file__), "--calibrate-child",
                             "--threads", str(args.threads)], env=torch_env(args.threads, config),
                            capture_output=True, text=True)
@@ -336,10 +371,78 @@ def choose_torch_config(args):
     return min(results)[1], results
 
 
+def mode_settings(mode, args):
+    """(recon, beta, checkpoint or None, title) of a mode, or None when it is skipped."""
+    if mode == "vae":
+        return "mse", 1.0, None, "vae: MSE + KL (the write-up's VAE), fresh initialization"
+    if mode == "ae":
+        return "mse", 0.0, None, "ae: MSE only (autoencoder), fresh initialization"
+    if not os.path.isfile(args.ae_late):
+        print(f"\nae-late: skipped, no checkpoint {args.ae_late} (scripts/run train writes "
+              "reports/ae/checkpoint.vaeckpt after 50 autoencoder epochs)")
+        return None
+    state = read_checkpoint(args.ae_late)
+    s = state["settings"]
+    if s.get("loss") != "mse" or float(s.get("beta", -1)) != 0.0:
+        sys.exit(f"compare_pytorch: {args.ae_late}: not an autoencoder run (loss "
+                 f"{s.get('loss')}, beta {s.get('beta')})")
+    shown = os.path.relpath(args.ae_late, ROOT)
+    shown = args.ae_late if shown.startswith("..") else shown
+    return "mse", 0.0, args.ae_late, (f"ae-late: MSE only, all resumed from {shown} "
+                                      f"(epoch {state['epochs_done']}: parameters and Adam state)")
+
+
+def torch_serve(args):
+    """--torch-serve: PyTorch's side of one mode in this process (its environment is one
+    configuration's); commands on stdin as bench_train --serve: warm N, epoch, quit."""
+    import torch
+    torch.set_num_threads(args.threads)
+    if args.torch_ftz:
+        torch.set_flush_denormal(True)
+    pixels = read_idx_images(os.path.join(args.data, "train-images-idx3-ubyte"))
+    data = torch.from_numpy(pixels.astype("float32") / 255.0)   # (60000, 784) in memory
+    state = read_checkpoint(args.resume) if args.resume else None
+    side = torch_side(torch, args)(data, args.recon, args.beta, state)
+
+    def reply(obj):
+        print(json.dumps(obj), flush=True)
+    reply(dict(ready=True, threads=torch.get_num_threads(), openblas_kernels=openblas_corename()))
+    for line in sys.stdin:
+        cmd = line.split()
+        if not cmd or cmd[0] == "quit":
+            break
+        if cmd[0] == "warm":
+            side.warm(int(cmd[1]))
+            reply(dict(warm=int(cmd[1])))
+        elif cmd[0] == "epoch":
+            seconds, loss = side.train_epoch()
+            reply(dict(epoch=side.epoch, seconds=seconds, loss=loss))
+        else:
+            reply(dict(error=f"unknown command '{cmd[0]}' (warm N, epoch, quit)"))
+    return 0
+
+
+class TorchServer(OurTrainer):
+    """PyTorch in a child process with one configuration's environment, an epoch per command."""
+
+    def __init__(self, args, config, recon, beta, resume):
+        cmd = [sys.executable, os.path.abspath(__file__), "--torch-serve", "--threads",
+               str(args.threads), "--data", args.data, "--recon", recon, "--beta", str(beta)]
+        if resume:
+            cmd += ["--resume", resume]
+        if args.torch_ftz:
+            cmd.append("--torch-ftz")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                     bufsize=1, env=torch_env(args.threads, config))
+        self.ready = self._reply()
+
+
 def main():
     args = parse_args()
     if args.calibrate_child:
         return calibrate_child(args.threads)
+    if args.torch_serve:
+        return torch_serve(args)
     try:
         import numpy  # noqa: F401
         import torch
@@ -348,97 +451,88 @@ def main():
               "nothing to compare. On Debian: apt-get install python3-torch, and run this script "
               "with /usr/bin/python3 (scripts/compare-pytorch does).")
         return 0
-    calibration = []
-    if args.torch_config == "best":
-        args.torch_config, calibration = choose_torch_config(args)
-    elif args.torch_config not in torch_configs(args.threads):
-        sys.exit(f"compare_pytorch: --torch-config: expected best or one of {', '.join(torch_configs(args.threads))}")
-    # Thread counts and the wait policy must be in the environment before libgomp and OpenBLAS
-    # initialize: re-run this script with them when they differ.
-    env = torch_env(args.threads, args.torch_config)
-    keys = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_WAIT_POLICY")
-    if any(os.environ.get(k) != env.get(k) for k in keys):
-        argv = [a for a in sys.argv[1:]]
-        argv += ["--torch-config", args.torch_config]
-        if calibration:
-            argv += ["--calibration", json.dumps(calibration)]
-        os.execve(sys.executable, [sys.executable, os.path.abspath(__file__)] + argv, env)
-    if args.calibration:
-        calibration = [tuple(c) for c in json.loads(args.calibration)]
     if not os.access(args.bench, os.X_OK):
         sys.exit(f"compare_pytorch: {args.bench} is not built; scripts/compare-pytorch builds it "
                  "(cmake --build --preset release --target bench_train)")
-    torch.set_num_threads(args.threads)
-    if args.torch_ftz:
-        torch.set_flush_denormal(True)
-    Side = torch_side(torch, args)
+    # The kernels our library runs: where OpenBLAS's own choice is an SSE fallback, the library
+    # selects the CPU's (vae/blas.hpp), and torch may be given the same through OPENBLAS_CORETYPE.
+    probe = OurTrainer(args.bench, args.data, args.threads, False, None)
+    our_kernels = probe.ready.get("openblas_kernels", "unknown")
+    probe.close()
+    core = our_kernels.split()[0] if "chose" in our_kernels else None
+    calibration = []
+    if args.torch_config == "best":
+        args.torch_config, calibration = choose_torch_config(args, core)
+    elif args.torch_config not in torch_configs(args.threads, core):
+        sys.exit(f"compare_pytorch: --torch-config: expected best or one of "
+                 f"{', '.join(torch_configs(args.threads, core))}")
+    configs = {"default": "user"}
+    if args.torch_config != "user":
+        configs["fastest"] = args.torch_config
 
-    pixels = read_idx_images(os.path.join(args.data, "train-images-idx3-ubyte"))
-    data = torch.from_numpy(pixels.astype("float32") / 255.0)   # (60000, 784) in memory
-
-    print(f"compare_pytorch: 784-400-20, batch {BATCH}, Adam lr 1e-3, {data.shape[0]} images in "
-          f"memory, {args.threads} thread{'s' if args.threads > 1 else ''} on each side")
+    print(f"compare_pytorch: 784-400-20, batch {BATCH}, Adam lr 1e-3, 60000 images in memory, "
+          f"{args.threads} thread{'s' if args.threads > 1 else ''} on each side")
     print(f"machine: {cpu_model()}, {os.cpu_count()} hardware threads; torch {torch.__version__} "
-          f"(get_num_threads {torch.get_num_threads()}, {args.torch_config}, flush denormals "
-          f"{'on' if args.torch_ftz else 'off'}); ours: {args.bench}")
+          f"(flush denormals {'on' if args.torch_ftz else 'off'}); ours: {args.bench}, "
+          f"OpenBLAS kernels {our_kernels}")
+    print(f"PyTorch default: torch.set_num_threads({args.threads}) in this environment, as users "
+          f"run it; fastest: {configs.get('fastest', 'the default')}")
     if calibration:
-        print("PyTorch thread configurations, ms per step (fresh VAE, random data): " +
+        print("PyTorch configurations, ms per step (fresh VAE, random data): " +
               ", ".join(f"{c} {ms:.2f}" for ms, c in calibration) + f" -> {args.torch_config}")
     print(f"each side: {args.warm} untimed warm-up steps, then {args.epochs} timed epochs, alternating "
-          "(PyTorch first in each pair); ratio = PyTorch seconds / our seconds")
+          "(PyTorch default, PyTorch fastest, ours); ratio = PyTorch seconds / our seconds")
 
     report = dict(threads=args.threads, epochs=args.epochs, warm=args.warm, cpu=cpu_model(),
-                  torch=torch.__version__, torch_ftz=args.torch_ftz, torch_config=args.torch_config,
+                  torch=torch.__version__, torch_ftz=args.torch_ftz, torch_configs=configs,
+                  our_openblas_kernels=our_kernels,
                   torch_calibration_ms_per_step=[dict(config=c, ms=ms) for ms, c in calibration],
                   modes=[])
     for mode in args.modes:
-        state, resume = None, None
-        if mode == "vae":
-            recon, beta, title = "bce", 1.0, "vae: BCE + KL, fresh initialization"
-        elif mode == "ae":
-            recon, beta, title = "mse", 0.0, "ae: MSE only (autoencoder), fresh initialization"
-        else:
-            if not os.path.isfile(args.ae_late):
-                print(f"\nae-late: skipped, no checkpoint {args.ae_late} (scripts/run train writes "
-                      "reports/ae/checkpoint.vaeckpt after 50 autoencoder epochs)")
-                continue
-            state = read_checkpoint(args.ae_late)
-            s = state["settings"]
-            if s.get("loss") != "mse" or float(s.get("beta", -1)) != 0.0:
-                sys.exit(f"compare_pytorch: {args.ae_late}: not an autoencoder run (loss "
-                         f"{s.get('loss')}, beta {s.get('beta')})")
-            recon, beta, resume = "mse", 0.0, args.ae_late
-            shown = os.path.relpath(args.ae_late, ROOT)
-            shown = args.ae_late if shown.startswith("..") else shown
-            title = (f"ae-late: MSE only, both resumed from {shown} "
-                     f"(epoch {state['epochs_done']}: parameters and Adam state)")
+        settings = mode_settings(mode, args)
+        if settings is None:
+            continue
+        recon, beta, resume, title = settings
         load_before = load_average()
-        ours = OurTrainer(args.bench, args.data, args.threads, recon == "mse", resume)
-        theirs = Side(data, recon, beta, state)
+        theirs = {name: TorchServer(args, config, recon, beta, resume) for name, config in configs.items()}
+        ours = OurTrainer(args.bench, args.data, args.threads, beta == 0.0, resume)
         if ours.ready.get("threads") != args.threads:
             sys.exit("compare_pytorch: bench_train did not take the thread count")
         if args.warm:
-            theirs.warm(args.warm)
+            for side in theirs.values():
+                side.command(f"warm {args.warm}")
             ours.command(f"warm {args.warm}")
         print(f"\n{title}; load average before {load_before}")
-        print(f"{'epoch':>6} {'PyTorch s':>10} {'ours s':>10} {'ratio':>7} "
-              f"{'PyTorch loss':>13} {'our loss':>10}")
+        print("PyTorch threads and OpenBLAS kernels: " + ", ".join(
+            f"{name} {side.ready['threads']} threads, {side.ready['openblas_kernels']}"
+            for name, side in theirs.items()))
+        names = list(theirs)
+        print(f"{'epoch':>6} " + " ".join(f"{'PyT ' + n + ' s':>14}" for n in names) +
+              f" {'ours s':>8} " + " ".join(f"{n + '/ours':>13}" for n in names) +
+              f" {'PyTorch loss':>13} {'our loss':>10}")
         rows = []
         for _ in range(args.epochs):
-            t_sec, t_loss = theirs.train_epoch()
+            t = {name: side.command("epoch") for name, side in theirs.items()}
             r = ours.command("epoch")
-            rows.append(dict(epoch=r["epoch"], torch_s=t_sec, ours_s=r["seconds"],
-                             ratio=t_sec / r["seconds"], torch_loss=t_loss, ours_loss=r["loss"]))
-            row = rows[-1]
-            print(f"{row['epoch']:>6} {t_sec:>10.3f} {r['seconds']:>10.3f} {row['ratio']:>6.2f}x "
-                  f"{t_loss:>13.3f} {r['loss']:>10.3f}", flush=True)
+            row = dict(epoch=r["epoch"], ours_s=r["seconds"], ours_loss=r["loss"],
+                       torch_loss=t[names[-1]]["loss"])
+            for name in names:
+                row[f"torch_{name}_s"] = t[name]["seconds"]
+                row[f"ratio_{name}"] = t[name]["seconds"] / r["seconds"]
+            rows.append(row)
+            print(f"{row['epoch']:>6} " + " ".join(f"{row[f'torch_{n}_s']:>14.3f}" for n in names) +
+                  f" {r['seconds']:>8.3f} " + " ".join(f"{row[f'ratio_{n}']:>12.2f}x" for n in names) +
+                  f" {row['torch_loss']:>13.3f} {r['loss']:>10.3f}", flush=True)
         ours.close()
+        for side in theirs.values():
+            side.close()
         load_after = load_average()
-        med = dict(torch_s=median([r["torch_s"] for r in rows]), ours_s=median([r["ours_s"] for r in rows]),
-                   ratio=median([r["ratio"] for r in rows]))
-        print(f"{'median':>6} {med['torch_s']:>10.3f} {med['ours_s']:>10.3f} {med['ratio']:>6.2f}x"
-              f"   (median of the per-epoch ratios); load average after {load_after}")
+        med = {k: median([r[k] for r in rows]) for k in rows[0] if k.endswith("_s") or k.startswith("ratio_")}
+        print(f"{'median':>6} " + " ".join(f"{med[f'torch_{n}_s']:>14.3f}" for n in names) +
+              f" {med['ours_s']:>8.3f} " + " ".join(f"{med[f'ratio_{n}']:>12.2f}x" for n in names) +
+              f"   (medians of the per-epoch ratios); load average after {load_after}")
         report["modes"].append(dict(mode=mode, title=title, epochs=rows, median=med,
+                                    torch_ready={n: s.ready for n, s in theirs.items()},
                                     load_before=load_before, load_after=load_after))
     if args.json:
         with open(args.json, "w") as f:

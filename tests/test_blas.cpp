@@ -14,6 +14,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "alloc_counter.hpp"
@@ -113,6 +115,31 @@ TEST(Blas, ThreadCountIsSetAndReported) {
 // one thread (one cblas_sgemm either way), but it is one call: it cannot split over our pool. The
 // timing beside it (printed, not asserted: the machine is shared) shows what the second thread
 // buys on the step's largest product, dec_out's forward (128 x 784 x 400).
+// OpenBLAS 0.3.21 falls back to SSE3 kernels on CPUs it does not know (vae/blas.hpp). On a CPU
+// with AVX2 + FMA the kernels in use must be ones that use them, unless the user chose a core.
+TEST(Blas, KernelsUseTheCpusVectorUnits) {
+  const std::string kernels = vae::blas_kernels();
+  std::printf("OpenBLAS kernels: %s\n", kernels.c_str());
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (std::getenv("OPENBLAS_CORETYPE") != nullptr) {
+    GTEST_SKIP() << "OPENBLAS_CORETYPE is set";
+  }
+  __builtin_cpu_init();
+  if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) {
+    GTEST_SKIP() << "this CPU has no AVX2 + FMA";
+  }
+  const std::string core = kernels.substr(0, kernels.find(' '));
+  for (const char* sse : {"Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom"}) {
+    EXPECT_NE(core, sse) << kernels;
+  }
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+      kernels.find("chose") != std::string::npos) {
+    EXPECT_TRUE(core == "SkylakeX" || core == "Cooperlake") << kernels;
+  }
+#endif
+}
+
 TEST(XtBlasGemm, IntoAnAdaptorIsAllocationFreeAndMatchesOurSgemmAtOneThread) {
   constexpr std::size_t B = 128, In = 400, Out = 784;
   std::vector<float> x = randn(B * In, 21), w = randn(Out * In, 22);

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 namespace vae {
 
@@ -30,6 +31,12 @@ void sgemm(Trans trans_a, Trans trans_b, std::size_t M, std::size_t N, std::size
 // Starts or stops pool workers, so call it outside the training loop.
 void set_blas_threads(int threads);
 int blas_threads();
+
+// The OpenBLAS kernels in use, e.g. "SkylakeX". OpenBLAS 0.3.21 takes its SSE3 fallback on CPUs
+// it does not know (Intel family 6 model 207, with AVX-512, among them), about 3x slower; unless
+// OPENBLAS_CORETYPE is set, the library then selects the kernels the CPU supports when it loads,
+// and says so here: "SkylakeX (OpenBLAS chose Prescott for this CPU; OPENBLAS_CORETYPE overrides)".
+std::string blas_kernels();
 
 // Set flush-to-zero and denormals-are-zero on the calling thread (x86 MXCSR); a no-op elsewhere.
 // The pool's workers take the calling thread's mode at every sgemm.

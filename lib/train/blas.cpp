@@ -5,6 +5,11 @@
 #include "vae/parallel.hpp"
 
 #include <cblas.h>
+#include <dlfcn.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
 
 
 namespace vae {
@@ -45,10 +50,58 @@ struct GemmJob {
   }
 };
 
-// OpenBLAS must stay single-threaded: our pool is the parallelism.
-const bool g_openblas_single = [] {
-  openblas_set_num_threads(1);
-  return true;
+// OpenBLAS's choice of kernels, mended where it is known to be wrong.
+//
+// OpenBLAS built with DYNAMIC_ARCH (Debian's) picks its kernels once, when it loads, from the
+// CPU's family and model. 0.3.21 (Debian 12) does not know newer CPUs, such as Intel family 6
+// model 207 (Emerald Rapids, with AVX-512), and then falls back to its Prescott (SSE3) kernels:
+// every product about 3x slower (bench_train on that CPU: ceiling 58 GFLOP/s with Prescott,
+// 167 with SkylakeX). OpenBLAS's documented way out is OPENBLAS_CORETYPE, read by its dynamic-arch
+// initializer. So, when the user has not set OPENBLAS_CORETYPE and OpenBLAS chose an SSE-only
+// core on a CPU (and OS) with AVX2 + FMA or AVX-512, this runs that initializer again with the
+// variable naming the best core the CPU supports, then removes the variable again. The two entry
+// points (gotoblas_dynamic_quit, gotoblas_dynamic_init) are exported by every shared DYNAMIC_ARCH
+// OpenBLAS; they are looked up with dlsym, so any other BLAS is left as it is. It runs from a
+// static initializer: after OpenBLAS's own constructor (a shared library's constructors run
+// before those of the program that links it) and before any product.
+struct BlasCore {
+  const char* chosen = nullptr;     // the core OpenBLAS picked itself
+  const char* replaced = nullptr;   // what we asked for instead, or nullptr
+};
+
+BlasCore select_blas_core() {
+  BlasCore core;
+  core.chosen = openblas_get_corename();
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (std::getenv("OPENBLAS_CORETYPE") != nullptr || core.chosen == nullptr) return core;
+  static const char* const sse_only[] = {"Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom"};
+  bool fallback = false;
+  for (const char* name : sse_only) fallback = fallback || std::strcmp(core.chosen, name) == 0;
+  if (!fallback) return core;
+  __builtin_cpu_init();
+  const char* want = nullptr;
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
+    want = __builtin_cpu_supports("avx512bf16") ? "Cooperlake" : "SkylakeX";
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    want = "Haswell";
+  if (want == nullptr) return core;
+  auto quit = reinterpret_cast<void (*)()>(dlsym(RTLD_DEFAULT, "gotoblas_dynamic_quit"));
+  auto init = reinterpret_cast<void (*)()>(dlsym(RTLD_DEFAULT, "gotoblas_dynamic_init"));
+  if (quit == nullptr || init == nullptr) return core;
+  if (setenv("OPENBLAS_CORETYPE", want, 0) != 0) return core;
+  quit();
+  init();
+  unsetenv("OPENBLAS_CORETYPE");
+  core.replaced = want;
+#endif
+  return core;
+}
+
+const BlasCore g_blas_core = [] {
+  BlasCore core = select_blas_core();
+  openblas_set_num_threads(1);   // OpenBLAS must stay single-threaded: our pool is the parallelism.
+  return core;
 }();
 
 }  // namespace
@@ -67,8 +120,15 @@ void sgemm(Trans trans_a, Trans trans_b, std::size_t M, std::size_t N, std::size
                &gemm);
 }
 
+std::string blas_kernels() {
+  std::string name = openblas_get_corename();
+  if (g_blas_core.replaced != nullptr)
+    name += std::string(" (OpenBLAS chose ") + g_blas_core.chosen + " for this CPU; OPENBLAS_CORETYPE overrides)";
+  return name;
+}
+
 void set_blas_threads(int threads) {
-  (void)g_openblas_single;
+  (void)g_blas_core;
   openblas_set_num_threads(1);
   set_pool_threads(threads);
 }
