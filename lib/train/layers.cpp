@@ -64,6 +64,46 @@ void relu_backward(float* dx, const float* dy, const float* y, std::size_t n) {
   });
 }
 
+// --- on one block of a product's output (vae/layers.hpp) -----------------------------------------
+// Row by row over 1-D adaptors: each row's [c0, c1) is contiguous, xtensor's linear path.
+void bias_fill_block(const GemmBlock& y, const float* b) {
+  const std::size_t w = y.c1 - y.c0;
+  const auto bias = span(b + y.c0, w);
+  for (std::size_t i = y.r0; i < y.r1; ++i) {
+    auto yi = span(y.c + i * y.ldc + y.c0, w);
+    xt::noalias(yi) = bias;
+  }
+}
+
+void relu_block(const GemmBlock& y) {
+  const std::size_t w = y.c1 - y.c0;
+  for (std::size_t i = y.r0; i < y.r1; ++i) {
+    auto v = span(y.c + i * y.ldc + y.c0, w);
+    xt::noalias(v) = xt::where(v > 0.0f, v, 0.0f);
+  }
+}
+
+void relu_grad_block(const GemmBlock& dy, const float* y, float* db) {
+  const std::size_t w = dy.c1 - dy.c0;
+  if (db) span(db + dy.c0, w).fill(0.0f);
+  for (std::size_t i = dy.r0; i < dy.r1; ++i) {
+    auto d = span(dy.c + i * dy.ldc + dy.c0, w);
+    xt::noalias(d) = xt::where(span(y + i * dy.ldc + dy.c0, w) > 0.0f, d, 0.0f);
+    if (db) {
+      auto s = span(db + dy.c0, w);
+      xt::noalias(s) += d;
+    }
+  }
+}
+
+void bias_grad_cols(float* db, const float* dy, std::size_t B, std::size_t N, std::size_t lo,
+                    std::size_t hi) {
+  if (lo >= hi) return;
+  auto d = span(db + lo, hi - lo);
+  d.fill(0.0f);
+  for (std::size_t i = 0; i < B; ++i) xt::noalias(d) += span(dy + i * N + lo, hi - lo);
+}
+
 void sigmoid_forward(float* y, const float* x, std::size_t n) {
   parallel_for(n, 8192, [&](std::size_t, std::size_t lo, std::size_t hi) {
     for (std::size_t i = lo; i < hi; ++i) y[i] = vae_rt::rt_sigmoidf(x[i]);
@@ -82,6 +122,33 @@ void reparam_forward(float* z, const float* mu, const float* logvar, const float
   const auto exp = xt::vectorize(vae_rt::rt_expf);
   auto zv = span(z, n);
   xt::noalias(zv) = span(mu, n) + span(eps, n) * exp(0.5f * span(logvar, n));
+}
+
+// One loop with two outputs, z and the KL sum, where reparam_forward and kl_loss were two passes
+// that both evaluated exp(logvar): an xtensor assignment writes one result, so the fused pass is a
+// plain loop. Each value is computed by the same operations as in the two passes (the sum in
+// double, in index order), so z and the KL sum keep their bits.
+double reparam_kl_forward(float* z, const float* mu, const float* logvar, const float* eps,
+                          std::size_t n) {
+  double kl = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float lv = logvar[i], m = mu[i];
+    z[i] = m + eps[i] * vae_rt::rt_expf(0.5f * lv);
+    kl += -0.5 * static_cast<double>(1.0f + lv - m * m - vae_rt::rt_expf(lv));
+  }
+  return kl;
+}
+
+void reparam_kl_backward(float* d_mu, float* d_logvar, const float* dz, const float* mu,
+                         const float* logvar, const float* eps, std::size_t n, float beta) {
+  const auto exp = xt::vectorize(vae_rt::rt_expf);
+  const auto g = span(dz, n);
+  const auto lv = span(logvar, n);
+  auto dm = span(d_mu, n);
+  auto dl = span(d_logvar, n);
+  // reparam_backward's terms, then kl_loss's added to them, as the two passes added them.
+  xt::noalias(dm) = g + beta * span(mu, n);
+  xt::noalias(dl) = g * span(eps, n) * 0.5f * exp(0.5f * lv) + beta * 0.5f * (exp(lv) - 1.0f);
 }
 
 void reparam_backward(float* d_mu, float* d_logvar, const float* dz, const float* logvar,
