@@ -171,28 +171,29 @@ TEST(Reparam, BackwardMatchesFiniteDifferences) {
 }
 
 // --- issue 19: the passes fused into the products' pool tasks give the bits of separate passes ---
-// At the step's shapes (784-400-20, batch 128 and a partial 37) and one wide-batch shape whose
-// input gradient is split by rows (B > In: the column sums cannot be fused there), at 1, 2 and 3
-// threads: every result is compared with memcmp against the unfused passes of before.
+// At the step's shapes (784-400-20, batch 128 and a partial 37), a wide-batch shape whose input
+// gradient is split by rows (B > In: the column sums cannot be fused there) and one whose dW is
+// split by columns with an empty part at 4 threads, at 1 to 4 threads: every result is compared
+// with memcmp against the unfused passes of before (bias_rows, products without hooks,
+// relu_forward, relu_backward, bias_grad).
 template <std::size_t In, std::size_t Out>
 void check_fused_dense(std::size_t B, int threads) {
   vae::set_blas_threads(threads);
-  vae::Dense<In, Out> fused, plain;
+  vae::Dense<In, Out> layer;
   std::vector<float> params = randn(vae::Dense<In, Out>::num_params, 31, 0.1f);
-  std::vector<float> g1(params.size()), g2(params.size());
+  std::vector<float> grads(params.size());
   {
     float* p = params.data();
-    float* g = g1.data();
-    fused.bind("f", p, g);
-    p = params.data();
-    g = g2.data();
-    plain.bind("p", p, g);
+    float* g = grads.data();
+    layer.bind("f", p, g);
   }
   const std::vector<float> x = randn(B * In, 32), dy0 = randn(B * Out, 33);
   std::vector<float> y1(B * Out), y2(B * Out);
   const vae::Rows<In> xr(const_cast<float*>(x.data()), B);
-  fused.forward(vae::Rows<Out>(y1.data(), B), xr, B, vae::Act::relu);
-  plain.forward(vae::Rows<Out>(y2.data(), B), xr, B);
+  const vae::Rows<Out> y2r(y2.data(), B);
+  layer.forward(vae::Rows<Out>(y1.data(), B), xr, B, vae::Act::relu);
+  vae::bias_rows(y2.data(), layer.b.data(), B, Out);
+  vae::matmul_xwt(y2r, xr, layer.w, B, 1.0f);
   vae::relu_forward(y2.data(), B * Out);
   EXPECT_EQ(0, std::memcmp(y1.data(), y2.data(), y1.size() * 4)) << "forward + ReLU, B=" << B << " threads " << threads;
 
@@ -202,14 +203,19 @@ void check_fused_dense(std::size_t B, int threads) {
   const vae::Rows<In> xrr(x_relu.data(), B);
   const vae::Rows<Out> dy(const_cast<float*>(dy0.data()), B);
   std::vector<float> dx1 = randn(B * In, 34), dx2 = dx1, prev_db1(In, 7.0f), prev_db2(In);
+  std::vector<float> ref_dw(Out * In), ref_db(Out);
   using Grad = typename vae::Dense<In, Out>::Grad;
   for (const Grad mode : {Grad::assign, Grad::accumulate}) {
-    fused.weight_grad(dy, xrr, B);
-    fused.input_grad_relu(vae::Rows<In>(dx1.data(), B), dy, xrr, prev_db1.data(), B, mode);
-    plain.backward(vae::Rows<In>(dx2.data(), B), dy, xrr, B, mode);
+    std::fill(grads.begin(), grads.end(), -1.0f);
+    layer.weight_grad(dy, xrr, B);
+    layer.input_grad_relu(vae::Rows<In>(dx1.data(), B), dy, xrr, prev_db1.data(), B, mode);
+    vae::matmul_dytx(vae::Mat<Out, In>(ref_dw.data()), dy, xrr, B, 0.0f);
+    vae::bias_grad(ref_db.data(), dy0.data(), B, Out);
+    vae::matmul_dyw(vae::Rows<In>(dx2.data(), B), dy, layer.w, B, mode == Grad::accumulate ? 1.0f : 0.0f);
     vae::relu_backward(dx2.data(), dx2.data(), x_relu.data(), B * In);
     vae::bias_grad(prev_db2.data(), dx2.data(), B, In);
-    EXPECT_EQ(g1, g2) << "dW and db, B=" << B << " threads " << threads;
+    EXPECT_EQ(0, std::memcmp(layer.dw.data(), ref_dw.data(), ref_dw.size() * 4)) << "dW, B=" << B << " threads " << threads;
+    EXPECT_EQ(0, std::memcmp(layer.db.data(), ref_db.data(), ref_db.size() * 4)) << "db, B=" << B << " threads " << threads;
     EXPECT_EQ(0, std::memcmp(dx1.data(), dx2.data(), dx1.size() * 4)) << "dx * relu', B=" << B;
     EXPECT_EQ(prev_db1, prev_db2) << "previous layer's db, B=" << B << " threads " << threads;
   }
@@ -217,13 +223,14 @@ void check_fused_dense(std::size_t B, int threads) {
 }
 
 TEST(FusedPasses, DenseForwardAndBackwardEqualTheSeparatePassesBitForBit) {
-  for (int threads : {1, 2, 3}) {
+  for (int threads : {1, 2, 3, 4}) {
     check_fused_dense<784, 400>(128, threads);   // enc_fc: products split by columns
     check_fused_dense<400, 784>(128, threads);   // dec_out: dW split by rows
     check_fused_dense<400, 784>(37, threads);    // a partial batch
     check_fused_dense<400, 20>(128, threads);    // a head: small products, the epilogue splits them
     check_fused_dense<20, 400>(128, threads);    // dec_fc
     check_fused_dense<16, 40>(300, threads);     // dx split by rows (B > In): db as its own pass
+    check_fused_dense<80, 80>(320, threads);     // dW split by columns; at 4 threads a part is empty
   }
 }
 

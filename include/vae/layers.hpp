@@ -85,18 +85,20 @@ struct ReluGradHook {   // epilogue: dy *= relu'(y), and db = column sums when f
   }
 };
 // Epilogue of a weight-gradient product dW (Out, In) = dy^T x: db = column sums of dy (B, Out),
-// each part the Out rows of dW it wrote (split by rows) or its share of Out (split by columns).
-// The part reads those columns of dy for its product anyway, so they are in its cache.
+// each part the Out rows of dW it wrote (split by rows; the part read those columns of dy for its
+// product, so they are in its cache), or, split by columns, the share of Out in proportion to
+// its columns [c0, c1) of In: the blocks tile [0, In), so the shares tile [0, Out). (Not by part
+// number: a part whose range is empty runs no hook.)
 struct BiasGradHook {
   float* db;         // (Out)
   const float* dy;   // (B, Out)
-  std::size_t B, out;
+  std::size_t B, out, in;
   bool by_rows;      // sgemm_splits_rows(Out, In): the product's blocks are rows of dW
   BlockHook hook() const {
     return {[](const void* c, const GemmBlock& blk) {
               const auto* h = static_cast<const BiasGradHook*>(c);
-              const std::size_t lo = h->by_rows ? blk.r0 : h->out * blk.part / blk.parts;
-              const std::size_t hi = h->by_rows ? blk.r1 : h->out * (blk.part + 1) / blk.parts;
+              const std::size_t lo = h->by_rows ? blk.r0 : h->out * blk.c0 / h->in;
+              const std::size_t hi = h->by_rows ? blk.r1 : h->out * blk.c1 / h->in;
               bias_grad_cols(h->db, h->dy, h->B, h->out, lo, hi);
             },
             this};
@@ -156,7 +158,7 @@ struct Dense {
   // dW = dy^T x, and db = column sums of dy in the same pool tasks (BiasGradHook) unless
   // `bias` is false (the caller has made db already, e.g. in relu_grad_block).
   void weight_grad(const Rows<Out>& dy, const Rows<In>& x, std::size_t B, bool bias = true) {
-    const BiasGradHook db_hook{db.data(), dy.data(), B, Out, sgemm_splits_rows(Out, In)};
+    const BiasGradHook db_hook{db.data(), dy.data(), B, Out, In, sgemm_splits_rows(Out, In)};
     matmul_dytx(dw, dy, x, B, 0.0f, BlockHook{}, bias ? db_hook.hook() : BlockHook{});
   }
   // dx = dy W (assign) or dx += dy W (accumulate), with an optional epilogue on dx's blocks.
