@@ -8,6 +8,9 @@
 //
 // The sigmoid stays a plain loop over the runtime's rt_sigmoidf: it is the device's decode
 // arithmetic, and in training it is fused into the loss (lib/train/losses.cpp).
+// The block passes (issue 19) are xtensor too, row by row over each block; the fused
+// reparameterization + KL passes are cloned plain loops, measured 6-16x faster than the
+// xtensor forms (the reason is beside them).
 #include "vae/layers.hpp"
 
 #include <xtensor/xadapt.hpp>
