@@ -9,14 +9,25 @@
 //            training. Each product is repeated on hot operands; the ceiling is the step's GEMM
 //            FLOPs over the sum of the products' median times.
 //   step     Vae::train_step on a batch of 128 images staged outside the timed region.
-//   split    the step's phases as separate calls (noise, encode, reparameterize, decode to
-//            logits, sigmoid + loss, backward, Adam), as Vae::train_step_given_eps makes them.
+//   split    the step's phases as separate calls (noise, encode, reparameterize + KL value,
+//            decode to logits, sigmoid + loss, backward, Adam), as Vae::train_step_given_eps
+//            makes them. The elementwise work around the products runs inside the products' pool
+//            tasks (issue 19: bias + ReLU, ReLU' + bias gradients), so it shows only as a pass's
+//            time beyond its products'.
 //            The GEMM time inside the passes: in each timed step, between the backward pass and
 //            Adam, the same 14 products are called alone on that step's own operands (C to
 //            scratch) and timed; "elementwise" is a pass's median time minus the median times
 //            of its products. Timing them in the same loop as the phases keeps both under the
 //            same machine load; the products' operands are then a little colder than inside the
 //            passes, so small elementwise figures (< 0.1 ms) are within the method's error.
+//   Adam     against its memory-bandwidth bound in the same loop: adam_stream_bound reads
+//            and writes exactly Adam's bytes (p, g, m, v in; p, m, v out) over the same arena
+//            arrays, split across the same pool; before Adam in even reps, after it in odd ones,
+//            so that neither always finds the arrays warmer.
+//   FLOPs    each product's MFLOP as executed (executed_flops below: 2 M N K for a dense product;
+//            a product that skips work, such as a sparse enc_fc, reports what it ran), summed
+//            over the epoch's steps; the floor is that epoch of FLOPs at the ceiling, next to the
+//            dense floor (every product dense) that issue 19 compares the epoch with.
 //   epoch    Trainer::train_epoch over the 60,000 training images: the shuffle, 469 batch
 //            stagings (uint8 -> float) and 469 steps. The share of the ceiling is
 //            (GEMM FLOPs per step x steps) / epoch time / ceiling.
@@ -123,10 +134,28 @@ double step_gemm_flops(std::size_t B) {
   for (const Gemm& g : step_gemms(B)) f += g.flops();
   return f;
 }
-// The GEMM FLOPs of one epoch over `count` images: full batches and the last, partial one.
+// The GEMM FLOPs of one epoch over `count` images, every product dense: full batches and the
+// last, partial one. Its time at the ceiling is the dense floor.
 double epoch_gemm_flops(std::size_t count) {
   return static_cast<double>(count / batch) * step_gemm_flops(batch) +
          (count % batch ? step_gemm_flops(count % batch) : 0.0);
+}
+// The FLOPs product `i` of step_gemms(batch) actually executes per step of a full batch.
+// THE HOOK for products that skip work: a dense product runs 2 M N K; a sparse-aware enc_fc
+// (issue 19's other part) returns here what its kernel ran (e.g. 2 M N K_nonzero, averaged over
+// the timed steps' batches). The split prints these per product and the epoch FLOP figure and
+// the executed floor are their sum, so they change with it.
+double executed_flops(std::size_t i) { return step_gemms(batch)[i].flops(); }
+double step_executed_flops() {
+  double f = 0.0;
+  for (std::size_t i = 0; i < step_gemms(batch).size(); ++i) f += executed_flops(i);
+  return f;
+}
+// The FLOPs one epoch over `count` images executes: full batches at step_executed_flops(), the
+// last, partial batch scaled by its size (every product is linear in the batch).
+double epoch_executed_flops(std::size_t count) {
+  const double full = static_cast<double>(count / batch) * step_executed_flops();
+  return full + step_executed_flops() * static_cast<double>(count % batch) / static_cast<double>(batch);
 }
 
 struct AlignedFloats {   // a 64-byte aligned scratch buffer for the isolated products
@@ -170,6 +199,7 @@ std::vector<double> time_gemms(int reps) {
 // --- the model's phases -------------------------------------------------------------------
 struct Phases {   // medians, seconds
   double noise = 0, encode = 0, reparam = 0, decode = 0, loss = 0, backward = 0, adam = 0;
+  double adam_bound = 0;   // adam_stream_bound on the same arrays (not a phase of the step)
   double sum() const { return noise + encode + reparam + decode + loss + backward + adam; }
 };
 
@@ -297,7 +327,8 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
     // The phases of the same step as separate calls: the body of Vae::train_step_given_eps
     // (vae/vae.hpp), statement for statement. Keep the two in step; the table prints the sum of
     // the phases next to the whole step, so a drift shows.
-    std::vector<double> noise(reps), enc(reps), rep(reps), dec(reps), loss(reps), bwd(reps), adm(reps);
+    std::vector<double> noise(reps), enc(reps), rep(reps), dec(reps), loss(reps), bwd(reps), adm(reps), bound(reps);
+    volatile std::uint32_t zero_mask = 0;   // adam_stream_bound writes every value back unchanged
     const std::vector<Gemm> gemms = step_gemms(batch);
     const auto ops = step_operands(m);
     std::vector<std::vector<double>> gemm_t(gemms.size(), std::vector<double>(reps));
@@ -310,12 +341,11 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
       const auto t1 = Clock::now();
       m.encode(batch);
       const auto t2 = Clock::now();
-      m.reparameterize(batch);
+      m.reparameterize_kl(batch);
       const auto t3 = Clock::now();
       m.dec.forward_logits(m.z, batch);
       const auto t4 = Clock::now();
       vae::sigmoid_recon_loss(r.loss.recon, m.dec.xhat.data(), m.dec.d_logits.data(), m.dec.logits.data(), m.x.data(), batch * D);
-      vae::kl_loss(nullptr, nullptr, m.enc.mu.data(), m.enc.logvar.data(), batch * Z, r.loss.beta);
       const auto t5 = Clock::now();
       m.backward(r.loss, batch);
       const auto t6 = Clock::now();
@@ -329,14 +359,21 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
         vae::sgemm(p.ta, p.tb, p.M, p.N, p.K, 1.0f, ops[g].first, lda, ops[g].second, ldb, p.beta, scratch.p, p.N);
         gemm_t[g][i] = seconds_since(g0);
       }
+      auto stream = [&] {
+        const auto b0 = Clock::now();
+        vae::adam_stream_bound(m.params.data(), m.grads.data(), m.adam_m.data(), m.adam_v.data(), Model::num_params, zero_mask);
+        bound[i] = seconds_since(b0);
+      };
+      if (i % 2 == 0) stream();
       const auto t7 = Clock::now();
       vae::adam_step(m.params.data(), m.grads.data(), m.adam_m.data(), m.adam_v.data(), Model::num_params, adam, ++m.adam_t);
       const auto t8 = Clock::now();
+      if (i % 2 == 1) stream();
       auto d = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
       noise[i] = d(t0, t1); enc[i] = d(t1, t2); rep[i] = d(t2, t3); dec[i] = d(t3, t4);
       loss[i] = d(t4, t5); bwd[i] = d(t5, t6); adm[i] = d(t7, t8);
     }
-    r.phases = Phases{median(noise), median(enc), median(rep), median(dec), median(loss), median(bwd), median(adm)};
+    r.phases = Phases{median(noise), median(enc), median(rep), median(dec), median(loss), median(bwd), median(adm), median(bound)};
     for (const auto& t : gemm_t) r.gemm_s.push_back(median(t));
     r.subnormals = model_subnormals(m, r.subnormals_checked);
   }
@@ -414,7 +451,7 @@ struct Table {
   void section(const std::string& s) { rows.push_back({s, {}}); }
   void row(const std::string& label, const std::vector<std::string>& cells) { rows.push_back({label, cells}); }
   void print(std::FILE* f, const std::vector<int>& threads) const {
-    std::fprintf(f, "%-50s", "");
+    std::fprintf(f, "%-62s", "");
     for (int t : threads) std::fprintf(f, " %14s", (std::to_string(t) + (t == 1 ? " thread" : " threads")).c_str());
     std::fprintf(f, "\n");
     for (const auto& [label, cells] : rows) {
@@ -422,7 +459,7 @@ struct Table {
         std::fprintf(f, "%s\n", label.c_str());
         continue;
       }
-      std::fprintf(f, "  %-48s", label.c_str());
+      std::fprintf(f, "  %-60s", label.c_str());
       for (const std::string& c : cells) std::fprintf(f, " %14s", c.c_str());
       std::fprintf(f, "\n");
     }
@@ -451,7 +488,7 @@ void state_rows(Table& t, const std::vector<ThreadResult>& rs, StateResult Threa
   if (!o.epoch_only) {
     t.row("train_step (ms)", cells(rs, [&](const ThreadResult& r) { return ms(median((r.*which).step_s)); }));
     t.row("  GEMM share of ceiling (%)", cells(rs, [&](const ThreadResult& r) {
-            return fmt("%.1f", 100.0 * step_gemm_flops(batch) / median((r.*which).step_s) / (r.ceiling * 1e9)); }));
+            return fmt("%.1f", 100.0 * step_executed_flops() / median((r.*which).step_s) / (r.ceiling * 1e9)); }));
     t.section("  split of one step, phases as separate calls (ms):");
     auto gemm_of = [&](const ThreadResult& r, Phase p) {
       double s = 0;
@@ -464,17 +501,26 @@ void state_rows(Table& t, const std::vector<ThreadResult>& rs, StateResult Threa
             double sum = 0;
             for (double g : st.gemm_s) sum += g;
             return ms(sum); }));
-    t.row("  elementwise fwd (bias, ReLU)", cells(rs, [&](const ThreadResult& r) {
+    t.row("  elementwise fwd (bias, ReLU: in the products' tasks)", cells(rs, [&](const ThreadResult& r) {
             const Phases& p = (r.*which).phases;
             return ms(p.encode + p.decode - gemm_of(r, Phase::encode) - gemm_of(r, Phase::decode)); }));
-    t.row("  noise + reparameterize", cells(rs, [&](const ThreadResult& r) {
+    t.row("  noise + reparameterize + KL value", cells(rs, [&](const ThreadResult& r) {
             const Phases& p = (r.*which).phases;
             return ms(p.noise + p.reparam); }));
-    t.row("  sigmoid + loss (recon, KL value, d_logits)", cells(rs, [&](const ThreadResult& r) { return ms((r.*which).phases.loss); }));
-    t.row("  elementwise bwd (ReLU', db, reparam', KL')", cells(rs, [&](const ThreadResult& r) {
+    t.row("  sigmoid + loss (recon, d_logits)", cells(rs, [&](const ThreadResult& r) { return ms((r.*which).phases.loss); }));
+    t.row("  elementwise bwd (ReLU', db fused; reparam' + KL')", cells(rs, [&](const ThreadResult& r) {
             return ms((r.*which).phases.backward - gemm_of(r, Phase::backward)); }));
     t.row("  Adam", cells(rs, [&](const ThreadResult& r) { return ms((r.*which).phases.adam); }));
     t.row("  sum of the phases", cells(rs, [&](const ThreadResult& r) { return ms((r.*which).phases.sum()); }));
+    char bound_label[96];
+    std::snprintf(bound_label, sizeof bound_label, "Adam's bandwidth bound, %.1f MB moved (ms)",
+                  7.0 * 4.0 * static_cast<double>(Model::num_params) / 1e6);
+    t.row(bound_label, cells(rs, [&](const ThreadResult& r) { return ms((r.*which).phases.adam_bound); }));
+    t.row("  Adam / bound (x)", cells(rs, [&](const ThreadResult& r) {
+            const Phases& p = (r.*which).phases;
+            return fmt("%.2f", p.adam / p.adam_bound); }));
+    t.row("  bound's bandwidth (GB/s)", cells(rs, [&](const ThreadResult& r) {
+            return fmt("%.1f", 7.0 * 4.0 * static_cast<double>(Model::num_params) / (r.*which).phases.adam_bound / 1e9); }));
     t.row("stage_batch, uint8 -> float (ms)", cells(rs, [&](const ThreadResult& r) { return ms(median((r.*which).stage_s)); }));
     t.row("subnormal floats in the model after steps", cells(rs, [&](const ThreadResult& r) {
             return std::to_string((r.*which).subnormals); }));
@@ -485,8 +531,12 @@ void state_rows(Table& t, const std::vector<ThreadResult>& rs, StateResult Threa
           return fmt("%.0f", static_cast<double>(train_count) / median((r.*which).epoch_s)); }));
   t.row("epoch per step (ms)", cells(rs, [&](const ThreadResult& r) { return ms(median((r.*which).epoch_s) / nb); }));
   if (!o.epoch_only) {
-    t.row("epoch GEMM share of ceiling (%)", cells(rs, [&](const ThreadResult& r) {
-            return fmt("%.1f", 100.0 * fe / median((r.*which).epoch_s) / (r.ceiling * 1e9)); }));
+    t.row("epoch GEMM share of ceiling (%, executed FLOPs)", cells(rs, [&](const ThreadResult& r) {
+            return fmt("%.1f", 100.0 * epoch_executed_flops(train_count) / median((r.*which).epoch_s) / (r.ceiling * 1e9)); }));
+    t.row("epoch / dense floor (x; issue 19's goal: <= 1)", cells(rs, [&](const ThreadResult& r) {
+            return fmt("%.3f", median((r.*which).epoch_s) / (fe / (r.ceiling * 1e9))); }));
+    t.row("epoch / executed floor (x)", cells(rs, [&](const ThreadResult& r) {
+            return fmt("%.3f", median((r.*which).epoch_s) / (epoch_executed_flops(train_count) / (r.ceiling * 1e9))); }));
   }
 }
 
@@ -502,7 +552,9 @@ Json json_state(const StateResult& r, const ThreadResult& tr, std::size_t train_
     const Phases& p = r.phases;
     std::vector<double> gemm_ms;
     for (double g : r.gemm_s) gemm_ms.push_back(g * 1e3);
-    j["epoch_gemm_share_of_ceiling"] = epoch_gemm_flops(train_count) / ep / (tr.ceiling * 1e9);
+    j["epoch_gemm_share_of_ceiling"] = epoch_executed_flops(train_count) / ep / (tr.ceiling * 1e9);
+    j["epoch_over_dense_floor"] = ep / (epoch_gemm_flops(train_count) / (tr.ceiling * 1e9));
+    j["adam_bound_ms_median"] = p.adam_bound * 1e3;
     j["step_ms_median"] = median(r.step_s) * 1e3;
     j["step_ms_best"] = min_of(r.step_s) * 1e3;
     j["stage_batch_ms_median"] = median(r.stage_s) * 1e3;
@@ -644,16 +696,23 @@ int main(int argc, char** argv) {
                  o.reps, o.epochs);
     Table t;
     if (!o.epoch_only) {
-      t.section("sgemm ceiling, our pool over single-threaded OpenBLAS (GFLOP/s; MFLOP each):");
+      t.section("sgemm ceiling, our pool over single-threaded OpenBLAS (GFLOP/s; MFLOP each, dense/executed):");
       const auto g = step_gemms(batch);
       for (std::size_t i = 0; i < g.size(); ++i) {
         char label[96];
-        std::snprintf(label, sizeof label, "%s %zux%zux%zu %5.1f", g[i].name, g[i].M, g[i].N, g[i].K, g[i].flops() / 1e6);
+        std::snprintf(label, sizeof label, "%s %zux%zux%zu %5.1f/%.1f", g[i].name, g[i].M, g[i].N, g[i].K,
+                      g[i].flops() / 1e6, executed_flops(i) / 1e6);
         t.row(label, cells(results, [&](const ThreadResult& r) { return fmt("%.1f", g[i].flops() / r.gemm_s[i] / 1e9); }));
       }
+      const double dense_epoch = epoch_gemm_flops(vae::image_count(train));
+      const double executed_epoch = epoch_executed_flops(vae::image_count(train));
       t.row("ceiling: step GEMM FLOPs / sum of times", cells(results, [](const ThreadResult& r) { return fmt("%.1f", r.ceiling); }));
-      t.row("floor: 60k epoch of GEMMs at the ceiling (s)", cells(results, [&](const ThreadResult& r) {
-              return fmt("%.3f", epoch_gemm_flops(vae::image_count(train)) / (r.ceiling * 1e9)); }));
+      t.row("epoch GFLOP, dense / executed (sum of the products)",
+            cells(results, [&](const ThreadResult&) { return fmt("%.1f", dense_epoch / 1e9) + "/" + fmt("%.1f", executed_epoch / 1e9); }));
+      t.row("floor: 60k epoch of GEMMs at the ceiling (s), dense", cells(results, [&](const ThreadResult& r) {
+              return fmt("%.3f", dense_epoch / (r.ceiling * 1e9)); }));
+      t.row("floor: the same, executed FLOPs (s)", cells(results, [&](const ThreadResult& r) {
+              return fmt("%.3f", executed_epoch / (r.ceiling * 1e9)); }));
     }
     state_rows(t, results, &ThreadResult::fresh, o, vae::image_count(train));
     if (ck) state_rows(t, results, &ThreadResult::late, o, vae::image_count(train));
@@ -679,7 +738,8 @@ int main(int argc, char** argv) {
                         {"openblas", openblas}, {"openblas_kernels", vae::blas_kernels()}, {"ftz_daz", ftz_on()},
                         {"load_before", load_before}, {"load_after", load_after},
                         {"step_gemm_flops", step_gemm_flops(batch)},
-                        {"epoch_gemm_flops", epoch_gemm_flops(vae::image_count(train))}, {"runs", runs}};
+                        {"epoch_gemm_flops", epoch_gemm_flops(vae::image_count(train))},
+                        {"epoch_executed_flops", epoch_executed_flops(vae::image_count(train))}, {"runs", runs}};
       const std::string text = doc.dump() + "\n";
       if (o.json == "-") {
         std::fputs(text.c_str(), stdout);

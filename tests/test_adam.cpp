@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 namespace {
@@ -37,6 +38,24 @@ TEST(Adam, MatchesDoublePrecisionReferenceOverManySteps) {
     }
   }
   for (std::size_t i = 0; i < n; ++i) EXPECT_NEAR(p[i], pr[i], 2e-6) << i;
+}
+
+TEST(Adam, StreamBoundMovesTheBytesAndChangesNothing) {
+  // bench_train's bandwidth reference: with a zero mask every array keeps its bits.
+  const std::size_t n = 100003;
+  std::vector<float> p(n), g(n), m(n), v(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    p[i] = std::sin(0.1f * static_cast<float>(i));
+    g[i] = -0.0f + static_cast<float>(i % 7) - 3.0f;
+    m[i] = 1e-3f * static_cast<float>(i);
+    v[i] = i % 11 == 0 ? -0.0f : 2e-6f * static_cast<float>(i);
+  }
+  const std::vector<float> p0(p), g0(g), m0(m), v0(v);
+  vae::adam_stream_bound(p.data(), g.data(), m.data(), v.data(), n, 0u);
+  EXPECT_EQ(0, std::memcmp(p.data(), p0.data(), n * 4));
+  EXPECT_EQ(0, std::memcmp(g.data(), g0.data(), n * 4));
+  EXPECT_EQ(0, std::memcmp(m.data(), m0.data(), n * 4));
+  EXPECT_EQ(0, std::memcmp(v.data(), v0.data(), n * 4));
 }
 
 }  // namespace

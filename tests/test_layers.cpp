@@ -4,10 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "gradcheck.hpp"
+#include "vae/blas.hpp"
+#include "vae/losses.hpp"
 #include "vae_rt/rng.h"
 
 namespace {
@@ -164,6 +168,118 @@ TEST(Reparam, BackwardMatchesFiniteDifferences) {
   };
   EXPECT_EQ(vae_test::check_gradient("d_mu", mu.data(), d_mu.data(), 12, loss).failed, 0u);
   EXPECT_EQ(vae_test::check_gradient("d_logvar", logvar.data(), d_logvar.data(), 12, loss).failed, 0u);
+}
+
+// --- issue 19: the passes fused into the products' pool tasks give the bits of separate passes ---
+// At the step's shapes (784-400-20, batch 128 and a partial 37), a wide-batch shape whose input
+// gradient is split by rows (B > In: the column sums cannot be fused there) and one whose dW is
+// split by columns with an empty part at 4 threads, at 1 to 4 threads: every result is compared
+// with memcmp against the unfused passes of before (bias_rows, products without hooks,
+// relu_forward, relu_backward, bias_grad).
+template <std::size_t In, std::size_t Out>
+void check_fused_dense(std::size_t B, int threads) {
+  vae::set_blas_threads(threads);
+  vae::Dense<In, Out> layer;
+  std::vector<float> params = randn(vae::Dense<In, Out>::num_params, 31, 0.1f);
+  std::vector<float> grads(params.size());
+  {
+    float* p = params.data();
+    float* g = grads.data();
+    layer.bind("f", p, g);
+  }
+  const std::vector<float> x = randn(B * In, 32), dy0 = randn(B * Out, 33);
+  std::vector<float> y1(B * Out), y2(B * Out);
+  const vae::Rows<In> xr(const_cast<float*>(x.data()), B);
+  const vae::Rows<Out> y2r(y2.data(), B);
+  layer.forward(vae::Rows<Out>(y1.data(), B), xr, B, vae::Act::relu);
+  vae::bias_rows(y2.data(), layer.b.data(), B, Out);
+  vae::matmul_xwt(y2r, xr, layer.w, B, 1.0f);
+  vae::relu_forward(y2.data(), B * Out);
+  EXPECT_EQ(0, std::memcmp(y1.data(), y2.data(), y1.size() * 4)) << "forward + ReLU, B=" << B << " threads " << threads;
+
+  // Backward through a ReLU at the input: x_relu stands for relu(pre) (half its values zero).
+  std::vector<float> x_relu(x);
+  vae::relu_forward(x_relu.data(), x_relu.size());
+  const vae::Rows<In> xrr(x_relu.data(), B);
+  const vae::Rows<Out> dy(const_cast<float*>(dy0.data()), B);
+  std::vector<float> dx1 = randn(B * In, 34), dx2 = dx1, prev_db1(In, 7.0f), prev_db2(In);
+  std::vector<float> ref_dw(Out * In), ref_db(Out);
+  using Grad = typename vae::Dense<In, Out>::Grad;
+  for (const Grad mode : {Grad::assign, Grad::accumulate}) {
+    std::fill(grads.begin(), grads.end(), -1.0f);
+    layer.weight_grad(dy, xrr, B);
+    layer.input_grad_relu(vae::Rows<In>(dx1.data(), B), dy, xrr, prev_db1.data(), B, mode);
+    vae::matmul_dytx(vae::Mat<Out, In>(ref_dw.data()), dy, xrr, B, 0.0f);
+    vae::bias_grad(ref_db.data(), dy0.data(), B, Out);
+    vae::matmul_dyw(vae::Rows<In>(dx2.data(), B), dy, layer.w, B, mode == Grad::accumulate ? 1.0f : 0.0f);
+    vae::relu_backward(dx2.data(), dx2.data(), x_relu.data(), B * In);
+    vae::bias_grad(prev_db2.data(), dx2.data(), B, In);
+    EXPECT_EQ(0, std::memcmp(layer.dw.data(), ref_dw.data(), ref_dw.size() * 4)) << "dW, B=" << B << " threads " << threads;
+    EXPECT_EQ(0, std::memcmp(layer.db.data(), ref_db.data(), ref_db.size() * 4)) << "db, B=" << B << " threads " << threads;
+    EXPECT_EQ(0, std::memcmp(dx1.data(), dx2.data(), dx1.size() * 4)) << "dx * relu', B=" << B;
+    EXPECT_EQ(prev_db1, prev_db2) << "previous layer's db, B=" << B << " threads " << threads;
+  }
+  vae::set_blas_threads(1);
+}
+
+TEST(FusedPasses, DenseForwardAndBackwardEqualTheSeparatePassesBitForBit) {
+  for (int threads : {1, 2, 3, 4}) {
+    check_fused_dense<784, 400>(128, threads);   // enc_fc: products split by columns
+    check_fused_dense<400, 784>(128, threads);   // dec_out: dW split by rows
+    check_fused_dense<400, 784>(37, threads);    // a partial batch
+    check_fused_dense<400, 20>(128, threads);    // a head: small products, the epilogue splits them
+    check_fused_dense<20, 400>(128, threads);    // dec_fc
+    check_fused_dense<16, 40>(300, threads);     // dx split by rows (B > In): db as its own pass
+    check_fused_dense<80, 80>(320, threads);     // dW split by columns; at 4 threads a part is empty
+  }
+}
+
+TEST(FusedPasses, SgemmHooksSeeEachBlockOnceAroundItsProduct) {
+  for (int threads : {1, 2, 3}) {
+    vae::set_blas_threads(threads);
+    constexpr std::size_t M = 128, N = 400, K = 784;
+    const std::vector<float> A = randn(M * K, 41), Bm = randn(N * K, 42), bias = randn(N, 43);
+    std::vector<float> C(M * N, 5.0f), ref(M * N);
+    std::vector<int> before(M * N), after(M * N);
+    struct Ctx { std::vector<int>* hits; const float* bias; bool check_bias; };
+    const Ctx pre{&before, bias.data(), false}, post{&after, bias.data(), true};
+    auto visit = [](const void* c, const vae::GemmBlock& blk) {
+      const Ctx* ctx = static_cast<const Ctx*>(c);
+      for (std::size_t i = blk.r0; i < blk.r1; ++i) {
+        for (std::size_t j = blk.c0; j < blk.c1; ++j) {
+          ++(*ctx->hits)[i * blk.ldc + j];
+          if (!ctx->check_bias) blk.c[i * blk.ldc + j] = ctx->bias[j];   // prologue: bias
+        }
+      }
+    };
+    vae::sgemm(vae::Trans::no, vae::Trans::yes, M, N, K, 1.0f, A.data(), K, Bm.data(), K, 1.0f, C.data(), N,
+               vae::BlockHook{visit, &pre}, vae::BlockHook{visit, &post});
+    for (std::size_t i = 0; i < M; ++i) std::copy(bias.begin(), bias.end(), ref.begin() + static_cast<std::ptrdiff_t>(i * N));
+    vae::sgemm(vae::Trans::no, vae::Trans::yes, M, N, K, 1.0f, A.data(), K, Bm.data(), K, 1.0f, ref.data(), N);
+    EXPECT_EQ(0, std::memcmp(C.data(), ref.data(), C.size() * 4)) << threads << " threads";
+    EXPECT_TRUE(std::all_of(before.begin(), before.end(), [](int h) { return h == 1; }));
+    EXPECT_TRUE(std::all_of(after.begin(), after.end(), [](int h) { return h == 1; }));
+  }
+  vae::set_blas_threads(1);
+}
+
+TEST(FusedPasses, ReparamWithKlEqualsTheSeparatePassesBitForBit) {
+  const std::size_t n = 128 * 20;
+  const std::vector<float> mu = randn(n, 51), logvar = randn(n, 52), eps = randn(n, 53), dz = randn(n, 54);
+  std::vector<float> z1(n), z2(n);
+  const double kl1 = vae::reparam_kl_forward(z1.data(), mu.data(), logvar.data(), eps.data(), n);
+  vae::reparam_forward(z2.data(), mu.data(), logvar.data(), eps.data(), n);
+  const double kl2 = vae::kl_loss(nullptr, nullptr, mu.data(), logvar.data(), n, 1.0f);
+  EXPECT_EQ(z1, z2);
+  EXPECT_EQ(kl1, kl2);
+  for (const float beta : {0.0f, 0.5f, 1.0f}) {
+    std::vector<float> dm1(n), dl1(n), dm2(n), dl2(n);
+    vae::reparam_kl_backward(dm1.data(), dl1.data(), dz.data(), mu.data(), logvar.data(), eps.data(), n, beta);
+    vae::reparam_backward(dm2.data(), dl2.data(), dz.data(), logvar.data(), eps.data(), n);
+    vae::kl_loss(dm2.data(), dl2.data(), mu.data(), logvar.data(), n, beta);
+    EXPECT_EQ(dm1, dm2) << "beta " << beta;
+    EXPECT_EQ(dl1, dl2) << "beta " << beta;
+  }
 }
 
 }  // namespace

@@ -29,4 +29,12 @@ struct AdamConfig {
 void adam_step(float* params, const float* grads, float* m, float* v, std::size_t n,
                const AdamConfig& cfg, std::int64_t t);
 
+// The memory traffic of adam_step alone, as its bandwidth bound (bench_train prints the two side
+// by side): one pass over the same n values that reads params, grads, m and v and writes params,
+// m and v, split across the pool as adam_step is, with no arithmetic to speak of. Every value is
+// written back unchanged when zero_mask is 0 (each is XORed with it; pass a value the compiler
+// cannot see, so that the loads and stores stay). Not part of training.
+void adam_stream_bound(float* params, const float* grads, float* m, float* v, std::size_t n,
+                       std::uint32_t zero_mask);
+
 }  // namespace vae

@@ -27,6 +27,39 @@ void sgemm(Trans trans_a, Trans trans_b, std::size_t M, std::size_t N, std::size
            const float* A, std::size_t lda, const float* B, std::size_t ldb, float beta, float* C,
            std::size_t ldc);
 
+// --- work fused around a product (issue 19) -----------------------------------------------------
+// The block of C that one part of a split product writes: rows [r0, r1) and columns [c0, c1) of
+// C (row-major, leading dimension ldc), part `part` of `parts`. A product that runs whole is one
+// part with the whole of C. Any product that writes C by blocks (sgemm below, or a custom kernel
+// calling the hooks on its own chunks) can describe its chunks this way.
+struct GemmBlock {
+  float* c;
+  std::size_t ldc, r0, r1, c0, c1, part, parts;
+};
+// Work on a part's block run in the same pool task as the part's product, right before it
+// (a prologue: e.g. write the bias, then the product adds to it with beta = 1) or right after it
+// (an epilogue: e.g. ReLU), while the block is still in that core's cache. fn must touch only its
+// block of C (and whatever it owns by the block's columns or by `part`), so that parts never race
+// and the result does not depend on which thread runs a part.
+struct BlockHook {
+  void (*fn)(const void* ctx, const GemmBlock& block) = nullptr;
+  const void* ctx = nullptr;
+  explicit operator bool() const { return fn != nullptr; }
+  void operator()(const GemmBlock& block) const { if (fn) fn(ctx, block); }
+};
+
+// sgemm with a prologue and an epilogue per part (either may be empty). Without hooks it is the
+// same call as sgemm above: the same parts, the same bits. With an epilogue, a product too small to
+// be worth splitting alone (< 4 MFLOP) is still split when C has 16K values or more, so that the
+// epilogue's pass is split too.
+void sgemm(Trans trans_a, Trans trans_b, std::size_t M, std::size_t N, std::size_t K, float alpha,
+           const float* A, std::size_t lda, const float* B, std::size_t ldb, float beta, float* C,
+           std::size_t ldc, BlockHook before, BlockHook after);
+
+// How sgemm splits C (M, N): by blocks of rows when M > N, else by blocks of columns. A hook that
+// needs whole columns (a column sum) checks this; the parts' extents are multiples of 16.
+inline bool sgemm_splits_rows(std::size_t M, std::size_t N) { return M > N; }
+
 // Threads (>= 1) for every later sgemm in this process; the calling thread is one of them.
 // Starts or stops pool workers, so call it outside the training loop.
 void set_blas_threads(int threads);

@@ -126,8 +126,7 @@ class Classifier : public ParamBlock<Dense<D, H>::num_params + Dense<H, C>::num_
   // logits (B, C) from the staged x.
   void forward(std::size_t B) {
     check_batch_size(B, this->max_batch_, "classifier");
-    fc.forward(h, x, B);
-    relu_forward(h.data(), B * H);
+    fc.forward(h, x, B, Act::relu);   // bias + product + ReLU per block of h
     out.forward(logits, h, B);
   }
   // probs (B, C) = p(y|x) of the staged x.
@@ -149,9 +148,11 @@ class Classifier : public ParamBlock<Dense<D, H>::num_params + Dense<H, C>::num_
   }
   // Parameter gradients from d_logits. The input gradient is not needed (x is data).
   void backward(std::size_t B) {
-    out.backward(d_h, d_logits, h, B);
-    relu_backward(d_h.data(), d_h.data(), h.data(), B * H);
-    fc.backward(d_h, x, B);
+    using Grad = typename decltype(out)::Grad;
+    out.weight_grad(d_logits, h, B);
+    // d_h = d_logits W_out, with ReLU' and fc's bias gradient in the product's parts.
+    out.input_grad_relu(d_h, d_logits, h, fc.db.data(), B, Grad::assign);
+    fc.weight_grad(d_h, x, B, /*bias=*/false);
   }
 
   // One Adam step on the staged batch (x, labels). Returns the loss before the update.

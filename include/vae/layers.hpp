@@ -41,6 +41,73 @@ void relu_forward(float* y, std::size_t n);
 // dx may alias dy.
 void relu_backward(float* dx, const float* dy, const float* y, std::size_t n);
 
+// --- the same passes on one block of a product's output (issue 19: fewer passes over memory) ---
+// Each works on the GemmBlock (vae/blas.hpp) that one part of a product writes, in the part's own
+// pool task, while the block is in that core's cache: sgemm's hooks call them (the Hook structs
+// below), and a product of another kind (a sparse first layer, say) calls them on its own chunks.
+// Each computes exactly what its whole-array pass above computes, element for element and in the
+// same order (bias_grad's column sums add the rows in order), so fused and separate passes give
+// the same bits.
+// y[r0:r1, c0:c1] = b[c0:c1]: the bias, written before a product that adds to it (beta = 1).
+void bias_fill_block(const GemmBlock& y, const float* b);
+// y = max(y, 0) on the block.
+void relu_block(const GemmBlock& y);
+// dy = dy where y > 0, else 0, on the block (y: the saved ReLU output, laid out as dy). With db
+// not null the block must hold rows 0..B of its columns, and db[c0:c1] = their column sums after
+// the mask: the bias gradient of the layer whose output went through the ReLU.
+void relu_grad_block(const GemmBlock& dy, const float* y, float* db);
+// db[lo:hi] = column sums of dy (B, N) over columns lo..hi, rows added in order (as bias_grad).
+void bias_grad_cols(float* db, const float* dy, std::size_t B, std::size_t N, std::size_t lo,
+                    std::size_t hi);
+
+// The passes above as sgemm hooks. Each is a small struct that holds the hook's operands; hook()
+// points at it, so it must outlive the product (a local beside the call).
+struct BiasFillHook {   // prologue: y = b broadcast
+  const float* b;
+  BlockHook hook() const {
+    return {[](const void* c, const GemmBlock& blk) { bias_fill_block(blk, static_cast<const BiasFillHook*>(c)->b); }, this};
+  }
+};
+struct ReluHook {   // epilogue: y = max(y, 0)
+  BlockHook hook() const {
+    return {[](const void*, const GemmBlock& blk) { relu_block(blk); }, this};
+  }
+};
+struct ReluGradHook {   // epilogue: dy *= relu'(y), and db = column sums when fuse_db
+  const float* y;
+  float* db;
+  BlockHook hook() const {
+    return {[](const void* c, const GemmBlock& blk) {
+              const auto* h = static_cast<const ReluGradHook*>(c);
+              relu_grad_block(blk, h->y, h->db);
+            },
+            this};
+  }
+};
+// Epilogue of a weight-gradient product dW (Out, In) = dy^T x: db = column sums of dy (B, Out),
+// each part the Out rows of dW it wrote (split by rows; the part read those columns of dy for its
+// product, so they are in its cache), or, split by columns, the share of Out in proportion to
+// its columns [c0, c1) of In: the blocks tile [0, In), so the shares tile [0, Out). (Not by part
+// number: a part whose range is empty runs no hook.)
+struct BiasGradHook {
+  float* db;         // (Out)
+  const float* dy;   // (B, Out)
+  std::size_t B, out, in;
+  bool by_rows;      // sgemm_splits_rows(Out, In): the product's blocks are rows of dW
+  BlockHook hook() const {
+    return {[](const void* c, const GemmBlock& blk) {
+              const auto* h = static_cast<const BiasGradHook*>(c);
+              const std::size_t lo = h->by_rows ? blk.r0 : h->out * blk.c0 / h->in;
+              const std::size_t hi = h->by_rows ? blk.r1 : h->out * blk.c1 / h->in;
+              bias_grad_cols(h->db, h->dy, h->B, h->out, lo, hi);
+            },
+            this};
+  }
+};
+
+// The activation a Dense layer's forward applies to its output in the same pass.
+enum class Act { none, relu };
+
 // Fully connected: y (B, Out) = x (B, In) W^T + b, with W (Out, In) row-major as torch.nn.Linear.
 template <std::size_t In, std::size_t Out>
 struct Dense {
@@ -63,11 +130,13 @@ struct Dense {
     dw = Mat<Out, In>(grads); db = Vec<Out>(grads + num_weights); grads += num_params;
   }
 
-  // y (B, Out) = x (B, In) W^T + b. The bias is written into y first and the product is added
-  // to it (beta = 1), which saves a pass over y.
-  void forward(const Rows<Out>& y, const Rows<In>& x, std::size_t B) const {
-    bias_rows(y.data(), b.data(), B, Out);
-    matmul_xwt(y, x, w, B, 1.0f);
+  // y (B, Out) = x (B, In) W^T + b, then ReLU with Act::relu. One pool task per block of y does
+  // all of it while the block is in its core's cache: the bias is written into the block, the
+  // product added to it (beta = 1, the same bits as a separate bias pass), the ReLU applied.
+  void forward(const Rows<Out>& y, const Rows<In>& x, std::size_t B, Act act = Act::none) const {
+    const BiasFillHook bias{b.data()};
+    const ReluHook relu;
+    matmul_xwt(y, x, w, B, 1.0f, bias.hook(), act == Act::relu ? relu.hook() : BlockHook{});
   }
 
   // dW (Out, In) = dy^T x;  db (Out) = column sums of dy;  then the input gradient:
@@ -77,13 +146,36 @@ struct Dense {
   enum class Grad { assign, accumulate, none };
   void backward(const Rows<In>& dx, const Rows<Out>& dy, const Rows<In>& x, std::size_t B,
                 Grad mode = Grad::assign) {
-    matmul_dytx(dw, dy, x, B, 0.0f);
-    bias_grad(db.data(), dy.data(), B, Out);
-    if (mode != Grad::none) matmul_dyw(dx, dy, w, B, mode == Grad::accumulate ? 1.0f : 0.0f);
+    weight_grad(dy, x, B);
+    if (mode != Grad::none) input_grad(dx, dy, B, mode);
   }
   // The same with no input gradient.
   void backward(const Rows<Out>& dy, const Rows<In>& x, std::size_t B) {
     backward(Rows<In>(), dy, x, B, Grad::none);
+  }
+
+  // The two halves of backward, for models that fuse the passes between layers (vae/vae.hpp):
+  // dW = dy^T x, and db = column sums of dy in the same pool tasks (BiasGradHook) unless
+  // `bias` is false (the caller has made db already, e.g. in relu_grad_block).
+  void weight_grad(const Rows<Out>& dy, const Rows<In>& x, std::size_t B, bool bias = true) {
+    const BiasGradHook db_hook{db.data(), dy.data(), B, Out, In, sgemm_splits_rows(Out, In)};
+    matmul_dytx(dw, dy, x, B, 0.0f, BlockHook{}, bias ? db_hook.hook() : BlockHook{});
+  }
+  // dx = dy W (assign) or dx += dy W (accumulate), with an optional epilogue on dx's blocks.
+  void input_grad(const Rows<In>& dx, const Rows<Out>& dy, std::size_t B, Grad mode,
+                  BlockHook after = {}) const {
+    matmul_dyw(dx, dy, w, B, mode == Grad::accumulate ? 1.0f : 0.0f, BlockHook{}, after);
+  }
+  // The input gradient through the ReLU that made this layer's input x_relu = relu(pre):
+  // dx = (dy W [+ dx]) * relu'(x_relu), and prev_db = column sums of that dx, the bias gradient
+  // of the layer before the ReLU; both in the product's pool tasks (ReluGradHook) when the product
+  // is split by columns (whole columns per part), else the column sums as a pass of their own.
+  void input_grad_relu(const Rows<In>& dx, const Rows<Out>& dy, const Rows<In>& x_relu,
+                       float* prev_db, std::size_t B, Grad mode) const {
+    const bool fuse_db = !sgemm_splits_rows(B, In);
+    const ReluGradHook relu_grad{x_relu.data(), fuse_db ? prev_db : nullptr};
+    input_grad(dx, dy, B, mode, relu_grad.hook());
+    if (!fuse_db) bias_grad(prev_db, dx.data(), B, In);
   }
 };
 
@@ -112,5 +204,14 @@ void reparam_forward(float* z, const float* mu, const float* logvar, const float
 // Given dz, ASSIGN d_mu = dz and d_logvar = dz * eps * exp(logvar / 2) / 2.
 void reparam_backward(float* d_mu, float* d_logvar, const float* dz, const float* logvar,
                       const float* eps, std::size_t n);
+
+// The reparameterization and the KL term of the loss fused (issue 19), for the training step:
+// forward writes z as reparam_forward does and returns the KL sum kl_loss returns; backward
+// ASSIGNS d_mu = dz + beta mu and d_logvar = dz eps exp(logvar / 2) / 2 + beta (e^logvar - 1) / 2,
+// reparam_backward followed by kl_loss's gradient. The same bits as the separate passes.
+double reparam_kl_forward(float* z, const float* mu, const float* logvar, const float* eps,
+                          std::size_t n);
+void reparam_kl_backward(float* d_mu, float* d_logvar, const float* dz, const float* mu,
+                         const float* logvar, const float* eps, std::size_t n, float beta);
 
 }  // namespace vae

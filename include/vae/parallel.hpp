@@ -22,6 +22,9 @@ std::size_t parallel_parts();
 // so call it outside the training loop. set_blas_threads (vae/blas.hpp) is the public door.
 void set_pool_threads(int threads);
 
+// The number of parts parallel_run(n, grain, ...) will use, known before it runs.
+std::size_t parallel_plan(std::size_t n, std::size_t grain);
+
 // Run fn(ctx, part, lo, hi) for each part of [0, n); returns the number of parts used.
 std::size_t parallel_run(std::size_t n, std::size_t grain, RangeFn fn, void* ctx);
 

@@ -17,7 +17,8 @@
 // every app that includes vae/vae.hpp instantiate xtensor's expression machinery. The handles keep
 // that cost in the .cpp files that call .xt() (lib/train/*.cpp).
 //
-// The products: matmul_* below take the handles, read M, N, K and the leading dimensions from the
+// The products: matmul_* below take the handles (and optional per-block hooks, vae/blas.hpp, which
+// the layers use to fuse their elementwise work into the product's pool tasks), read M, N, K and the leading dimensions from the
 // static shapes, and static_assert that the inner and outer dimensions agree, so a wrong-shape
 // product is a compile error (tests/compile/ proves it). They run on vae::sgemm (our thread pool
 // over single-threaded OpenBLAS); see the comment above matmul_xwt for why not xt::blas::gemm.
@@ -106,28 +107,31 @@ class Rows {
 // y (B, Out) = x (B, In) W^T + beta y, W (Out, In) as torch.nn.Linear.
 template <std::size_t YN, std::size_t XN, std::size_t WR, std::size_t WC>
 void matmul_xwt(const Rows<YN>& y, const Rows<XN>& x, const Mat<WR, WC>& w, std::size_t B,
-                float beta) {
+                float beta, BlockHook before = {}, BlockHook after = {}) {
   static_assert(WR == YN, "x W^T: W's rows must equal y's width (Out)");
   static_assert(WC == XN, "x W^T: W's columns must equal x's width (In)");
-  sgemm(Trans::no, Trans::yes, B, YN, XN, 1.0f, x.data(), XN, w.data(), WC, beta, y.data(), YN);
+  sgemm(Trans::no, Trans::yes, B, YN, XN, 1.0f, x.data(), XN, w.data(), WC, beta, y.data(), YN,
+        before, after);
 }
 
 // dW (Out, In) = dy^T (Out, B) x (B, In) + beta dW.
 template <std::size_t WR, std::size_t WC, std::size_t DYN, std::size_t XN>
 void matmul_dytx(const Mat<WR, WC>& dw, const Rows<DYN>& dy, const Rows<XN>& x, std::size_t B,
-                 float beta) {
+                 float beta, BlockHook before = {}, BlockHook after = {}) {
   static_assert(WR == DYN, "dy^T x: dW's rows must equal dy's width (Out)");
   static_assert(WC == XN, "dy^T x: dW's columns must equal x's width (In)");
-  sgemm(Trans::yes, Trans::no, WR, WC, B, 1.0f, dy.data(), DYN, x.data(), XN, beta, dw.data(), WC);
+  sgemm(Trans::yes, Trans::no, WR, WC, B, 1.0f, dy.data(), DYN, x.data(), XN, beta, dw.data(), WC,
+        before, after);
 }
 
 // dx (B, In) = dy (B, Out) W (Out, In) + beta dx.
 template <std::size_t DXN, std::size_t DYN, std::size_t WR, std::size_t WC>
 void matmul_dyw(const Rows<DXN>& dx, const Rows<DYN>& dy, const Mat<WR, WC>& w, std::size_t B,
-                float beta) {
+                float beta, BlockHook before = {}, BlockHook after = {}) {
   static_assert(WR == DYN, "dy W: W's rows must equal dy's width (Out)");
   static_assert(WC == DXN, "dy W: W's columns must equal dx's width (In)");
-  sgemm(Trans::no, Trans::no, B, DXN, DYN, 1.0f, dy.data(), DYN, w.data(), WC, beta, dx.data(), DXN);
+  sgemm(Trans::no, Trans::no, B, DXN, DYN, 1.0f, dy.data(), DYN, w.data(), WC, beta, dx.data(), DXN,
+        before, after);
 }
 
 }  // namespace vae

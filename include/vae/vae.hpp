@@ -76,19 +76,20 @@ struct Encoder {
 
   // mu, logvar (B, Z) from x (B, D); x may be any caller memory.
   void forward(const Rows<D>& x, std::size_t B) {
-    fc.forward(h, x, B);
-    relu_forward(h.data(), B * H);
+    fc.forward(h, x, B, Act::relu);   // bias + product + ReLU per block of h
     mu_head.forward(mu, h, B);
     logvar_head.forward(logvar, h, B);
   }
   // From d_mu, d_logvar (B, Z): parameter gradients. The input gradient is not needed (x is data).
   void backward(const Rows<D>& x, const Rows<Z>& d_mu, const Rows<Z>& d_logvar, std::size_t B) {
     using Grad = typename decltype(mu_head)::Grad;
-    // d_h = d_mu W_mu + d_logvar W_logvar: the second head accumulates into the first's.
-    mu_head.backward(d_h, d_mu, h, B, Grad::assign);
-    logvar_head.backward(d_h, d_logvar, h, B, Grad::accumulate);
-    relu_backward(d_h.data(), d_h.data(), h.data(), B * H);
-    fc.backward(d_h, x, B);
+    mu_head.weight_grad(d_mu, h, B);         // dW, and db in the same tasks
+    logvar_head.weight_grad(d_logvar, h, B);
+    // d_h = d_mu W_mu + d_logvar W_logvar: the second head accumulates into the first's, and its
+    // product's parts apply ReLU' and sum enc_fc's bias gradient on their blocks of d_h.
+    mu_head.input_grad(d_h, d_mu, B, Grad::assign);
+    logvar_head.input_grad_relu(d_h, d_logvar, h, fc.db.data(), B, Grad::accumulate);
+    fc.weight_grad(d_h, x, B, /*bias=*/false);   // dW = d_h^T x; db made above
   }
 };
 
@@ -139,15 +140,17 @@ struct Decoder {
   }
   // logits (B, D) only: training fuses the sigmoid into the loss (sigmoid_recon_loss).
   void forward_logits(const Rows<Z>& z, std::size_t B) {
-    fc.forward(h, z, B);
-    relu_forward(h.data(), B * H);
+    fc.forward(h, z, B, Act::relu);   // bias + product + ReLU per block of h
     out.forward(logits, h, B);
   }
   // From d_logits (B, D): parameter gradients and d_z (B, Z).
   void backward(const Rows<Z>& d_z, const Rows<Z>& z, std::size_t B) {
-    out.backward(d_h, d_logits, h, B);
-    relu_backward(d_h.data(), d_h.data(), h.data(), B * H);
-    fc.backward(d_z, d_h, z, B);
+    using Grad = typename decltype(out)::Grad;
+    out.weight_grad(d_logits, h, B);   // dW, and db in the same tasks
+    // d_h = d_logits W_out, with ReLU' and dec_fc's bias gradient in the product's parts.
+    out.input_grad_relu(d_h, d_logits, h, fc.db.data(), B, Grad::assign);
+    fc.weight_grad(d_h, z, B, /*bias=*/false);
+    fc.input_grad(d_z, d_h, B, decltype(fc)::Grad::assign);
   }
 };
 
@@ -215,6 +218,10 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
   void reparameterize(std::size_t B) {
     reparam_forward(z.data(), enc.mu.data(), enc.logvar.data(), eps.data(), B * Z);
   }
+  // The same z, and the KL sum of the batch from the same pass (what loss() reports as kl).
+  double reparameterize_kl(std::size_t B) {
+    return reparam_kl_forward(z.data(), enc.mu.data(), enc.logvar.data(), eps.data(), B * Z);
+  }
   void decode(std::size_t B) { dec.forward(z, B); }
   // Loss sums of the current forward pass; with_grad also writes dec.d_logits.
   LossSums loss(const LossSpec& spec, std::size_t B, bool with_grad) {
@@ -232,9 +239,9 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
   // Gradients of recon + beta KL w.r.t. every parameter, after loss(spec, B, true).
   void backward(const LossSpec& spec, std::size_t B) {
     dec.backward(d_z, z, B);
-    reparam_backward(d_mu.data(), d_logvar.data(), d_z.data(), enc.logvar.data(), eps.data(),
-                     B * Z);
-    kl_loss(d_mu.data(), d_logvar.data(), enc.mu.data(), enc.logvar.data(), B * Z, spec.beta);
+    // The reparameterization's gradient and KL's in one pass.
+    reparam_kl_backward(d_mu.data(), d_logvar.data(), d_z.data(), enc.mu.data(), enc.logvar.data(),
+                        eps.data(), B * Z, spec.beta);
     enc.backward(x, d_mu, d_logvar, B);
   }
 
@@ -251,14 +258,13 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
   LossSums train_step_given_eps(std::size_t B, const LossSpec& spec, const AdamConfig& adam) {
     check_batch_size(B, this->max_batch_, "model");
     encode(B);
-    reparameterize(B);
+    LossSums s;
+    s.kl = reparameterize_kl(B);
     // The decoder's sigmoid and the reconstruction loss in one pass (the same arithmetic as
     // decode() followed by loss()).
     dec.forward_logits(z, B);
-    LossSums s;
     s.recon = sigmoid_recon_loss(spec.recon, dec.xhat.data(), dec.d_logits.data(),
                                  dec.logits.data(), x.data(), B * D);
-    s.kl = kl_loss(nullptr, nullptr, enc.mu.data(), enc.logvar.data(), B * Z, spec.beta);
     s.total = s.recon + static_cast<double>(spec.beta) * s.kl;
     s.images = B;
     backward(spec, B);

@@ -179,10 +179,14 @@ Pool& pool() {
 
 std::size_t parallel_parts() { return static_cast<std::size_t>(pool().threads()); }
 
-std::size_t parallel_run(std::size_t n, std::size_t grain, RangeFn fn, void* ctx) {
+std::size_t parallel_plan(std::size_t n, std::size_t grain) {
   const std::size_t threads = parallel_parts();
-  std::size_t parts = grain ? std::min(threads, n / grain) : threads;
-  parts = std::max<std::size_t>(1, std::min(parts, n / 16));
+  const std::size_t parts = grain ? std::min(threads, n / grain) : threads;
+  return std::max<std::size_t>(1, std::min(parts, n / 16));
+}
+
+std::size_t parallel_run(std::size_t n, std::size_t grain, RangeFn fn, void* ctx) {
+  const std::size_t parts = parallel_plan(n, grain);
   const Job job{fn, ctx, n, parts, read_fp_mode()};
   pool().run(job);
   return parts;
