@@ -29,6 +29,7 @@
 #include "vae/layers.hpp"
 #include "vae/losses.hpp"
 #include "vae/param_block.hpp"
+#include "vae/sparse.hpp"
 #include "vae/tensor.hpp"
 #include "vae_rt/rng.h"
 
@@ -58,14 +59,21 @@ struct Encoder {
   Rows<Z> logvar;   // (B, Z)
   Rows<H> d_h;      // (B, H)  gradient w.r.t. h
 
+  // How enc_fc's two products that read x run (vae/sparse.hpp): dense (the default), sparse or
+  // packed. The Trainer sets it from the training set's density; the results agree within float
+  // reassociation.
+  FirstLayerPath first_layer = FirstLayerPath::dense;
+  SparseFirstLayer<D, H> fc_sparse;   // the batch's index and the sparse paths' scratch
+
   static constexpr std::size_t activation_bytes(std::size_t B) {
-    return 2 * floats_bytes(B * H) + 2 * floats_bytes(B * Z);
+    return 2 * floats_bytes(B * H) + 2 * floats_bytes(B * Z) + SparseFirstLayer<D, H>::bytes(B);
   }
   void carve(Arena& arena, std::size_t B) {
     h = carve_rows<H>(arena, B, "enc.h");
     mu = carve_rows<Z>(arena, B, "enc.mu");
     logvar = carve_rows<Z>(arena, B, "enc.logvar");
     d_h = carve_rows<H>(arena, B, "enc.d_h");
+    fc_sparse.carve(arena, B);
   }
   void bind(float*& params, float*& grads) {
     fc.bind("enc_fc", params, grads);
@@ -76,19 +84,30 @@ struct Encoder {
 
   // mu, logvar (B, Z) from x (B, D); x may be any caller memory.
   void forward(const Rows<D>& x, std::size_t B) {
-    fc.forward(h, x, B);
+    if (first_layer == FirstLayerPath::dense || first_layer == FirstLayerPath::automatic) {
+      fc.forward(h, x, B);
+    } else {   // Dense::forward's order: the bias into h, then the product added
+      bias_rows(h.data(), fc.b.data(), B, H);
+      fc_sparse.forward(h.data(), x.data(), fc.w.data(), B, first_layer);
+    }
     relu_forward(h.data(), B * H);
     mu_head.forward(mu, h, B);
     logvar_head.forward(logvar, h, B);
   }
   // From d_mu, d_logvar (B, Z): parameter gradients. The input gradient is not needed (x is data).
+  // On the sparse and packed paths, forward(x, B) must have run on the same x just before.
   void backward(const Rows<D>& x, const Rows<Z>& d_mu, const Rows<Z>& d_logvar, std::size_t B) {
     using Grad = typename decltype(mu_head)::Grad;
     // d_h = d_mu W_mu + d_logvar W_logvar: the second head accumulates into the first's.
     mu_head.backward(d_h, d_mu, h, B, Grad::assign);
     logvar_head.backward(d_h, d_logvar, h, B, Grad::accumulate);
     relu_backward(d_h.data(), d_h.data(), h.data(), B * H);
-    fc.backward(d_h, x, B);
+    if (first_layer == FirstLayerPath::dense || first_layer == FirstLayerPath::automatic) {
+      fc.backward(d_h, x, B);
+    } else {   // dW from the index forward() built for this x; db as Dense::backward makes it
+      fc_sparse.backward_dw(fc.dw.data(), d_h.data(), first_layer);
+      bias_grad(fc.db.data(), d_h.data(), B, H);
+    }
   }
 };
 
