@@ -50,9 +50,10 @@ const char* first_layer_name(FirstLayerPath p);
 double nonzero_fraction(const std::uint8_t* pixels, std::size_t n);
 
 // Below this non-zero fraction of the training set the sparse path is faster than the dense one.
-// Measured (docs/performance.md): the sparse kernels cost about in proportion to the non-zeros,
-// the dense products do not; the break-even of the two products on this machine is near 40%;
-// MNIST is 19.1% (sparse), Fashion-MNIST 50.2% (dense).
+// Measured (docs/performance.md, "Sparse first layer"): the sparse path's cost grows with the
+// non-zeros (index + both products, 2 threads: ~0.78 ms at MNIST's 19.1%, ~1.6-1.9 ms at
+// Fashion-MNIST's 49.8%), the dense products' does not (~1.2 ms); the line through the two meets
+// the dense cost near 33%. 0.30 stays on the safe side of it.
 inline constexpr double sparse_density_threshold = 0.30;
 
 // The path for data of non-zero fraction `density`, given what was asked: automatic picks sparse
@@ -68,22 +69,27 @@ struct SparseBatch {
   std::size_t D = 0, H = 0, max_batch = 0;
   float* wt = nullptr;             // (D, H) sparse: W^T rows of the batch's non-zero columns;
                                    //        packed: W's gathered (H, K), then dW's (H, K)
-  float* xval = nullptr;           // (max_batch, D) sparse: CSR values, row s from s * D;
-                                   //                packed: the gathered x (B, K)
-  std::uint16_t* xcol = nullptr;   // (max_batch, D) CSR column indices, row s from s * D
+  std::size_t row_stride = 0;      // D + 16: a row's CSR slot, with room for a whole vector store
+  float* xval = nullptr;           // (max_batch, row_stride) sparse: CSR values, row s from
+                                   //   s * row_stride; packed: the gathered x (B, K)
+  std::uint16_t* xcol = nullptr;   // (max_batch, row_stride) CSR column indices
   std::uint32_t* row_nnz = nullptr;   // (max_batch) entries of each row
   float* cval = nullptr;           // (D, max_batch) CSC values, column j from j * max_batch
   std::uint16_t* crow = nullptr;   // (D, max_batch) CSC row indices
   std::uint32_t* col_nnz = nullptr;   // (D) entries of each column
   std::uint16_t* nz_cols = nullptr;   // (D) the batch's non-zero columns, ascending
+  std::uint32_t* cursor = nullptr;    // (max(max_batch, D)) the kernels' per-row / per-column cursors
+  std::uint32_t* bounds = nullptr;    // (D + 1) the forward's column blocks, as column bounds
+  std::size_t nblocks = 0;         // how many blocks (bounds[0..nblocks])
   std::size_t K = 0;               // how many (nz_cols[0..K))
   std::size_t nnz = 0;             // non-zero entries of the batch
   std::size_t B = 0;               // the batch the index was built for
 
   static constexpr std::size_t bytes(std::size_t D, std::size_t H, std::size_t max_batch) {
-    return floats_bytes(D * H) + floats_bytes(max_batch * D) + align_up(max_batch * D * 2) +
+    return floats_bytes(D * H) + floats_bytes(max_batch * (D + 16)) + align_up(max_batch * (D + 16) * 2) +
            align_up(max_batch * 4) + floats_bytes(D * max_batch) + align_up(D * max_batch * 2) +
-           align_up(D * 4) + align_up(D * 2);
+           align_up(D * 4) + align_up(D * 2) + align_up((max_batch > D ? max_batch : D) * 4) +
+           align_up((D + 1) * 4);
   }
   void carve(Arena& arena, std::size_t d, std::size_t h, std::size_t mb);
 };
