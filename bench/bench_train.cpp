@@ -36,7 +36,8 @@
 // First layer (issue 19, vae/sparse.hpp): --first-layer automatic|dense|packed|sparse sets the path
 // of every trainer here (automatic: by the data's density, as the library does); after the table,
 // and alone with --first-layer-only, enc_fc's two products that read x are timed by each path on
-// the same batches (time_first_layer).
+// the same batches (time_first_layer); --first-layer-only also times epochs of the three paths,
+// alternating in one process (print_first_layer_epochs).
 //
 // Modes other than the table: --epoch-only times epochs only; --serve is the persistent mode of
 // bench/compare_pytorch.py: one model, commands on stdin, one JSON line per command on stdout:
@@ -429,6 +430,44 @@ void print_first_layer(std::FILE* f, const FirstLayerResult& r, int threads) {
                vae::sparse_density_threshold);
 }
 
+// Epochs of the three paths in one process, alternating (dense, packed, sparse in each round), so
+// that all three see the same machine state: each path trains its own fresh model (seed 1) through
+// `epochs` epochs; medians per path.
+std::string loss_name(const vae::LossSpec& l);   // below
+void print_first_layer_epochs(std::FILE* f, const vae::ImageSet& train, int epochs, const vae::LossSpec& loss) {
+  const vae::FirstLayerPath paths[] = {vae::FirstLayerPath::dense, vae::FirstLayerPath::packed,
+                                       vae::FirstLayerPath::sparse};
+  std::vector<std::unique_ptr<Model>> models;
+  std::vector<std::unique_ptr<vae::Trainer<Model>>> trainers;
+  std::vector<std::vector<double>> secs(3), losses(3);
+  for (vae::FirstLayerPath p : paths) {
+    models.push_back(std::make_unique<Model>(batch));
+    vae::TrainOptions opt;
+    opt.loss = loss;
+    opt.batch = batch;
+    opt.first_layer = p;
+    trainers.push_back(std::make_unique<vae::Trainer<Model>>(*models.back(), train, opt, vae::ParamInit::from_seed));
+  }
+  for (int e = 0; e < epochs; ++e) {
+    for (std::size_t i = 0; i < 3; ++i) {
+      const auto t0 = Clock::now();
+      const vae::LossSums sums = trainers[i]->train_epoch();
+      secs[i].push_back(seconds_since(t0));
+      losses[i].push_back(sums.total_per_image());
+    }
+  }
+  std::fprintf(f, "epochs by path, alternating in one process (%d epochs each, fresh seed 1, %s):\n", epochs,
+               loss_name(loss).c_str());
+  for (std::size_t i = 0; i < 3; ++i) {
+    std::fprintf(f, "  %-8s epoch (s) median %.3f best %.3f  vs dense %.3fx;  epoch s:", vae::first_layer_name(paths[i]),
+                 median(secs[i]), min_of(secs[i]), median(secs[0]) / median(secs[i]));
+    for (double v : secs[i]) std::fprintf(f, " %.3f", v);
+    std::fprintf(f, ";  loss/image:");
+    for (double v : losses[i]) std::fprintf(f, " %.3f", v);
+    std::fprintf(f, "\n");
+  }
+}
+
 // --- machine facts -------------------------------------------------------------------------
 std::string cpu_model() {
   std::ifstream f("/proc/cpuinfo");
@@ -696,6 +735,7 @@ int main(int argc, char** argv) {
         vae::set_blas_threads(threads);
         if (o.ftz) vae::set_flush_denormals();
         print_first_layer(stdout, time_first_layer(train, o.reps), threads);
+        print_first_layer_epochs(stdout, train, o.epochs, fresh_loss);
       }
       return 0;
     }

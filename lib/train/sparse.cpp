@@ -6,9 +6,17 @@
 // per output element; the AVX-512 code fuses each multiply-add (as OpenBLAS does), the portable
 // code does not, so the two agree within float rounding, not bit for bit.
 //
-// Register blocking: an output row of H floats is done in chunks of up to 8 AVX-512 vectors
-// (128 floats), each chunk a set of accumulators that stays in registers over all the entries of
-// the row (forward) or the column (dW). H = 400 is 3 chunks of 128 and one of 16.
+// Register blocking: an output row of H floats is done in chunks of at most 13 AVX-512 vectors
+// (H = 400: 13 + 12), each a set of accumulators that stays in registers over the entries of the
+// row (forward, y[r, :]) or of the column (dW, dW^T[j, :]), each entry one broadcast and one
+// fused multiply-add per vector. The forward walks W^T (made for the batch's non-zero columns
+// only) in blocks of 64 non-zero columns; dW builds dW^T for 64 columns at a time in a tile on the
+// stack and transposes it into dW's (H, D) layout in 16 x 16 blocks in registers.
+//
+// Where the time goes (docs/performance.md, "Sparse first layer"): about 1.2 cycles per vector
+// multiply-add in both products, against 0.5 for OpenBLAS's dense kernel (each of ours loads its
+// operand; a GEMM kernel reuses each load for several), plus the index (~0.1 ms a batch) and
+// W's transpose; so 19% non-zeros make the two products ~1.5-2x faster, not 5x.
 #include "vae/sparse.hpp"
 
 #include <algorithm>
@@ -414,8 +422,8 @@ VAE_AVX512 void transpose_w_avx512(const SparseBatch& s, const float* w, std::si
   }
 }
 
-// dW[:, lo:hi] for H <= kTileH: 16 columns at a time, their dW^T tile made in L1 and transposed
-// into dW in 16 x 16 blocks in registers; columns without entries read as zeros, so their dW
+// dW[:, lo:hi] for H <= kTileH: kTileCols columns at a time, their dW^T tile made on the stack and
+// transposed into dW in 16 x 16 blocks in registers; columns without entries read as zeros, so their dW
 // columns are exact zeros.
 VAE_AVX512 void dw_avx512(float* dw, const float* dy, const SparseBatch& s, std::size_t lo, std::size_t hi) {
   const std::size_t H = s.H, D = s.D;
