@@ -51,9 +51,9 @@ double nonzero_fraction(const std::uint8_t* pixels, std::size_t n);
 
 // Below this non-zero fraction of the training set the sparse path is faster than the dense one.
 // Measured (docs/performance.md, "Sparse first layer"): the sparse path's cost grows with the
-// non-zeros (index + both products, 2 threads: ~0.78 ms at MNIST's 19.1%, ~1.6-1.9 ms at
+// non-zeros (index + both products, 2 threads: ~0.74 ms at MNIST's 19.1%, ~1.6 ms at
 // Fashion-MNIST's 49.8%), the dense products' does not (~1.2 ms); the line through the two meets
-// the dense cost near 33%. 0.30 stays on the safe side of it.
+// the dense cost at 33-37% in the day's runs. 0.30 stays on the safe side of it.
 inline constexpr double sparse_density_threshold = 0.30;
 
 // The path for data of non-zero fraction `density`, given what was asked: automatic picks sparse

@@ -13,10 +13,10 @@
 // only) in blocks of 64 non-zero columns; dW builds dW^T for 64 columns at a time in a tile on the
 // stack and transposes it into dW's (H, D) layout in 16 x 16 blocks in registers.
 //
-// Where the time goes (docs/performance.md, "Sparse first layer"): about 1.2 cycles per vector
-// multiply-add in both products, against 0.5 for OpenBLAS's dense kernel (each of ours loads its
-// operand; a GEMM kernel reuses each load for several), plus the index (~0.1 ms a batch) and
-// W's transpose; so 19% non-zeros make the two products ~1.5-2x faster, not 5x.
+// Where the time goes (docs/performance.md, "Sparse first layer"): each vector multiply-add takes
+// about 2.5 times as long as in OpenBLAS's dense kernel (each of ours loads its operand; a GEMM
+// kernel reuses each load for several), plus the index (~0.1 ms a batch) and W's transpose; so
+// 19% non-zeros make the two products ~1.5-2x faster, not 5x.
 #include "vae/sparse.hpp"
 
 #include <algorithm>
