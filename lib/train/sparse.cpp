@@ -72,13 +72,17 @@ void SparseBatch::carve(Arena& arena, std::size_t d, std::size_t h, std::size_t 
 namespace {
 
 bool g_simd_allowed = true;
-// Blocking (AVX-512 forward): W^T is walked in blocks of kColBlock non-zero columns, each used by
-// every row of the part before the next (a chunk of them, 64 x 13 vectors = 53 KB, stays in L1/L2).
-constexpr std::size_t kColBlock = 64;
-constexpr int kMaxVectors = 13;
-constexpr std::size_t kTileH = 512;      // dW's tile on the stack: kTileCols x 512 floats (128 KB)
-constexpr std::size_t kTileCols = 64;
-constexpr std::size_t kRowBlock = 32;   // accumulators per chunk (of 32 registers): H = 400 in 2 chunks
+// Sizes of the AVX-512 kernels (unused in a build without them):
+// forward: W^T is walked in blocks of kColBlock non-zero columns, each used by every row of the
+// part before the next; a row is done in chunks of at most kMaxVectors accumulators (of the 32
+// vector registers; H = 400 in 2 chunks, 13 + 12).
+[[maybe_unused]] constexpr std::size_t kColBlock = 64;
+[[maybe_unused]] constexpr int kMaxVectors = 13;
+// dW: dW^T is made for kTileCols columns at a time in a stack tile of kTileCols x kTileH floats
+// (128 KB; wider layers take the portable path), walking dy in blocks of kRowBlock images.
+[[maybe_unused]] constexpr std::size_t kTileH = 512;
+[[maybe_unused]] constexpr std::size_t kTileCols = 64;
+[[maybe_unused]] constexpr std::size_t kRowBlock = 32;
 
 bool cpu_has_avx512() {
 #if defined(VAE_SPARSE_AVX512)
@@ -217,7 +221,9 @@ void dw_transpose_portable(float* dw, const SparseBatch& s, std::size_t lo, std:
 // reports at -O3 (a false positive: every lane is written).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 // A chunk of an output row: NV full vectors, then one masked vector if Tail.
 template <int NV, bool Tail>
@@ -499,6 +505,7 @@ void sparse_index(SparseBatch& s, const float* x, std::size_t B) {
 
 void sparse_xwt(float* y, const float* w, SparseBatch& s) {
   const bool simd = use_simd();
+  (void)simd;   // no AVX-512 code in this build (VAE_NO_SPARSE_SIMD or another CPU)
   // W^T's rows for the batch's non-zero columns: wt[j, :] = W[:, j].
   parallel_for(s.K, 16, [&](std::size_t, std::size_t lo, std::size_t hi) {
 #if defined(VAE_SPARSE_AVX512)
@@ -517,6 +524,7 @@ void sparse_xwt(float* y, const float* w, SparseBatch& s) {
 // dW^T into wt (free after the forward), then transposed into dW, a part of dW's columns each.
 void sparse_dytx(float* dw, const float* dy, const SparseBatch& s) {
   const bool simd = use_simd();
+  (void)simd;
   parallel_for(s.D, 16, [&](std::size_t, std::size_t lo, std::size_t hi) {
 #if defined(VAE_SPARSE_AVX512)
     if (simd && s.H <= kTileH) return dw_avx512(dw, dy, s, lo, hi);
