@@ -66,15 +66,18 @@ struct Encoder {
   SparseFirstLayer<D, H> fc_sparse;   // the batch's index and the sparse paths' scratch
 
   static constexpr std::size_t activation_bytes(std::size_t B) {
-    return 2 * floats_bytes(B * H) + 2 * floats_bytes(B * Z) + SparseFirstLayer<D, H>::bytes(B);
+    return 2 * floats_bytes(B * H) + 2 * floats_bytes(B * Z);
   }
   void carve(Arena& arena, std::size_t B) {
     h = carve_rows<H>(arena, B, "enc.h");
     mu = carve_rows<Z>(arena, B, "enc.mu");
     logvar = carve_rows<Z>(arena, B, "enc.logvar");
     d_h = carve_rows<H>(arena, B, "enc.d_h");
-    fc_sparse.carve(arena, B);
   }
+  // The sparse first layer's index and scratch, carved last of the whole model (Vae::carve), so
+  // that every buffer of the dense path keeps the offset it had before the sparse path existed.
+  static constexpr std::size_t sparse_bytes(std::size_t B) { return SparseFirstLayer<D, H>::bytes(B); }
+  void carve_sparse(Arena& arena, std::size_t B) { fc_sparse.carve(arena, B); }
   void bind(float*& params, float*& grads) {
     fc.bind("enc_fc", params, grads);
     mu_head.bind("enc_mu", params, grads);
@@ -194,7 +197,8 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
     return Block::param_bytes()                                // params, grads, adam_m, adam_v
            + floats_bytes(B * D)                               // x
            + 5 * floats_bytes(B * Z)                           // eps, z, d_z, d_mu, d_logvar
-           + encoder_type::activation_bytes(B) + Dec::activation_bytes(B);
+           + encoder_type::activation_bytes(B) + Dec::activation_bytes(B)
+           + encoder_type::sparse_bytes(B);                    // the sparse first layer, last
   }
 
   // The arena is allocated here (arena_bytes(max_batch)), or the caller's buffer is borrowed.
@@ -312,6 +316,7 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
     d_logvar = carve_rows<Z>(this->arena_, B, "d_logvar");
     enc.carve(this->arena_, B);
     dec.carve(this->arena_, B);
+    enc.carve_sparse(this->arena_, B);
     this->bind_layers([&](float*& p, float*& g) {
       enc.bind(p, g);
       dec.bind(p, g);
