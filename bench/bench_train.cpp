@@ -44,6 +44,12 @@
 // Not measured here: the clean-build time (docs/performance.md has the command) and generation
 // (bench_generate).
 //
+// First layer (issue 19, vae/sparse.hpp): --first-layer automatic|dense|packed|sparse sets the path
+// of every trainer here (automatic: by the data's density, as the library does); after the table,
+// and alone with --first-layer-only, enc_fc's two products that read x are timed by each path on
+// the same batches (time_first_layer); --first-layer-only also times epochs of the three paths,
+// alternating in one process (print_first_layer_epochs).
+//
 // Modes other than the table: --epoch-only times epochs only; --serve is the persistent mode of
 // bench/compare_pytorch.py: one model, commands on stdin, one JSON line per command on stdout:
 //   warm N   N training steps (untimed)             -> {"warm":N}
@@ -78,6 +84,7 @@
 #include "vae/checkpoint.hpp"
 #include "vae/error.hpp"
 #include "vae/idx.hpp"
+#include "vae/sparse.hpp"
 #include "vae/trainer.hpp"
 #include "vae/vae.hpp"
 
@@ -145,7 +152,15 @@ double epoch_gemm_flops(std::size_t count) {
 // (issue 19's other part) returns here what its kernel ran (e.g. 2 M N K_nonzero, averaged over
 // the timed steps' batches). The split prints these per product and the epoch FLOP figure and
 // the executed floor are their sum, so they change with it.
-double executed_flops(std::size_t i) { return step_gemms(batch)[i].flops(); }
+// enc_fc's two products that read x (fwd x W^T, dW dy^T x) run 2 M N K_eff on the first layer's
+// sparse-aware paths: K_eff = the mean non-zeros of a row (sparse) or the mean non-zero columns
+// of a batch (packed), set by first_layer_work() from the training set; D on the dense path.
+double g_enc_fc_k = static_cast<double>(D);
+double executed_flops(std::size_t i) {
+  const Gemm& g = step_gemms(batch)[i];
+  const bool reads_x = i == 0 || i == step_gemms(batch).size() - 1;   // enc_fc fwd, enc_fc dW
+  return reads_x ? g.flops() * g_enc_fc_k / static_cast<double>(D) : g.flops();
+}
 double step_executed_flops() {
   double f = 0.0;
   for (std::size_t i = 0; i < step_gemms(batch).size(); ++i) f += executed_flops(i);
@@ -275,7 +290,11 @@ struct Options {
   bool serve = false;
   bool ftz = true;
   std::string json;
+  vae::FirstLayerPath first_layer = vae::FirstLayerPath::automatic;   // --first-layer
+  bool first_layer_only = false;
 };
+
+vae::FirstLayerPath g_first_layer = vae::FirstLayerPath::automatic;   // --first-layer, for every Setup
 
 // The model and trainer of one state: fresh from seed 1, or restored from the checkpoint.
 struct Setup {
@@ -290,6 +309,7 @@ Setup make_setup(const vae::ImageSet& train, const vae::LossSpec& loss, bool ftz
   opt.loss = loss;
   opt.batch = batch;
   opt.flush_denormals = ftz;
+  opt.first_layer = g_first_layer;
   s.trainer = std::make_unique<vae::Trainer<Model>>(*s.model, train, opt,
                                                      ck ? vae::ParamInit::keep : vae::ParamInit::from_seed);
   if (ck) {
@@ -387,6 +407,109 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
     const auto t0 = Clock::now();
     s.trainer->train_epoch();
     r.epoch_s.push_back(seconds_since(t0));
+  }
+}
+
+// --- the first layer (issue 19): enc_fc's products that read x, by each path -----------------
+// For `reps` consecutive batches of the data, each path in turn on the same batch (so all three
+// see the same machine state): dense (the step's two sgemm), packed (find and gather the non-zero
+// columns, then sgemm with K = their count) and sparse (CSR + CSC index, then the sparse kernels).
+// "index" is the per-batch indexing, charged to the forward in the step. Medians, ms.
+struct FirstLayerResult {
+  std::vector<double> nnz, cols;                       // per batch
+  std::vector<double> dense_fwd, dense_dw;
+  std::vector<double> packed_index, packed_fwd, packed_dw;
+  std::vector<double> sparse_index, sparse_fwd, sparse_dw;
+  double density = 0;                                  // of the whole training set
+};
+FirstLayerResult time_first_layer(const vae::ImageSet& train, int reps) {
+  FirstLayerResult r;
+  Model m(batch);
+  vae_rt::Rng rng;
+  vae_rt::rng_seed(&rng, 5, 0);
+  m.init_params(rng);
+  for (std::size_t i = 0; i < batch * H; ++i) m.enc.d_h[i] = vae_rt::rng_uniform(&rng, -0.01f, 0.01f);
+  auto& fl = m.enc.fc_sparse;
+  auto t = [](std::vector<double>& v, auto&& f) {
+    const auto t0 = Clock::now();
+    f();
+    v.push_back(seconds_since(t0));
+  };
+  for (int k = -10; k < reps; ++k) {
+    stage(m, train, static_cast<std::size_t>(k + 10));
+    const bool keep = k >= 0;
+    FirstLayerResult scratch;
+    FirstLayerResult& out = keep ? r : scratch;
+    t(out.dense_fwd, [&] { vae::matmul_xwt(m.enc.h, m.x, m.enc.fc.w, batch, 1.0f); });
+    t(out.dense_dw, [&] { vae::matmul_dytx(m.enc.fc.dw, m.enc.d_h, m.x, batch, 0.0f); });
+    t(out.packed_index, [&] { vae::packed_index(fl.batch, m.x.data(), batch); });
+    t(out.packed_fwd, [&] { vae::packed_xwt(m.enc.h.data(), m.enc.fc.w.data(), fl.batch); });
+    t(out.packed_dw, [&] { vae::packed_dytx(m.enc.fc.dw.data(), m.enc.d_h.data(), fl.batch); });
+    t(out.sparse_index, [&] { vae::sparse_index(fl.batch, m.x.data(), batch); });
+    t(out.sparse_fwd, [&] { vae::sparse_xwt(m.enc.h.data(), m.enc.fc.w.data(), fl.batch); });
+    t(out.sparse_dw, [&] { vae::sparse_dytx(m.enc.fc.dw.data(), m.enc.d_h.data(), fl.batch); });
+    out.nnz.push_back(static_cast<double>(fl.batch.nnz));
+    out.cols.push_back(static_cast<double>(fl.batch.K));
+  }
+  r.density = vae::nonzero_fraction(train.data(), train.size());
+  return r;
+}
+void print_first_layer(std::FILE* f, const FirstLayerResult& r, int threads) {
+  auto ms = [](const std::vector<double>& v) { return median(v) * 1e3; };
+  const double dense = ms(r.dense_fwd) + ms(r.dense_dw);
+  const double packed = ms(r.packed_index) + ms(r.packed_fwd) + ms(r.packed_dw);
+  const double sparse = ms(r.sparse_index) + ms(r.sparse_fwd) + ms(r.sparse_dw);
+  std::fprintf(f, "first layer (enc_fc fwd x W^T and dW dy^T x), %d threads, medians of %zu batches; kernels %s:\n",
+               threads, r.nnz.size(), vae::sparse_simd() ? "AVX-512" : "portable");
+  std::fprintf(f, "  batch: %.0f non-zeros (%.1f%%, %.1f per image) in %.0f of %zu columns\n", median(r.nnz),
+               100.0 * median(r.nnz) / static_cast<double>(batch * D), median(r.nnz) / static_cast<double>(batch),
+               median(r.cols), D);
+  std::fprintf(f, "  %-8s %9s %9s %9s %9s %9s\n", "ms", "index", "fwd", "dW", "sum", "vs dense");
+  std::fprintf(f, "  %-8s %9s %9.3f %9.3f %9.3f %8.2fx\n", "dense", "-", ms(r.dense_fwd), ms(r.dense_dw), dense, 1.0);
+  std::fprintf(f, "  %-8s %9.3f %9.3f %9.3f %9.3f %8.2fx\n", "packed", ms(r.packed_index), ms(r.packed_fwd),
+               ms(r.packed_dw), packed, dense / packed);
+  std::fprintf(f, "  %-8s %9.3f %9.3f %9.3f %9.3f %8.2fx\n", "sparse", ms(r.sparse_index), ms(r.sparse_fwd),
+               ms(r.sparse_dw), sparse, dense / sparse);
+  std::fprintf(f, "  the trainer's path for this data: %s (non-zero fraction %.3f, threshold %.2f)\n",
+               vae::first_layer_name(vae::choose_first_layer(g_first_layer, r.density)), r.density,
+               vae::sparse_density_threshold);
+}
+
+// Epochs of the three paths in one process, alternating (dense, packed, sparse in each round), so
+// that all three see the same machine state: each path trains its own fresh model (seed 1) through
+// `epochs` epochs; medians per path.
+std::string loss_name(const vae::LossSpec& l);   // below
+void print_first_layer_epochs(std::FILE* f, const vae::ImageSet& train, int epochs, const vae::LossSpec& loss) {
+  const vae::FirstLayerPath paths[] = {vae::FirstLayerPath::dense, vae::FirstLayerPath::packed,
+                                       vae::FirstLayerPath::sparse};
+  std::vector<std::unique_ptr<Model>> models;
+  std::vector<std::unique_ptr<vae::Trainer<Model>>> trainers;
+  std::vector<std::vector<double>> secs(3), losses(3);
+  for (vae::FirstLayerPath p : paths) {
+    models.push_back(std::make_unique<Model>(batch));
+    vae::TrainOptions opt;
+    opt.loss = loss;
+    opt.batch = batch;
+    opt.first_layer = p;
+    trainers.push_back(std::make_unique<vae::Trainer<Model>>(*models.back(), train, opt, vae::ParamInit::from_seed));
+  }
+  for (int e = 0; e < epochs; ++e) {
+    for (std::size_t i = 0; i < 3; ++i) {
+      const auto t0 = Clock::now();
+      const vae::LossSums sums = trainers[i]->train_epoch();
+      secs[i].push_back(seconds_since(t0));
+      losses[i].push_back(sums.total_per_image());
+    }
+  }
+  std::fprintf(f, "epochs by path, alternating in one process (%d epochs each, fresh seed 1, %s):\n", epochs,
+               loss_name(loss).c_str());
+  for (std::size_t i = 0; i < 3; ++i) {
+    std::fprintf(f, "  %-8s epoch (s) median %.3f best %.3f  vs dense %.3fx;  epoch s:", vae::first_layer_name(paths[i]),
+                 median(secs[i]), min_of(secs[i]), median(secs[0]) / median(secs[i]));
+    for (double v : secs[i]) std::fprintf(f, " %.3f", v);
+    std::fprintf(f, ";  loss/image:");
+    for (double v : losses[i]) std::fprintf(f, " %.3f", v);
+    std::fprintf(f, "\n");
   }
 }
 
@@ -635,11 +758,21 @@ int main(int argc, char** argv) {
   app.add_flag("--serve", o.serve, "persistent mode for compare_pytorch.py (first thread count of --threads)");
   bool no_ftz = false;
   app.add_flag("--no-ftz", no_ftz, "leave flush-to-zero / denormals-are-zero off");
+  std::string first_layer = "automatic";
+  app.add_option("--first-layer", first_layer,
+                 "enc_fc's path: automatic (by the data's density), dense, packed or sparse (default automatic)")
+      ->check(CLI::IsMember({"automatic", "dense", "packed", "sparse"}));
+  app.add_flag("--first-layer-only", o.first_layer_only, "time only the first layer's products, by each path");
   app.add_option("--json", o.json, "also write the figures as JSON; '-' writes JSON to stdout, the table to stderr");
   try {
     app.parse(argc, argv);
     o.threads = parse_threads(threads_list);
     o.ftz = !no_ftz;
+    for (auto p : {vae::FirstLayerPath::automatic, vae::FirstLayerPath::dense, vae::FirstLayerPath::packed,
+                   vae::FirstLayerPath::sparse}) {
+      if (first_layer == vae::first_layer_name(p)) o.first_layer = p;
+    }
+    g_first_layer = o.first_layer;
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const std::exception& e) {
@@ -658,7 +791,33 @@ int main(int argc, char** argv) {
     }
     const vae::LossSpec fresh_loss = o.ae ? vae::LossSpec{vae::Recon::mse, 0.0f} : vae::LossSpec{};
     if (o.serve) return serve(o, train, ck.get(), ck ? late_loss : fresh_loss);
+    if (o.first_layer_only) {
+      for (int threads : o.threads) {
+        vae::set_blas_threads(threads);
+        if (o.ftz) vae::set_flush_denormals();
+        print_first_layer(stdout, time_first_layer(train, o.reps), threads);
+        print_first_layer_epochs(stdout, train, o.epochs, fresh_loss);
+      }
+      return 0;
+    }
 
+    {   // the first layer's executed K (executed_flops above), from the path the Trainer takes
+      const double density = vae::nonzero_fraction(train.data(), train.size());
+      const vae::FirstLayerPath path = vae::choose_first_layer(o.first_layer, density);
+      if (path == vae::FirstLayerPath::sparse) g_enc_fc_k = density * static_cast<double>(D);
+      if (path == vae::FirstLayerPath::packed) {   // mean non-zero columns of consecutive batches
+        const std::size_t n = vae::image_count(train), batches = n / batch;
+        double cols = 0.0;
+        for (std::size_t b = 0; b < batches; ++b) {
+          for (std::size_t j = 0; j < D; ++j) {
+            bool any = false;
+            for (std::size_t r = 0; r < batch && !any; ++r) any = train.data()[(b * batch + r) * D + j] != 0;
+            cols += any ? 1.0 : 0.0;
+          }
+        }
+        g_enc_fc_k = batches ? cols / static_cast<double>(batches) : static_cast<double>(D);
+      }
+    }
     std::vector<ThreadResult> results;
     for (int threads : o.threads) {
       vae::set_blas_threads(threads);
@@ -692,6 +851,12 @@ int main(int argc, char** argv) {
     std::fprintf(out, "OpenBLAS kernels: %s\n", vae::blas_kernels().c_str());
     std::fprintf(out, "FTZ/DAZ: %s (MXCSR 0x%04x); load average (1, 5, 15 min) before %s, after %s\n",
                  ftz_on() ? "on" : "off", fp_mode(), load_before.c_str(), load_after.c_str());
+    {
+      const double density = vae::nonzero_fraction(train.data(), train.size());
+      std::fprintf(out, "first layer: %s (--first-layer %s; training set %.1f%% non-zero, sparse below %.0f%%)\n",
+                   vae::first_layer_name(vae::choose_first_layer(o.first_layer, density)),
+                   vae::first_layer_name(o.first_layer), 100.0 * density, 100.0 * vae::sparse_density_threshold);
+    }
     std::fprintf(out, "statistic: median of %d reps (steps, phases, products; after 10 warm-up calls) and of %d epochs\n",
                  o.reps, o.epochs);
     Table t;
@@ -717,6 +882,12 @@ int main(int argc, char** argv) {
     state_rows(t, results, &ThreadResult::fresh, o, vae::image_count(train));
     if (ck) state_rows(t, results, &ThreadResult::late, o, vae::image_count(train));
     t.print(out, o.threads);
+    if (!o.epoch_only) {   // issue 19's first layer, after the table (its own block)
+      for (int threads : o.threads) {
+        vae::set_blas_threads(threads);
+        print_first_layer(out, time_first_layer(train, o.reps), threads);
+      }
+    }
 
     if (!o.json.empty()) {
       Json runs = Json::array();

@@ -1,13 +1,16 @@
 // test_trainer.cpp - the training loop on real MNIST: zero heap allocations per step and per
-// evaluation, bit-identical 1-thread runs, the latent-2 configuration trains.
+// evaluation (every first-layer path), bit-identical runs (1 thread; 2 threads on the sparse
+// path), sparse and dense first layers agree on 2-epoch losses, the latent-2 configuration trains.
 #include "vae/trainer.hpp"
 
 #include <gtest/gtest.h>
 #include <xtensor/xbuilder.hpp>
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "alloc_counter.hpp"
@@ -18,34 +21,95 @@ namespace {
 
 using vae_test::mnist;
 
+// Every path of the first layer (vae/sparse.hpp): automatic (sparse on MNIST), dense, packed.
 TEST(Trainer, ZeroHeapAllocationsAcrossTrainStepsAndEvaluation) {
   vae::set_blas_threads(2);
   const vae::ImageSet train = vae::head(mnist(vae::Split::train).images, 128 * 102);
   const vae::ImageSet& test = mnist(vae::Split::test).images;
-  vae::Vae784_400_20 model(128);
-  vae::Trainer<vae::Vae784_400_20> trainer(model, train, vae::TrainOptions{}, vae::ParamInit::from_seed);
-  // Warm-up: OpenBLAS sets up its buffers and threads on first use.
-  std::size_t steps = 0;
-  auto count_steps = [&](const vae::StepReport&) { ++steps; };
-  trainer.train_epoch(count_steps);
-  trainer.evaluate(test, true);
+  const std::pair<vae::FirstLayerPath, vae::FirstLayerPath> paths[] = {
+      {vae::FirstLayerPath::automatic, vae::FirstLayerPath::sparse},
+      {vae::FirstLayerPath::dense, vae::FirstLayerPath::dense},
+      {vae::FirstLayerPath::packed, vae::FirstLayerPath::packed}};
+  for (const auto& [asked, expected] : paths) {
+    SCOPED_TRACE(vae::first_layer_name(asked));
+    vae::Vae784_400_20 model(128);
+    vae::TrainOptions opt;
+    opt.first_layer = asked;
+    vae::Trainer<vae::Vae784_400_20> trainer(model, train, opt, vae::ParamInit::from_seed);
+    EXPECT_EQ(model.enc.first_layer, expected);
+    // Warm-up: OpenBLAS sets up its buffers and threads on first use.
+    std::size_t steps = 0;
+    auto count_steps = [&](const vae::StepReport&) { ++steps; };
+    trainer.train_epoch(count_steps);
+    trainer.evaluate(test, true);
 
-  const std::size_t before = vae_test::allocation_count();
-  steps = 0;
-  trainer.train_epoch(count_steps);
-  const vae::LossSums sampled = trainer.evaluate(test, true);
-  const vae::LossSums mean = trainer.evaluate(test, false);
-  const std::size_t after = vae_test::allocation_count();
-  EXPECT_EQ(steps, 102u);
-  EXPECT_EQ(after - before, 0u) << "heap allocations during 102 train steps and 2 test evaluations";
-  EXPECT_EQ(sampled.images, 10000u);
-  EXPECT_EQ(mean.images, 10000u);
+    const std::size_t before = vae_test::allocation_count();
+    steps = 0;
+    trainer.train_epoch(count_steps);
+    const vae::LossSums sampled = trainer.evaluate(test, true);
+    const vae::LossSums mean = trainer.evaluate(test, false);
+    const std::size_t after = vae_test::allocation_count();
+    EXPECT_EQ(steps, 102u);
+    EXPECT_EQ(after - before, 0u) << "heap allocations during 102 train steps and 2 test evaluations";
+    EXPECT_EQ(sampled.images, 10000u);
+    EXPECT_EQ(mean.images, 10000u);
+  }
   // Sanity: the counter does count (a vector allocation is seen).
   const std::size_t c0 = vae_test::allocation_count();
   std::vector<int>* v = new std::vector<int>(100);
   const std::size_t c1 = vae_test::allocation_count();
   delete v;
   EXPECT_GE(c1 - c0, 2u);
+}
+
+// The sparse first layer changes only the order of float additions: two epochs on 6400 images
+// (BCE + KL) give the dense path's training and test losses to 3 significant digits.
+TEST(Trainer, SparseAndDenseFirstLayersGiveTheSameLosses) {
+  vae::set_blas_threads(2);
+  const vae::ImageSet train = vae::head(mnist(vae::Split::train).images, 6400);
+  const vae::ImageSet test = vae::head(mnist(vae::Split::test).images, 2000);
+  auto losses = [&](vae::FirstLayerPath path) {
+    vae::Vae784_400_20 model(128);
+    vae::TrainOptions opt;
+    opt.loss = vae::LossSpec{vae::Recon::bce, 1.0f};
+    opt.first_layer = path;
+    vae::Trainer<vae::Vae784_400_20> trainer(model, train, opt, vae::ParamInit::from_seed);
+    EXPECT_EQ(model.enc.first_layer, path);
+    std::vector<double> out;
+    for (int e = 0; e < 2; ++e) {
+      out.push_back(trainer.train_epoch().total_per_image());
+      out.push_back(trainer.evaluate(test, false).total_per_image());
+    }
+    return out;
+  };
+  const std::vector<double> dense = losses(vae::FirstLayerPath::dense);
+  const std::vector<double> sparse = losses(vae::FirstLayerPath::sparse);
+  const std::vector<double> packed = losses(vae::FirstLayerPath::packed);
+  const char* what[] = {"epoch 1 train", "epoch 1 test", "epoch 2 train", "epoch 2 test"};
+  for (std::size_t i = 0; i < dense.size(); ++i) {
+    std::printf("%-13s dense %.6f sparse %.6f packed %.6f\n", what[i], dense[i], sparse[i], packed[i]);
+    EXPECT_LE(std::fabs(sparse[i] - dense[i]), 5e-4 * std::fabs(dense[i])) << what[i];
+    EXPECT_LE(std::fabs(packed[i] - dense[i]), 5e-4 * std::fabs(dense[i])) << what[i];
+  }
+}
+
+// A fixed seed and thread count repeat bit for bit on the sparse path too (2 threads).
+TEST(Trainer, SparsePathRunsAreBitIdentical) {
+  vae::set_blas_threads(2);
+  const vae::ImageSet train = vae::head(mnist(vae::Split::train).images, 3200);
+  auto params = [&](std::uint64_t seed) {
+    vae::Vae784_400_20 model(128);
+    vae::TrainOptions opt;
+    opt.seed = seed;
+    opt.first_layer = vae::FirstLayerPath::sparse;
+    vae::Trainer<vae::Vae784_400_20> trainer(model, train, opt, vae::ParamInit::from_seed);
+    trainer.train_epoch();
+    trainer.train_epoch();
+    return std::vector<float>(model.params.data(), model.params.data() + vae::Vae784_400_20::num_params);
+  };
+  const std::vector<float> a = params(7), b = params(7), c = params(8);
+  EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0);
+  EXPECT_NE(std::memcmp(a.data(), c.data(), a.size() * sizeof(float)), 0);
 }
 
 std::vector<float> train_params(std::uint64_t seed) {

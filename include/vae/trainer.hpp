@@ -17,9 +17,12 @@
 // Initialization is the caller's choice, said where the trainer is built: ParamInit::from_seed
 // draws the model's parameters from the trainer's RNG stream (PyTorch's nn.Linear scheme) and
 // resets Adam; ParamInit::keep leaves the model as it is (weights just loaded, a checkpoint about
-// to be restored). Constructing a trainer never changes the model behind the caller's back.
+// to be restored). Constructing a trainer never changes the parameters behind the caller's back.
 //
 //   vae::Trainer<vae::Vae784_400_20> trainer(model, train.images, opt, vae::ParamInit::from_seed);
+//
+// The first layer: the constructor sets the model's first-layer path (vae/sparse.hpp) from the
+// training set's non-zero fraction, or as TrainOptions::first_layer says; only the speed differs.
 //
 // Allocation: the constructor allocates the shuffle order (one uint32 per training image) and a
 // batch's index list; train_epoch() and evaluate() allocate nothing.
@@ -38,6 +41,7 @@
 #include "vae/error.hpp"
 #include "vae/idx.hpp"
 #include "vae/losses.hpp"
+#include "vae/sparse.hpp"
 #include "vae_rt/rng.h"
 
 namespace vae {
@@ -48,6 +52,9 @@ struct TrainOptions {
   std::size_t batch = 128;
   std::uint64_t seed = 1;
   bool flush_denormals = true;   // FTZ/DAZ on the training thread (see vae/blas.hpp)
+  // enc_fc's products that read x (vae/sparse.hpp): automatic picks sparse for data below
+  // sparse_density_threshold non-zero pixels (MNIST), dense otherwise (Fashion-MNIST).
+  FirstLayerPath first_layer = FirstLayerPath::automatic;
 };
 
 // What one step reports to the progress callback; Sums is LossSums (Vae) or ClassSums.
@@ -65,6 +72,15 @@ struct StageImages {
   static const ImageSet& images(const ImageSet& d) { return d; }
   template <class Model>
   static void check(const ImageSet&, const char*) {}
+  // The path of the model's first layer for this training set (a speed choice: the results agree
+  // within float reassociation), from its non-zero fraction unless opt says which.
+  template <class Model>
+  static void configure(Model& m, const ImageSet& d, const TrainOptions& opt) {
+    const double density = opt.first_layer == FirstLayerPath::automatic
+                               ? nonzero_fraction(d.data(), d.size())
+                               : 0.0;
+    m.enc.first_layer = choose_first_layer(opt.first_layer, density);
+  }
   template <class Model>
   static void stage(Model& m, const ImageSet& d, const std::uint32_t* idx, std::size_t B) {
     stage_batch(m.x.data(), d, idx, B);
@@ -92,6 +108,8 @@ struct StageImagesWithLabels {
       }
     }
   }
+  template <class Model>
+  static void configure(Model&, const Dataset&, const TrainOptions&) {}   // dense first layer
   template <class Model>
   static void stage(Model& m, const Dataset& d, const std::uint32_t* idx, std::size_t B) {
     stage_batch(m.x.data(), d.images, idx, B);
@@ -133,6 +151,7 @@ class Trainer {
     }
     if (image_count(images) == 0 || image_count(images) > UINT32_MAX) throw Error("training set is empty or too large");
     Staging::template check<Model>(train, "training");
+    Staging::template configure<Model>(model_, train, opt_);
     if (opt.flush_denormals) set_flush_denormals();
     vae_rt::rng_seed(&rng_, opt.seed, 0);
     if (init == ParamInit::from_seed) model_.init_params(rng_);

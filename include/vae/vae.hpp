@@ -29,6 +29,7 @@
 #include "vae/layers.hpp"
 #include "vae/losses.hpp"
 #include "vae/param_block.hpp"
+#include "vae/sparse.hpp"
 #include "vae/tensor.hpp"
 #include "vae_rt/rng.h"
 
@@ -58,6 +59,12 @@ struct Encoder {
   Rows<Z> logvar;   // (B, Z)
   Rows<H> d_h;      // (B, H)  gradient w.r.t. h
 
+  // How enc_fc's two products that read x run (vae/sparse.hpp): dense (the default), sparse or
+  // packed. The Trainer sets it from the training set's density; the results agree within float
+  // reassociation.
+  FirstLayerPath first_layer = FirstLayerPath::dense;
+  SparseFirstLayer<D, H> fc_sparse;   // the batch's index and the sparse paths' scratch
+
   static constexpr std::size_t activation_bytes(std::size_t B) {
     return 2 * floats_bytes(B * H) + 2 * floats_bytes(B * Z);
   }
@@ -67,6 +74,10 @@ struct Encoder {
     logvar = carve_rows<Z>(arena, B, "enc.logvar");
     d_h = carve_rows<H>(arena, B, "enc.d_h");
   }
+  // The sparse first layer's index and scratch, carved last of the whole model (Vae::carve), so
+  // that every buffer of the dense path keeps the offset it had before the sparse path existed.
+  static constexpr std::size_t sparse_bytes(std::size_t B) { return SparseFirstLayer<D, H>::bytes(B); }
+  void carve_sparse(Arena& arena, std::size_t B) { fc_sparse.carve(arena, B); }
   void bind(float*& params, float*& grads) {
     fc.bind("enc_fc", params, grads);
     mu_head.bind("enc_mu", params, grads);
@@ -76,11 +87,18 @@ struct Encoder {
 
   // mu, logvar (B, Z) from x (B, D); x may be any caller memory.
   void forward(const Rows<D>& x, std::size_t B) {
-    fc.forward(h, x, B, Act::relu);   // bias + product + ReLU per block of h
+    if (first_layer == FirstLayerPath::dense || first_layer == FirstLayerPath::automatic) {
+      fc.forward(h, x, B, Act::relu);   // bias + product + ReLU per block of h
+    } else {   // Dense::forward's order: the bias into h, then the product added, then ReLU
+      bias_rows(h.data(), fc.b.data(), B, H);
+      fc_sparse.forward(h.data(), x.data(), fc.w.data(), B, first_layer);
+      relu_forward(h.data(), B * H);
+    }
     mu_head.forward(mu, h, B);
     logvar_head.forward(logvar, h, B);
   }
   // From d_mu, d_logvar (B, Z): parameter gradients. The input gradient is not needed (x is data).
+  // On the sparse and packed paths, forward(x, B) must have run on the same x just before.
   void backward(const Rows<D>& x, const Rows<Z>& d_mu, const Rows<Z>& d_logvar, std::size_t B) {
     using Grad = typename decltype(mu_head)::Grad;
     mu_head.weight_grad(d_mu, h, B);         // dW, and db in the same tasks
@@ -89,7 +107,11 @@ struct Encoder {
     // product's parts apply ReLU' and sum enc_fc's bias gradient on their blocks of d_h.
     mu_head.input_grad(d_h, d_mu, B, Grad::assign);
     logvar_head.input_grad_relu(d_h, d_logvar, h, fc.db.data(), B, Grad::accumulate);
-    fc.weight_grad(d_h, x, B, /*bias=*/false);   // dW = d_h^T x; db made above
+    if (first_layer == FirstLayerPath::dense || first_layer == FirstLayerPath::automatic) {
+      fc.weight_grad(d_h, x, B, /*bias=*/false);   // dW = d_h^T x; db made above
+    } else {   // dW from the index forward() built for this x; db made above
+      fc_sparse.backward_dw(fc.dw.data(), d_h.data(), first_layer);
+    }
   }
 };
 
@@ -178,7 +200,8 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
     return Block::param_bytes()                                // params, grads, adam_m, adam_v
            + floats_bytes(B * D)                               // x
            + 5 * floats_bytes(B * Z)                           // eps, z, d_z, d_mu, d_logvar
-           + encoder_type::activation_bytes(B) + Dec::activation_bytes(B);
+           + encoder_type::activation_bytes(B) + Dec::activation_bytes(B)
+           + encoder_type::sparse_bytes(B);                    // the sparse first layer, last
   }
 
   // The arena is allocated here (arena_bytes(max_batch)), or the caller's buffer is borrowed.
@@ -299,6 +322,7 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
     d_logvar = carve_rows<Z>(this->arena_, B, "d_logvar");
     enc.carve(this->arena_, B);
     dec.carve(this->arena_, B);
+    enc.carve_sparse(this->arena_, B);
     this->bind_layers([&](float*& p, float*& g) {
       enc.bind(p, g);
       dec.bind(p, g);

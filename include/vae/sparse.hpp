@@ -1,0 +1,141 @@
+// vae/sparse.hpp - the sparse-aware first layer (issue 19): enc_fc's two products that read the
+// input x, skipping its exact zeros.
+//
+// MNIST pixels are 81% exact zeros, and a batch of 128 images has non-zero pixels in only ~527 of
+// its 784 columns. Two of the step's five large products read x:
+//   forward  y (B, H) = x (B, D) W^T + y        (y holds the bias, as in Dense::forward)
+//   dW       dW (H, D) = dy^T (H, B) x (B, D)
+// Both are sums over x's entries, so terms with x = 0 can be dropped without changing the
+// mathematics; only the order of the remaining additions differs from OpenBLAS's (float
+// reassociation). Three paths compute them (FirstLayerPath):
+//   dense   Dense<D, H>::forward / backward, one sgemm each (the reference).
+//   sparse  the kept path. The batch is indexed as CSR (row s: its non-zero columns and values)
+//           and CSC (column j: its non-zero rows and values). Forward: y[s,:] += sum x[s,j] W^T[j,:]
+//           over row s's entries, with register-blocked accumulators (AVX-512 when the CPU has it,
+//           else portable loops), rows split over the pool; W^T's rows are transposed from W for
+//           the batch's non-zero columns only. dW: dW^T[j,:] = sum x[s,j] dy[s,:] over column j's
+//           entries, a tile of 16 columns at a time, transposed into dW's (H, D) layout; columns
+//           split over the pool in blocks of 16.
+//   packed  the other candidate, kept for the benchmark and its test: gather the batch's
+//           non-zero columns of x and W into dense (B, K) and (H, K) blocks (K ~ 527 on MNIST)
+//           and run the same sgemm with the shorter K; dW's (H, K) result is scattered back.
+// In both sparse-aware paths the columns of dW for pixels that are zero in the whole batch are
+// written as exact zeros, as the dense product gives them.
+//
+// Which path runs: Encoder::first_layer (vae/vae.hpp), dense by default; Trainer sets it from the
+// training set's non-zero fraction (choose_first_layer below), or TrainOptions::first_layer forces
+// one. Figures and the threshold's measurement: docs/performance.md, "Sparse first layer".
+//
+// Memory: every buffer is carved from the model's arena at init, sized for the worst case
+// (max_batch x D entries); nothing is allocated per step. Determinism: each output element is
+// computed by one thread, in an order fixed by the data (rows and columns ascending), so a fixed
+// seed repeats bit for bit; the sparse kernels' results do not even depend on the thread count.
+//
+// What this is not: a general sparse-matrix library. Indices are 16-bit (D <= 65536).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "vae/arena.hpp"
+
+namespace vae {
+
+enum class FirstLayerPath : std::uint8_t { automatic, dense, packed, sparse };
+
+// "automatic", "dense", "packed", "sparse".
+const char* first_layer_name(FirstLayerPath p);
+
+// The non-zero fraction of n bytes (the training set's pixels).
+double nonzero_fraction(const std::uint8_t* pixels, std::size_t n);
+
+// Below this non-zero fraction of the training set the sparse path is faster than the dense one.
+// Measured (docs/performance.md, "Sparse first layer"): the sparse path's cost grows with the
+// non-zeros (index + both products, 2 threads: ~0.74 ms at MNIST's 19.1%, ~1.6 ms at
+// Fashion-MNIST's 49.8%), the dense products' does not (~1.2 ms); the line through the two meets
+// the dense cost at 33-37% in the day's runs. 0.30 stays on the safe side of it.
+inline constexpr double sparse_density_threshold = 0.30;
+
+// The path for data of non-zero fraction `density`, given what was asked: automatic picks sparse
+// below sparse_density_threshold, else dense; any other request is returned as it is.
+inline FirstLayerPath choose_first_layer(FirstLayerPath asked, double density) {
+  if (asked != FirstLayerPath::automatic) return asked;
+  return density < sparse_density_threshold ? FirstLayerPath::sparse : FirstLayerPath::dense;
+}
+
+// The index of one batch and the scratch of the two sparse-aware paths, as runtime-sized views
+// over arena memory (carved by SparseFirstLayer below). Rows are images, columns pixels.
+struct SparseBatch {
+  std::size_t D = 0, H = 0, max_batch = 0;
+  float* wt = nullptr;             // (D, H) sparse: W^T rows of the batch's non-zero columns;
+                                   //        packed: W's gathered (H, K), then dW's (H, K)
+  std::size_t row_stride = 0;      // D + 16: a row's CSR slot, with room for a whole vector store
+  float* xval = nullptr;           // (max_batch, row_stride) sparse: CSR values, row s from
+                                   //   s * row_stride; packed: the gathered x (B, K)
+  std::uint16_t* xcol = nullptr;   // (max_batch, row_stride) CSR column indices
+  std::uint32_t* row_nnz = nullptr;   // (max_batch) entries of each row
+  float* cval = nullptr;           // (D, max_batch) CSC values, column j from j * max_batch
+  std::uint16_t* crow = nullptr;   // (D, max_batch) CSC row indices
+  std::uint32_t* col_nnz = nullptr;   // (D) entries of each column
+  std::uint16_t* nz_cols = nullptr;   // (D) the batch's non-zero columns, ascending
+  std::uint32_t* cursor = nullptr;    // (max(max_batch, D)) the kernels' per-row / per-column cursors
+  std::uint32_t* bounds = nullptr;    // (D + 1) the forward's column blocks, as column bounds
+  std::size_t nblocks = 0;         // how many blocks (bounds[0..nblocks])
+  std::size_t K = 0;               // how many (nz_cols[0..K))
+  std::size_t nnz = 0;             // non-zero entries of the batch
+  std::size_t B = 0;               // the batch the index was built for
+
+  static constexpr std::size_t bytes(std::size_t D, std::size_t H, std::size_t max_batch) {
+    return floats_bytes(D * H) + floats_bytes(max_batch * (D + 16)) + align_up(max_batch * (D + 16) * 2) +
+           align_up(max_batch * 4) + floats_bytes(D * max_batch) + align_up(D * max_batch * 2) +
+           align_up(D * 4) + align_up(D * 2) + align_up((max_batch > D ? max_batch : D) * 4) +
+           align_up((D + 1) * 4);
+  }
+  void carve(Arena& arena, std::size_t d, std::size_t h, std::size_t mb);
+};
+
+// --- the kernels (lib/train/sparse.cpp); x (B, D), y and dy (B, H), w and dw (H, D) -----------
+// sparse: index x (CSR, CSC, non-zero columns), then the products.
+void sparse_index(SparseBatch& s, const float* x, std::size_t B);
+void sparse_xwt(float* y, const float* w, SparseBatch& s);           // y += x W^T
+void sparse_dytx(float* dw, const float* dy, const SparseBatch& s);  // dW = dy^T x
+// packed: find the non-zero columns and gather x's, then the products.
+void packed_index(SparseBatch& s, const float* x, std::size_t B);
+void packed_xwt(float* y, const float* w, SparseBatch& s);           // y += x W^T
+void packed_dytx(float* dw, const float* dy, SparseBatch& s);        // dW = dy^T x
+
+// Whether the sparse kernels use their AVX-512 code (the CPU has it and it is not switched off);
+// set_sparse_simd(false) selects the portable loops (for tests), true the best available.
+bool sparse_simd();
+void set_sparse_simd(bool on);
+
+// The first layer's sparse-aware paths for a Dense<D, H> (vae/layers.hpp), on one SparseBatch.
+template <std::size_t D, std::size_t H>
+struct SparseFirstLayer {
+  static_assert(D <= 65536, "16-bit column indices");
+  SparseBatch batch;
+
+  static constexpr std::size_t bytes(std::size_t max_batch) { return SparseBatch::bytes(D, H, max_batch); }
+  void carve(Arena& arena, std::size_t max_batch) { batch.carve(arena, D, H, max_batch); }
+
+  // y (B, H) += x (B, D) W^T (H, D), indexing x first. y holds the bias (Dense::forward's order).
+  void forward(float* y, const float* x, const float* w, std::size_t B, FirstLayerPath path) {
+    if (path == FirstLayerPath::packed) {
+      packed_index(batch, x, B);
+      packed_xwt(y, w, batch);
+    } else {
+      sparse_index(batch, x, B);
+      sparse_xwt(y, w, batch);
+    }
+  }
+  // dW (H, D) = dy^T (H, B) x (B, D), from the index that forward built for the same x.
+  void backward_dw(float* dw, const float* dy, FirstLayerPath path) {
+    if (path == FirstLayerPath::packed) {
+      packed_dytx(dw, dy, batch);
+    } else {
+      sparse_dytx(dw, dy, batch);
+    }
+  }
+};
+
+}  // namespace vae

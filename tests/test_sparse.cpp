@@ -1,0 +1,212 @@
+// test_sparse.cpp - the sparse-aware first layer (lib/train/sparse.cpp, vae/sparse.hpp): its
+// kernels against a double-precision dense reference, on random sparse batches of awkward sizes,
+// in both kernel variants (AVX-512 where the CPU has it, portable); one training step's gradients
+// on MNIST against the dense path; exact zeros in dW for pixels zero in the whole batch; and the
+// path choice from the data's density.
+#include "vae/sparse.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "mnist_fixture.hpp"
+#include "vae/blas.hpp"
+#include "vae/trainer.hpp"
+#include "vae/vae.hpp"
+#include "vae_rt/rng.h"
+
+namespace {
+
+using vae::FirstLayerPath;
+using vae_test::mnist;
+
+// max |a - ref| / max |ref| over n values (the error relative to the tensor's scale).
+double rel_error(const float* a, const double* ref, std::size_t n) {
+  double diff = 0.0, scale = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    diff = std::max(diff, std::fabs(static_cast<double>(a[i]) - ref[i]));
+    scale = std::max(scale, std::fabs(ref[i]));
+  }
+  return scale > 0.0 ? diff / scale : diff;
+}
+
+struct Case {
+  std::size_t D, H, B, max_batch;
+  float density;
+};
+
+// y = bias + x W^T and dW = dy^T x, by each sparse-aware path, against double sums.
+void check_kernels(const Case& c, FirstLayerPath path, bool simd) {
+  SCOPED_TRACE("D " + std::to_string(c.D) + " H " + std::to_string(c.H) + " B " + std::to_string(c.B) +
+               " density " + std::to_string(c.density) + " " + vae::first_layer_name(path) +
+               (simd ? " simd" : " portable"));
+  vae::set_sparse_simd(simd);
+  vae_rt::Rng rng;
+  vae_rt::rng_seed(&rng, 11, 0);
+  std::vector<float> x(c.B * c.D, 0.0f), w(c.H * c.D), dy(c.B * c.H), y(c.B * c.H), dw(c.H * c.D, 7.0f);
+  // Sparse x with whole zero columns: every third column is zero in the whole batch.
+  for (std::size_t r = 0; r < c.B; ++r) {
+    for (std::size_t j = 0; j < c.D; ++j) {
+      const float u = vae_rt::rng_uniform(&rng, 0.0f, 1.0f);
+      if (j % 3 != 1 && u < c.density) x[r * c.D + j] = static_cast<float>(1 + (r * 7 + j) % 255) / 255.0f;
+    }
+  }
+  for (float& v : w) v = vae_rt::rng_uniform(&rng, -0.05f, 0.05f);
+  for (float& v : dy) v = vae_rt::rng_uniform(&rng, -1.0f, 1.0f);
+  for (std::size_t i = 0; i < y.size(); ++i) y[i] = 0.01f * static_cast<float>(i % c.H);   // the bias
+
+  std::vector<double> y_ref(y.size()), dw_ref(dw.size(), 0.0);
+  for (std::size_t r = 0; r < c.B; ++r) {
+    for (std::size_t o = 0; o < c.H; ++o) {
+      double s = y[r * c.H + o];
+      for (std::size_t j = 0; j < c.D; ++j) s += static_cast<double>(x[r * c.D + j]) * w[o * c.D + j];
+      y_ref[r * c.H + o] = s;
+    }
+  }
+  for (std::size_t o = 0; o < c.H; ++o) {
+    for (std::size_t j = 0; j < c.D; ++j) {
+      double s = 0.0;
+      for (std::size_t r = 0; r < c.B; ++r) s += static_cast<double>(dy[r * c.H + o]) * x[r * c.D + j];
+      dw_ref[o * c.D + j] = s;
+    }
+  }
+
+  vae::Arena arena(vae::SparseBatch::bytes(c.D, c.H, c.max_batch));
+  vae::SparseBatch s;
+  s.carve(arena, c.D, c.H, c.max_batch);
+  EXPECT_EQ(arena.used(), vae::SparseBatch::bytes(c.D, c.H, c.max_batch));
+  if (path == FirstLayerPath::packed) {
+    vae::packed_index(s, x.data(), c.B);
+    vae::packed_xwt(y.data(), w.data(), s);
+    vae::packed_dytx(dw.data(), dy.data(), s);
+  } else {
+    vae::sparse_index(s, x.data(), c.B);
+    vae::sparse_xwt(y.data(), w.data(), s);
+    vae::sparse_dytx(dw.data(), dy.data(), s);
+  }
+  EXPECT_LE(rel_error(y.data(), y_ref.data(), y.size()), 5e-6);
+  EXPECT_LE(rel_error(dw.data(), dw_ref.data(), dw.size()), 5e-6);
+  // Columns zero in the whole batch: exactly zero in dW (and every other zero column too).
+  std::size_t zero_cols = 0;
+  for (std::size_t j = 0; j < c.D; ++j) {
+    bool any = false;
+    for (std::size_t r = 0; r < c.B; ++r) any = any || x[r * c.D + j] != 0.0f;
+    if (any) continue;
+    ++zero_cols;
+    for (std::size_t o = 0; o < c.H; ++o) ASSERT_EQ(dw[o * c.D + j], 0.0f) << "dW[" << o << ", " << j << "]";
+  }
+  EXPECT_GE(zero_cols, c.D / 3);
+  EXPECT_EQ(s.K, c.D - zero_cols);
+  vae::set_sparse_simd(true);
+}
+
+TEST(SparseFirstLayer, KernelsMatchADoubleReferenceOnAwkwardShapes) {
+  const Case cases[] = {
+      {784, 400, 128, 128, 0.2f},   // the model's shape
+      {784, 400, 37, 128, 0.2f},    // a partial last batch
+      {50, 23, 5, 8, 0.5f},         // H not a multiple of 16, D not of 16
+      {33, 200, 17, 20, 0.9f},      // nearly dense; 200 = 128 + 4 x 16 + 8
+      {40, 600, 9, 9, 0.3f},        // H above the dW tile (portable path)
+      {16, 16, 1, 1, 0.0f},         // an all-zero batch
+  };
+  for (int threads : {1, 2}) {
+    vae::set_blas_threads(threads);
+    for (const Case& c : cases) {
+      for (FirstLayerPath p : {FirstLayerPath::sparse, FirstLayerPath::packed}) {
+        check_kernels(c, p, true);
+        check_kernels(c, p, false);
+      }
+    }
+  }
+}
+
+// The gradients of one step on a real MNIST batch: every parameter block of the sparse (and the
+// packed) path against the dense path, at 1e-5 of the block's largest gradient.
+TEST(SparseFirstLayer, OneStepGradientsMatchTheDensePath) {
+  vae::set_blas_threads(2);
+  using Model = vae::Vae784_400_20;
+  const vae::ImageSet& images = mnist(vae::Split::train).images;
+  std::vector<std::uint32_t> idx(128);
+  for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<std::uint32_t>(i * 37 + 5);
+  auto grads_of = [&](FirstLayerPath path, std::vector<float>& h) {
+    auto m = std::make_unique<Model>(128);
+    vae_rt::Rng rng;
+    vae_rt::rng_seed(&rng, 3, 0);
+    m->init_params(rng);
+    m->enc.first_layer = path;
+    vae::stage_batch(m->x.data(), images, idx.data(), 128);
+    vae_rt::rng_fill_normal(&rng, m->eps.data(), 128 * 20);
+    const vae::LossSpec spec{vae::Recon::bce, 1.0f};
+    m->train_step_given_eps(128, spec, vae::AdamConfig{});
+    h.assign(m->enc.h.data(), m->enc.h.data() + 128 * 400);
+    return std::vector<float>(m->grads.data(), m->grads.data() + Model::num_params);
+  };
+  std::vector<float> h_dense, h_sparse, h_packed;
+  const std::vector<float> dense = grads_of(FirstLayerPath::dense, h_dense);
+  const std::vector<float> sparse = grads_of(FirstLayerPath::sparse, h_sparse);
+  const std::vector<float> packed = grads_of(FirstLayerPath::packed, h_packed);
+  struct Block { const char* name; std::size_t size; };
+  const Block blocks[] = {{"enc_fc_w", 400 * 784}, {"enc_fc_b", 400},    {"enc_mu_w", 20 * 400},
+                          {"enc_mu_b", 20},        {"enc_logvar_w", 20 * 400}, {"enc_logvar_b", 20},
+                          {"dec_fc_w", 400 * 20},  {"dec_fc_b", 400},    {"dec_out_w", 784 * 400},
+                          {"dec_out_b", 784}};
+  std::size_t at = 0;
+  for (const Block& b : blocks) {
+    std::vector<double> ref(dense.begin() + at, dense.begin() + at + b.size);
+    const double es = rel_error(sparse.data() + at, ref.data(), b.size);
+    const double ep = rel_error(packed.data() + at, ref.data(), b.size);
+    std::printf("%-13s sparse %.2e packed %.2e (max |a - dense| / max |dense|)\n", b.name, es, ep);
+    EXPECT_LE(es, 1e-5) << b.name;
+    EXPECT_LE(ep, 1e-5) << b.name;
+    at += b.size;
+  }
+  EXPECT_EQ(at, Model::num_params);
+  const std::vector<double> h_ref(h_dense.begin(), h_dense.end());
+  EXPECT_LE(rel_error(h_sparse.data(), h_ref.data(), h_ref.size()), 1e-6);
+  // Pixels zero in the whole batch: their enc_fc_w gradient columns are exactly zero.
+  std::size_t zero_cols = 0;
+  for (std::size_t j = 0; j < 784; ++j) {
+    bool any = false;
+    for (std::uint32_t i : idx) any = any || vae::image_data(images, i)[j] != 0;
+    if (any) continue;
+    ++zero_cols;
+    for (std::size_t o = 0; o < 400; ++o) {
+      ASSERT_EQ(sparse[o * 784 + j], 0.0f);
+      ASSERT_EQ(packed[o * 784 + j], 0.0f);
+    }
+  }
+  EXPECT_GT(zero_cols, 100u);   // MNIST: ~250 of 784 in a batch of 128
+}
+
+TEST(SparseFirstLayer, TheTrainerChoosesByDensity) {
+  EXPECT_EQ(vae::choose_first_layer(FirstLayerPath::automatic, 0.191), FirstLayerPath::sparse);   // MNIST
+  EXPECT_EQ(vae::choose_first_layer(FirstLayerPath::automatic, 0.502), FirstLayerPath::dense);    // Fashion-MNIST
+  EXPECT_EQ(vae::choose_first_layer(FirstLayerPath::packed, 0.9), FirstLayerPath::packed);
+  EXPECT_EQ(vae::choose_first_layer(FirstLayerPath::dense, 0.1), FirstLayerPath::dense);
+
+  const vae::ImageSet mnist_head = vae::head(mnist(vae::Split::train).images, 1000);
+  const double d = vae::nonzero_fraction(mnist_head.data(), mnist_head.size());
+  EXPECT_GT(d, 0.15);
+  EXPECT_LT(d, 0.25);
+  using Small = vae::Vae<784, 16, 2>;
+  Small m(8);
+  EXPECT_EQ(m.enc.first_layer, FirstLayerPath::dense);   // a model alone: dense
+  vae::TrainOptions opt;
+  opt.batch = 8;
+  vae::Trainer<Small> sparse_trainer(m, mnist_head, opt, vae::ParamInit::from_seed);
+  EXPECT_EQ(m.enc.first_layer, FirstLayerPath::sparse);
+  // Dense data (60% non-zero): the dense path.
+  vae::ImageSet dense_set = mnist_head;
+  for (std::size_t i = 0; i < dense_set.size(); ++i) dense_set.data()[i] = static_cast<std::uint8_t>(i % 5 < 3 ? 200 : 0);
+  vae::Trainer<Small> dense_trainer(m, dense_set, opt, vae::ParamInit::from_seed);
+  EXPECT_EQ(m.enc.first_layer, FirstLayerPath::dense);
+  opt.first_layer = FirstLayerPath::packed;
+  vae::Trainer<Small> forced(m, dense_set, opt, vae::ParamInit::from_seed);
+  EXPECT_EQ(m.enc.first_layer, FirstLayerPath::packed);
+}
+
+}  // namespace
