@@ -371,8 +371,22 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
       const auto t6 = Clock::now();
       // The step's products alone, on its operands (C goes to scratch), where the step has
       // them: after the backward pass, before Adam sweeps its 10 MB through the caches.
+      // On the first layer's sparse-aware paths, enc_fc's two products that read x run as the
+      // step runs them: the index and x W^T (Encoder::forward), dy^T x (Encoder::backward).
+      const vae::FirstLayerPath path = m.enc.first_layer;
+      const bool skips_zeros = path == vae::FirstLayerPath::sparse || path == vae::FirstLayerPath::packed;
       for (std::size_t g = 0; g < gemms.size(); ++g) {
         const Gemm& p = gemms[g];
+        if (skips_zeros && (g == 0 || g + 1 == gemms.size())) {
+          const auto g0 = Clock::now();
+          if (g == 0) {
+            m.enc.fc_sparse.forward(scratch.p, m.x.data(), m.enc.fc.w.data(), batch, path);
+          } else {
+            m.enc.fc_sparse.backward_dw(scratch.p, m.enc.d_h.data(), path);
+          }
+          gemm_t[g][i] = seconds_since(g0);
+          continue;
+        }
         const std::size_t lda = p.ta == vae::Trans::yes ? p.M : p.K;
         const std::size_t ldb = p.tb == vae::Trans::yes ? p.K : p.N;
         const auto g0 = Clock::now();
@@ -619,7 +633,7 @@ void state_rows(Table& t, const std::vector<ThreadResult>& rs, StateResult Threa
       for (std::size_t i = 0; i < g.size(); ++i) s += g[i].phase == p ? (r.*which).gemm_s[i] : 0.0;
       return s;
     };
-    t.row("  GEMM (the 14 products alone, step's operands)", cells(rs, [&](const ThreadResult& r) {
+    t.row("  GEMM (the 14 products alone, step's operands and path)", cells(rs, [&](const ThreadResult& r) {
             const StateResult& st = r.*which;
             double sum = 0;
             for (double g : st.gemm_s) sum += g;
