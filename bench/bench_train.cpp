@@ -777,6 +777,8 @@ int main(int argc, char** argv) {
                  "enc_fc's path: automatic (by the data's density), dense, packed or sparse (default automatic)")
       ->check(CLI::IsMember({"automatic", "dense", "packed", "sparse"}));
   app.add_flag("--first-layer-only", o.first_layer_only, "time only the first layer's products, by each path");
+  bool portable_sparse = false;
+  app.add_flag("--portable-sparse", portable_sparse, "the sparse kernels' portable loops, not their AVX-512 code");
   app.add_option("--json", o.json, "also write the figures as JSON; '-' writes JSON to stdout, the table to stderr");
   try {
     app.parse(argc, argv);
@@ -787,6 +789,7 @@ int main(int argc, char** argv) {
       if (first_layer == vae::first_layer_name(p)) o.first_layer = p;
     }
     g_first_layer = o.first_layer;
+    if (portable_sparse) vae::set_sparse_simd(false);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const std::exception& e) {

@@ -56,11 +56,18 @@ double nonzero_fraction(const std::uint8_t* pixels, std::size_t n);
 // the dense cost at 33-37% in the day's runs. 0.30 stays on the safe side of it.
 inline constexpr double sparse_density_threshold = 0.30;
 
+// Whether the sparse kernels use their AVX-512 code (the CPU has it and it is not switched off);
+// set_sparse_simd(false) selects the portable loops (for tests), true the best available.
+bool sparse_simd();
+void set_sparse_simd(bool on);
+
 // The path for data of non-zero fraction `density`, given what was asked: automatic picks sparse
-// below sparse_density_threshold, else dense; any other request is returned as it is.
+// below sparse_density_threshold when the sparse kernels run their AVX-512 code, else dense; any
+// other request is returned as it is. The portable loops lose to the dense sgemm even on MNIST
+// (enc_fc's two products, 2 threads: 5.1 ms against 0.8-1.3 ms; docs/performance.md).
 inline FirstLayerPath choose_first_layer(FirstLayerPath asked, double density) {
   if (asked != FirstLayerPath::automatic) return asked;
-  return density < sparse_density_threshold ? FirstLayerPath::sparse : FirstLayerPath::dense;
+  return density < sparse_density_threshold && sparse_simd() ? FirstLayerPath::sparse : FirstLayerPath::dense;
 }
 
 // The index of one batch and the scratch of the two sparse-aware paths, as runtime-sized views
@@ -104,10 +111,6 @@ void packed_index(SparseBatch& s, const float* x, std::size_t B);
 void packed_xwt(float* y, const float* w, SparseBatch& s);           // y += x W^T
 void packed_dytx(float* dw, const float* dy, SparseBatch& s);        // dW = dy^T x
 
-// Whether the sparse kernels use their AVX-512 code (the CPU has it and it is not switched off);
-// set_sparse_simd(false) selects the portable loops (for tests), true the best available.
-bool sparse_simd();
-void set_sparse_simd(bool on);
 
 // The first layer's sparse-aware paths for a Dense<D, H> (vae/layers.hpp), on one SparseBatch.
 template <std::size_t D, std::size_t H>
