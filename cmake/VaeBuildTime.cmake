@@ -7,10 +7,12 @@
 #                                 includes it: vae_export/main.cpp compiles in 10.2 s at -O3, 5.6 s
 #                                 at -O1, 3.6 s at -O0 (user CPU), for code that runs once.
 #                                 vae_report/main.cpp too: its 96 digits per run are the
-#                                 library's products, the same 0.10 s at -O0 (11.0 -> 7.5 s).
+#                                 library's products, the same 0.10 s at -O0 (11.0 -> 7.5 s);
+#                                 and bench_train.cpp, the loops around the library calls it
+#                                 times: the same epochs at -O0, -O1 and -O3 (13.8 -> 7.1 s).
 #   vae_cold_sources(<file>...)   the same glue beside light per-image work that runs in a library
 #                                 or on a few hundred images (vae_gen's latents and text output,
-#                                 vae_figures' pictures, bench_train's timing loops): -O1, which
+#                                 vae_figures' pictures): -O1, which
 #                                 still inlines the small functions such code is made of. At -O0
 #                                 vae_gen took 12% longer for 20000 digits and vae_figures' latent-2
 #                                 scatter (10000 encodings through xtensor) 0.38 -> 1.88 s.
