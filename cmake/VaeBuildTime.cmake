@@ -6,19 +6,35 @@
 #                                 code is generated anew, at the file's level, in every file that
 #                                 includes it: vae_export/main.cpp compiles in 10.2 s at -O3, 5.6 s
 #                                 at -O1, 3.6 s at -O0 (user CPU), for code that runs once.
+#                                 vae_report/main.cpp too: its 96 digits per run are the
+#                                 library's products, the same 0.10 s at -O0 (11.0 -> 7.5 s);
+#                                 and bench_train.cpp, the loops around the library calls it
+#                                 times: the same epochs at -O0, -O1 and -O3 (13.8 -> 7.1 s).
 #   vae_cold_sources(<file>...)   the same glue beside light per-image work that runs in a library
 #                                 or on a few hundred images (vae_gen's latents and text output,
-#                                 vae_report's 96 digits, vae_figures' pictures): -O1, which still
-#                                 inlines the small functions such code is made of.
+#                                 vae_figures' pictures): -O1, which
+#                                 still inlines the small functions such code is made of. At -O0
+#                                 vae_gen took 12% longer for 20000 digits and vae_figures' latent-2
+#                                 scatter (10000 encodings through xtensor) 0.38 -> 1.88 s.
 #   vae_test_code(<target>...)    test programs (GoogleTest cases, fuzz corpus replays, the host half
-#                                 of the on-target tests, snippet programs): -O1. What they test
+#                                 of the on-target tests, snippet programs): -O0. What they test
 #                                 is compiled at -O3 in the libraries they link (vae::vae,
 #                                 vae::runtime: the products, the elementwise passes, the losses,
-#                                 Adam, the kernels); the tests' own code checks, and at -O3 it
-#                                 took 35 to 50% longer to compile (test_vae 6.4 -> 4.2 s,
-#                                 test_idx 5.5 -> 3.1 s, test_decoder 4.9 -> 2.4 s user CPU).
-#   vae_test_pch(<target>)        the tests' shared precompiled header (GoogleTest and the standard
-#                                 headers every test uses), built once by the first test and reused.
+#                                 Adam, the kernels); the tests' own code checks. At -O3 they took
+#                                 35 to 50% longer to compile than at -O1 (test_vae 6.4 -> 4.2 s,
+#                                 test_idx 5.5 -> 3.1 s user CPU); -O0 takes another 20% off
+#                                 (all of tests/ and fuzz/: 65.1 -> 52.3 s user, compiles run one
+#                                 at a time). The price is in running them: test_blas's naive
+#                                 reference product 2.5 -> 8.5 s, the GoogleTest programs together
+#                                 22 -> 29 s user; ctest is dominated by the command-line tests.
+#   vae_test_pch(<target>)        the tests' shared precompiled header, built once by the first test
+#                                 and reused: GoogleTest, the standard headers every test uses, and
+#                                 xtensor with vae/vae.hpp (13 of the 24 tests include them; 0.3 s
+#                                 less parsing each, about 3 s net of the bigger header's build).
+#
+# Also for the build's length, not its CPU: the AVX2 copy of the runtime's batched kernels is a
+# file of its own (lib/runtime/kernels_avx2.cpp), so the two copies compile side by side.
+# Measured figures, before and after: docs/performance.md, "Build time".
 
 function(vae_glue_sources)
   set_property(SOURCE ${ARGN} APPEND PROPERTY COMPILE_OPTIONS
@@ -33,7 +49,7 @@ endfunction()
 function(vae_test_code)
   foreach(target IN LISTS ARGN)
     target_compile_options(${target} PRIVATE
-                           $<$<OR:$<CONFIG:Release>,$<CONFIG:RelWithDebInfo>,$<CONFIG:MinSizeRel>>:-O1>)
+                           $<$<OR:$<CONFIG:Release>,$<CONFIG:RelWithDebInfo>,$<CONFIG:MinSizeRel>>:-O0>)
   endforeach()
 endfunction()
 
@@ -43,7 +59,8 @@ function(vae_test_pch target)
     target_precompile_headers(${target} REUSE_FROM ${owner})
   else()
     target_precompile_headers(${target} PRIVATE <gtest/gtest.h> <algorithm> <cmath> <cstdint>
-                                                <cstring> <memory> <string> <vector>)
+                                                <cstring> <memory> <string> <vector>
+                                                <xtensor/xtensor.hpp> <vae/vae.hpp>)
     set_property(GLOBAL PROPERTY vae_test_pch_owner ${target})
   endif()
 endfunction()

@@ -1,6 +1,7 @@
 // kernels.cpp - the runtime's dense kernels (vae_rt/kernels.h): the reference loops, and the
 // entry points of the batched kernels, which keep one 8-lane vector of partial sums per
-// (row, digit) (their source is kernels_batch.inc, compiled once per instruction set).
+// (row, digit) (their source is kernels_batch.inc, compiled once per instruction set: the
+// baseline copy here, the AVX2 copy in kernels_avx2.cpp).
 //
 // The summation order is the one documented in the header for both families; the batched
 // kernels only choose how many (row, digit) sums run side by side. They are written with GCC /
@@ -13,26 +14,8 @@
 // block and pass), threads, or any allocation.
 #include "vae_rt/kernels.h"
 
+#include "kernels_isa.h"   // VAE_RT_SIMD, VAE_RT_AVX2_COPY; the AVX2 copy's entry points
 #include "vae_rt/math.h"
-
-#if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>   // the AVX2 int8 widening (kernels_batch.inc); inline functions only
-#endif
-
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__SSE2__)
-#define VAE_RT_SIMD 1
-#else
-#define VAE_RT_SIMD 0
-#endif
-// x86-64 built for a baseline below AVX2: carry an AVX2 copy of the batched kernels too.
-#if VAE_RT_SIMD && defined(__x86_64__) && !defined(__AVX2__) && defined(__GNUC__) && \
-    !defined(__clang__)
-#define VAE_RT_AVX2_COPY 1
-#else
-#define VAE_RT_AVX2_COPY 0
-#endif
-
-#define VAE_RT_INLINE inline __attribute__((always_inline))
 
 // The 8-lane vectors below never cross a call boundary (everything taking one is always_inline),
 // so GCC's note about the AVX calling convention of 32-byte vectors does not apply.
@@ -155,18 +138,7 @@ namespace base {
 #undef VAE_RT_BATCH_REGS32
 
 #if VAE_RT_AVX2_COPY
-// The same source again, compiled for AVX2 (no FMA: the target does not include it, and
-// -ffp-contract=off forbids contraction anyway).
-#define VAE_RT_BATCH_AVX2 1
-#define VAE_RT_BATCH_REGS32 0
-#pragma GCC push_options
-#pragma GCC target("avx2")
-namespace avx2 {
-#include "kernels_batch.inc"
-}  // namespace avx2
-#pragma GCC pop_options
-#undef VAE_RT_BATCH_AVX2
-#undef VAE_RT_BATCH_REGS32
+// The same source again, compiled for AVX2, is kernels_avx2.cpp (namespace vae_rt::avx2).
 
 // CPUID leaf 7 EBX bit 5 (AVX2), and the OS saves YMM state (OSXSAVE, XCR0 bits 1-2).
 bool cpu_has_avx2() {
