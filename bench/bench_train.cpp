@@ -790,10 +790,10 @@ int main(int argc, char** argv) {
     }
     g_first_layer = o.first_layer;
     if (portable_sparse) vae::set_sparse_simd(false);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_train: %s\n%s", e.what(), app.help().c_str());
+  } catch (const std::exception& e) {   // CLI11's parse errors too: one line, exit 2, as the apps
+    std::fprintf(stderr, "bench_train: %s (see --help)\n", e.what());
     return 2;
   }
   try {
