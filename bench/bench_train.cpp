@@ -818,22 +818,21 @@ int main(int argc, char** argv) {
       return 0;
     }
 
-    {   // the first layer's executed K (executed_flops above), from the path the Trainer takes
-      const double density = vae::nonzero_fraction(train.data(), train.size());
-      const vae::FirstLayerPath path = vae::choose_first_layer(o.first_layer, density);
-      if (path == vae::FirstLayerPath::sparse) g_enc_fc_k = density * static_cast<double>(D);
-      if (path == vae::FirstLayerPath::packed) {   // mean non-zero columns of consecutive batches
-        const std::size_t n = vae::image_count(train), batches = n / batch;
-        double cols = 0.0;
-        for (std::size_t b = 0; b < batches; ++b) {
-          for (std::size_t j = 0; j < D; ++j) {
-            bool any = false;
-            for (std::size_t r = 0; r < batch && !any; ++r) any = train.data()[(b * batch + r) * D + j] != 0;
-            cols += any ? 1.0 : 0.0;
-          }
+    // The first layer's path, as the Trainer takes it, and its executed K (executed_flops above).
+    const double density = vae::nonzero_fraction(train.data(), train.size());
+    const vae::FirstLayerPath path = vae::choose_first_layer(o.first_layer, density);
+    if (path == vae::FirstLayerPath::sparse) g_enc_fc_k = density * static_cast<double>(D);
+    if (path == vae::FirstLayerPath::packed) {   // mean non-zero columns of consecutive batches
+      const std::size_t n = vae::image_count(train), batches = n / batch;
+      double cols = 0.0;
+      for (std::size_t b = 0; b < batches; ++b) {
+        for (std::size_t j = 0; j < D; ++j) {
+          bool any = false;
+          for (std::size_t r = 0; r < batch && !any; ++r) any = train.data()[(b * batch + r) * D + j] != 0;
+          cols += any ? 1.0 : 0.0;
         }
-        g_enc_fc_k = batches ? cols / static_cast<double>(batches) : static_cast<double>(D);
       }
+      g_enc_fc_k = batches ? cols / static_cast<double>(batches) : static_cast<double>(D);
     }
     std::vector<ThreadResult> results;
     for (int threads : o.threads) {
@@ -868,12 +867,9 @@ int main(int argc, char** argv) {
     std::fprintf(out, "OpenBLAS kernels: %s\n", vae::blas_kernels().c_str());
     std::fprintf(out, "FTZ/DAZ: %s (MXCSR 0x%04x); load average (1, 5, 15 min) before %s, after %s\n",
                  ftz_on() ? "on" : "off", fp_mode(), load_before.c_str(), load_after.c_str());
-    {
-      const double density = vae::nonzero_fraction(train.data(), train.size());
-      std::fprintf(out, "first layer: %s (--first-layer %s; training set %.1f%% non-zero, sparse below %.0f%%)\n",
-                   vae::first_layer_name(vae::choose_first_layer(o.first_layer, density)),
-                   vae::first_layer_name(o.first_layer), 100.0 * density, 100.0 * vae::sparse_density_threshold);
-    }
+    std::fprintf(out, "first layer: %s (--first-layer %s; training set %.1f%% non-zero, sparse below %.0f%%)\n",
+                 vae::first_layer_name(path), vae::first_layer_name(o.first_layer), 100.0 * density,
+                 100.0 * vae::sparse_density_threshold);
     std::fprintf(out, "statistic: median of %d reps (steps, phases, products; after 10 warm-up calls) and of %d epochs\n",
                  o.reps, o.epochs);
     Table t;

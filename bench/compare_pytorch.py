@@ -304,9 +304,6 @@ def median(v):
     return s[n // 2] if n % 2 else 0.5 * (s[n // 2 - 1] + s[n // 2])
 
 
-SSE_ONLY_CORES = ("Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom")
-
-
 def torch_env(threads, config):
     """The environment of one PyTorch configuration: 'user' (this process's environment, as users
     run torch) or 'blas=B,wait=W,core=C'."""
