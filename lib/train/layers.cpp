@@ -49,9 +49,7 @@ void bias_rows(float* y, const float* b, std::size_t B, std::size_t N) {
 void bias_grad(float* db, const float* dy, std::size_t B, std::size_t N) {
   // Column sums, split by columns: each thread adds its columns' rows in row order.
   parallel_for(N, 4096, [&](std::size_t, std::size_t lo, std::size_t hi) {
-    auto d = span(db + lo, hi - lo);
-    d.fill(0.0f);
-    for (std::size_t i = 0; i < B; ++i) xt::noalias(d) += span(dy + i * N + lo, hi - lo);
+    bias_grad_cols(db, dy, B, N, lo, hi);
   });
 }
 
