@@ -7,6 +7,8 @@
 #include <cstring>
 #include <vector>
 
+namespace test_adam {
+
 namespace {
 
 TEST(Adam, FirstStepMovesEachParameterByLrTimesSign) {
@@ -59,3 +61,5 @@ TEST(Adam, StreamBoundMovesTheBytesAndChangesNothing) {
 }
 
 }  // namespace
+
+}  // namespace test_adam

@@ -8,6 +8,8 @@
 
 #include "vae/error.hpp"
 
+namespace test_arena {
+
 namespace {
 
 TEST(Arena, CarvesAlignedZeroedBuffersInOrder) {
@@ -44,3 +46,5 @@ TEST(Arena, BorrowsTheCallersBuffer) {
 }
 
 }  // namespace
+
+}  // namespace test_arena

@@ -13,6 +13,8 @@
 
 #include "vae/error.hpp"
 
+namespace test_atomic_file {
+
 namespace {
 
 std::string temp_dir() {
@@ -125,3 +127,5 @@ TEST(AtomicFile, ReadOnlyDirectoryLeavesTheEarlierFileIntact) {
 }
 
 }  // namespace
+
+}  // namespace test_atomic_file

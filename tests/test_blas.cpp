@@ -23,6 +23,8 @@
 #include "vae/tensor.hpp"
 #include "vae_rt/rng.h"
 
+namespace test_blas {
+
 namespace {
 
 std::vector<float> randn(std::size_t n, std::uint64_t seed) {
@@ -176,3 +178,5 @@ TEST(XtBlasGemm, IntoAnAdaptorIsAllocationFreeAndMatchesOurSgemmAtOneThread) {
   std::printf("dec_out forward 128x784x400, best of 20: xt::blas::gemm %.3f ms (one call), "
               "vae::matmul_xwt on 2 threads %.3f ms\n", t_xt * 1e3, t_ours2 * 1e3);
 }
+
+}  // namespace test_blas

@@ -16,6 +16,8 @@
 #include "vae/vae.hpp"
 #include "vae_rt/crc32.h"
 
+namespace test_checkpoint {
+
 namespace {
 
 vae::Checkpoint small_checkpoint() {
@@ -240,3 +242,5 @@ TEST(Checkpoint, RestoreRejectsAnotherModel) {
 }
 
 }  // namespace
+
+}  // namespace test_checkpoint

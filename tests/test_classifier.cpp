@@ -17,6 +17,8 @@
 #include "mnist_fixture.hpp"
 #include "vae_rt/rng.h"
 
+namespace test_classifier {
+
 namespace {
 
 std::vector<float> randn(std::size_t n, std::uint64_t seed, float scale = 1.0f) {
@@ -195,3 +197,5 @@ TEST(Classifier, WeightFileRoundTripAndWrongFileErrors) {
 }
 
 }  // namespace
+
+}  // namespace test_classifier

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+namespace test_crc32 {
+
 namespace {
 
 TEST(Crc32, MatchesTheStandardCheckValue) {
@@ -13,3 +15,5 @@ TEST(Crc32, MatchesTheStandardCheckValue) {
 }
 
 }  // namespace
+
+}  // namespace test_crc32

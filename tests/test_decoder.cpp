@@ -26,6 +26,8 @@
 #include "vae/vae.hpp"
 #include "vae/weights.hpp"
 
+namespace test_decoder {
+
 namespace {
 
 namespace fmt = vae_rt::format;
@@ -520,3 +522,5 @@ TEST(DecoderInit, ModelLevelProblemsEachHaveTheirOwnStatus) {
 }
 
 }  // namespace
+
+}  // namespace test_decoder

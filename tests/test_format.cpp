@@ -18,6 +18,8 @@
 #include "vae_rt/crc32.h"
 #include "vae_rt/decoder.h"
 
+namespace test_format {
+
 namespace {
 
 namespace fmt = vae_rt::format;
@@ -301,3 +303,5 @@ TEST(Format, FreestandingConsumersHandWrittenFileEqualsTheHostedWriter) {
 }
 
 }  // namespace
+
+}  // namespace test_format

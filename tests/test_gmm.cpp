@@ -12,6 +12,8 @@
 
 #include "vae_rt/rng.h"
 
+namespace test_gmm {
+
 namespace {
 
 // N points (N, 2) from three 2-D clusters with known means and scales, interleaved.
@@ -180,3 +182,5 @@ TEST(Gmm, PriorRoundTripsThroughAWeightFileAndItsExports) {
 }
 
 }  // namespace
+
+}  // namespace test_gmm

@@ -29,6 +29,8 @@
 #include "vae/error.hpp"
 #include "vae/idx.hpp"
 
+namespace test_idx {
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -647,3 +649,5 @@ TEST(LoadMnist, SmallSyntheticSplits) {
 }
 
 }  // namespace
+
+}  // namespace test_idx

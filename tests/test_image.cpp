@@ -21,6 +21,8 @@
 #define STBI_ONLY_PNG
 #include <stb_image.h>
 
+namespace test_image {
+
 namespace {
 
 std::string temp_dir() {
@@ -360,3 +362,5 @@ TEST(Scatter, ErrorsAreOneLine) {
 }
 
 }  // namespace
+
+}  // namespace test_image

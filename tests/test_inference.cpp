@@ -23,6 +23,8 @@
 #include "vae/weights.hpp"
 #include "vae_rt/decoder.h"
 
+namespace test_inference {
+
 namespace {
 
 using Model = vae::Vae784_400_20;
@@ -267,3 +269,5 @@ TEST(Inference, WrongShapesAreOneLineErrors) {
 }
 
 }  // namespace
+
+}  // namespace test_inference

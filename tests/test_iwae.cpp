@@ -12,6 +12,8 @@
 #include "vae/error.hpp"
 #include "vae_rt/rng.h"
 
+namespace test_iwae {
+
 namespace {
 
 TEST(LogMeanExp, ClosedFormValues) {
@@ -147,3 +149,5 @@ TEST(GaussianLogDensity, RowWiseFormsEqualThePointerFormsRowByRow) {
 }
 
 }  // namespace
+
+}  // namespace test_iwae

@@ -17,6 +17,8 @@
 #include "vae_rt/kernels.h"
 #include "vae_rt/rng.h"
 
+namespace test_kernels {
+
 namespace {
 
 // The documented order, written again from the header's prose with no shared code.
@@ -237,3 +239,5 @@ TEST(Kernels, PixelRoundingIsHalfUpAndClamped) {
 }
 
 }  // namespace
+
+}  // namespace test_kernels

@@ -13,6 +13,8 @@
 
 #include "vae/error.hpp"
 
+namespace test_latent_file {
+
 namespace {
 
 std::vector<std::uint8_t> bytes_of(const std::vector<float>& v) {
@@ -65,3 +67,5 @@ TEST(LatentFile, NonFiniteValuesAreErrors) {
 }
 
 }  // namespace
+
+}  // namespace test_latent_file

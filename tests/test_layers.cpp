@@ -14,6 +14,8 @@
 #include "vae/losses.hpp"
 #include "vae_rt/rng.h"
 
+namespace test_layers {
+
 namespace {
 
 std::vector<float> randn(std::size_t n, std::uint64_t seed, float scale = 1.0f) {
@@ -283,3 +285,5 @@ TEST(FusedPasses, ReparamWithKlEqualsTheSeparatePassesBitForBit) {
 }
 
 }  // namespace
+
+}  // namespace test_layers

@@ -10,6 +10,8 @@
 #include "vae/layers.hpp"
 #include "vae_rt/rng.h"
 
+namespace test_losses {
+
 namespace {
 
 std::vector<float> randn(std::size_t n, std::uint64_t seed, float scale = 1.0f) {
@@ -128,3 +130,5 @@ TEST(SigmoidReconLoss, EqualsSigmoidThenLossBitForBit) {
 }
 
 }  // namespace
+
+}  // namespace test_losses

@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+namespace test_math {
+
 namespace {
 
 TEST(Math, ExpWithinTwoUlpOfLibm) {
@@ -94,3 +96,5 @@ TEST(Math, SqrtSpecialValues) {
 }
 
 }  // namespace
+
+}  // namespace test_math

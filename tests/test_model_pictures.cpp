@@ -18,6 +18,8 @@
 
 #include "vae/vae.hpp"
 
+namespace test_model_pictures {
+
 namespace {
 
 using Model2 = vae::Vae784_400_2;
@@ -199,3 +201,5 @@ TEST(InterpolationPairs, DifferentLabelsNoReuseDeterministic) {
 }
 
 }  // namespace
+
+}  // namespace test_model_pictures

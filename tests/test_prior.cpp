@@ -20,6 +20,8 @@
 #include "vae/weights.hpp"
 #include "vae_rt/decoder.h"
 
+namespace test_prior {
+
 namespace {
 
 namespace fmt = vae_rt::format;
@@ -305,3 +307,5 @@ TEST(Prior, BindRejectsMalformedPriors) {
 }
 
 }  // namespace
+
+}  // namespace test_prior

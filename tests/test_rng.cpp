@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+namespace test_rng {
 
 namespace {
 
@@ -67,3 +68,5 @@ TEST(Rng, SameSeedSameDrawsDifferentStreamDifferentDraws) {
 }
 
 }  // namespace
+
+}  // namespace test_rng

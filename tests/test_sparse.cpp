@@ -19,6 +19,8 @@
 #include "vae/vae.hpp"
 #include "vae_rt/rng.h"
 
+namespace test_sparse {
+
 namespace {
 
 using vae::FirstLayerPath;
@@ -215,3 +217,5 @@ TEST(SparseFirstLayer, TheTrainerChoosesByDensity) {
 }
 
 }  // namespace
+
+}  // namespace test_sparse

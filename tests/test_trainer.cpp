@@ -17,6 +17,8 @@
 #include "mnist_fixture.hpp"
 #include "vae/vae.hpp"
 
+namespace test_trainer {
+
 namespace {
 
 using vae_test::mnist;
@@ -196,3 +198,5 @@ TEST(Trainer, LossSpecDefaultIsVaeTrainsDefault) {
 }
 
 }  // namespace
+
+}  // namespace test_trainer

@@ -13,6 +13,8 @@
 
 #include "gradcheck.hpp"
 
+namespace test_vae {
+
 namespace {
 
 using Small = vae::Vae<16, 8, 3>;
@@ -247,3 +249,5 @@ TEST(Vae, MatchesPyTorchGoldenForwardLossGradientsAndAdam) {
 }
 
 }  // namespace
+
+}  // namespace test_vae

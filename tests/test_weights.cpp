@@ -17,6 +17,8 @@
 #include "vae/files/atomic_file.hpp"
 #include "vae/vae.hpp"
 
+namespace test_weights {
+
 namespace {
 
 namespace fmt = vae_rt::format;
@@ -226,3 +228,5 @@ TEST(Weights, DecoderOnlyClearsTheInt8FlagWithTheLastInt8Tensor) {
 }
 
 }  // namespace
+
+}  // namespace test_weights
