@@ -27,13 +27,21 @@
 #                                 at a time). The price is in running them: test_blas's naive
 #                                 reference product 2.5 -> 8.5 s, the GoogleTest programs together
 #                                 22 -> 29 s user; ctest is dominated by the command-line tests.
-#   vae_test_pch(<target>)        the tests' shared precompiled header, built once by the first test
-#                                 and reused: GoogleTest, the standard headers every test uses, and
-#                                 xtensor with vae/vae.hpp (13 of the 24 tests include them; 0.3 s
-#                                 less parsing each, about 3 s net of the bigger header's build).
+#   vae_test_pch(<target>)        the tests' precompiled header, built once by the first target that
+#                                 asks and reused by the others: GoogleTest, the standard headers
+#                                 every test uses, and xtensor with vae/vae.hpp. Today one target,
+#                                 vae_tests, whose unity batches each parse it once.
 #
-# Also for the build's length, not its CPU: the AVX2 copy of the runtime's batched kernels is a
-# file of its own (lib/runtime/kernels_avx2.cpp), so the two copies compile side by side.
+# Elsewhere, for the same reason:
+# - tests/CMakeLists.txt: the 26 module test files are one program, vae_tests, compiled in three
+#   unity batches (34 -> 23 s of CPU): apart, each file instantiated GoogleTest, xtensor and the
+#   model templates anew. gtest_discover_tests reads the test list when ctest runs (PRE_TEST), so
+#   the build does not wait for the program to run.
+# - lib/runtime/kernels_batch.inc: the unrolled dot products are compiled once per (batch, weight
+#   type), not once per activation as well (kernels.cpp 8.0 -> 4.1 s, kernels_avx2.cpp 9.3 ->
+#   3.2 s). The AVX2 copy is a file of its own (lib/runtime/kernels_avx2.cpp), so the two copies
+#   compile side by side.
+# - tests/target: the on-target tests' host half parses GoogleTest once (a PCH of its own).
 # Measured figures, before and after: docs/performance.md, "Build time".
 
 function(vae_glue_sources)
