@@ -357,7 +357,7 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
     for (std::size_t i = 0; i < reps; ++i) {
       stage(m, train, k++);
       const auto t0 = Clock::now();
-      vae_rt::rng_fill_normal(&rng, m.eps.data(), batch * Z);
+      vae::fill_normal(rng, m.eps.data(), batch * Z);
       const auto t1 = Clock::now();
       m.encode(batch);
       const auto t2 = Clock::now();

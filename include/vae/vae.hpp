@@ -273,7 +273,7 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
   LossSums train_step(std::size_t B, const LossSpec& spec, const AdamConfig& adam,
                       vae_rt::Rng& rng) {
     check_batch_size(B, this->max_batch_, "model");
-    vae_rt::rng_fill_normal(&rng, eps.data(), B * Z);
+    fill_normal(rng, eps.data(), B * Z);   // rng_fill_normal's draws, vectorized (vae/layers.hpp)
     return train_step_given_eps(B, spec, adam);
   }
 
@@ -300,7 +300,7 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
     check_batch_size(B, this->max_batch_, "model");
     encode(B);
     if (rng) {
-      vae_rt::rng_fill_normal(rng, eps.data(), B * Z);
+      fill_normal(*rng, eps.data(), B * Z);
       reparameterize(B);
     } else {
       std::copy_n(enc.mu.data(), B * Z, z.data());
