@@ -10,14 +10,17 @@
 //            FLOPs over the sum of the products' median times.
 //   step     Vae::train_step on a batch of 128 images staged outside the timed region.
 //   split    the step's phases as separate calls (noise, encode, reparameterize + KL value,
-//            decode to logits, sigmoid + loss, backward, Adam), as Vae::train_step_given_eps
-//            makes them. The elementwise work around the products runs inside the products' pool
-//            tasks (issue 19: bias + ReLU, ReLU' + bias gradients), so it shows only as a pass's
-//            time beyond its products'.
+//            decode to logits with the sigmoid + loss, backward, Adam), as
+//            Vae::train_step_given_eps makes them. The elementwise work around the products runs
+//            inside the products' pool tasks (issue 19: bias + ReLU, the sigmoid + loss,
+//            ReLU' + bias gradients), so it shows only as a pass's time beyond its products'.
 //            The GEMM time inside the passes: in each timed step, between the backward pass and
 //            Adam, the same 14 products are called alone on that step's own operands (C to
-//            scratch) and timed; "elementwise" is a pass's median time minus the median times
-//            of its products. Timing them in the same loop as the phases keeps both under the
+//            scratch) and timed, issued as the step issues them: the latent heads' small products
+//            two at a time in one dispatch (vae::sgemm_each, vae::sgemm_sum), each pair timed as
+//            one and its time shared by its two products in proportion to their FLOPs (equal);
+//            "elementwise" is a pass's median time minus the median times of its products.
+//            (The ceiling above still times every product alone, through vae::sgemm.) Timing them in the same loop as the phases keeps both under the
 //            same machine load; the products' operands are then a little colder than inside the
 //            passes, so small elementwise figures (< 0.1 ms) are within the method's error.
 //   Adam     against its memory-bandwidth bound in the same loop: adam_stream_bound reads
@@ -109,30 +112,35 @@ double min_of(const std::vector<double>& v) { return v.empty() ? 0.0 : *std::min
 
 // --- the products of one step, as vae/vae.hpp issues them -------------------------------------
 enum class Phase { encode, decode, backward };
+// How the step issues a product: alone (vae::sgemm), or with the next one of the same group in one
+// dispatch, side by side (vae::sgemm_each) or added into one C (vae::sgemm_sum).
+enum class Issue { alone, each, sum };
 struct Gemm {
   const char* name;
   Phase phase;
   vae::Trans ta, tb;
   std::size_t M, N, K;
   float beta;
+  Issue issue = Issue::alone;
+  int group = 0;   // products of one group (> 0) are issued together
   double flops() const { return 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K); }
 };
 std::vector<Gemm> step_gemms(std::size_t B) {
   using vae::Trans;
   return {
       {"enc_fc     fwd  x W^T", Phase::encode, Trans::no, Trans::yes, B, H, D, 1.0f},
-      {"enc_mu     fwd  h W^T", Phase::encode, Trans::no, Trans::yes, B, Z, H, 1.0f},
-      {"enc_logvar fwd  h W^T", Phase::encode, Trans::no, Trans::yes, B, Z, H, 1.0f},
+      {"enc_mu     fwd  h W^T", Phase::encode, Trans::no, Trans::yes, B, Z, H, 1.0f, Issue::each, 1},
+      {"enc_logvar fwd  h W^T", Phase::encode, Trans::no, Trans::yes, B, Z, H, 1.0f, Issue::each, 1},
       {"dec_fc     fwd  z W^T", Phase::decode, Trans::no, Trans::yes, B, H, Z, 1.0f},
       {"dec_out    fwd  h W^T", Phase::decode, Trans::no, Trans::yes, B, D, H, 1.0f},
       {"dec_out    dW   dy^T h", Phase::backward, Trans::yes, Trans::no, D, H, B, 0.0f},
       {"dec_out    dx   dy W", Phase::backward, Trans::no, Trans::no, B, H, D, 0.0f},
-      {"dec_fc     dW   dy^T z", Phase::backward, Trans::yes, Trans::no, H, Z, B, 0.0f},
-      {"dec_fc     dz   dy W", Phase::backward, Trans::no, Trans::no, B, Z, H, 0.0f},
-      {"enc_mu     dW   dy^T h", Phase::backward, Trans::yes, Trans::no, Z, H, B, 0.0f},
-      {"enc_mu     dh   dy W", Phase::backward, Trans::no, Trans::no, B, H, Z, 0.0f},
-      {"enc_logvar dW   dy^T h", Phase::backward, Trans::yes, Trans::no, Z, H, B, 0.0f},
-      {"enc_logvar dh  +dy W", Phase::backward, Trans::no, Trans::no, B, H, Z, 1.0f},
+      {"dec_fc     dW   dy^T z", Phase::backward, Trans::yes, Trans::no, H, Z, B, 0.0f, Issue::each, 2},
+      {"dec_fc     dz   dy W", Phase::backward, Trans::no, Trans::no, B, Z, H, 0.0f, Issue::each, 2},
+      {"enc_mu     dW   dy^T h", Phase::backward, Trans::yes, Trans::no, Z, H, B, 0.0f, Issue::each, 3},
+      {"enc_logvar dW   dy^T h", Phase::backward, Trans::yes, Trans::no, Z, H, B, 0.0f, Issue::each, 3},
+      {"enc_mu     dh   dy W", Phase::backward, Trans::no, Trans::no, B, H, Z, 0.0f, Issue::sum, 4},
+      {"enc_logvar dh  +dy W", Phase::backward, Trans::no, Trans::no, B, H, Z, 1.0f, Issue::sum, 4},
       {"enc_fc     dW   dy^T x", Phase::backward, Trans::yes, Trans::no, H, D, B, 0.0f},
   };
 }
@@ -213,9 +221,9 @@ std::vector<double> time_gemms(int reps) {
 
 // --- the model's phases -------------------------------------------------------------------
 struct Phases {   // medians, seconds
-  double noise = 0, encode = 0, reparam = 0, decode = 0, loss = 0, backward = 0, adam = 0;
+  double noise = 0, encode = 0, reparam = 0, decode = 0, backward = 0, adam = 0;   // decode: with the loss
   double adam_bound = 0;   // adam_stream_bound on the same arrays (not a phase of the step)
-  double sum() const { return noise + encode + reparam + decode + loss + backward + adam; }
+  double sum() const { return noise + encode + reparam + decode + backward + adam; }
 };
 
 struct StateResult {
@@ -268,7 +276,7 @@ std::vector<std::pair<const float*, const float*>> step_operands(const Model& m)
   return {{m.x.data(), m.enc.fc.w.data()},           {m.enc.h.data(), m.enc.mu_head.w.data()},     {m.enc.h.data(), m.enc.logvar_head.w.data()},
           {m.z.data(), m.dec.fc.w.data()},           {m.dec.h.data(), m.dec.out.w.data()},         {m.dec.d_logits.data(), m.dec.h.data()},
           {m.dec.d_logits.data(), m.dec.out.w.data()}, {m.dec.d_h.data(), m.z.data()},             {m.dec.d_h.data(), m.dec.fc.w.data()},
-          {m.d_mu.data(), m.enc.h.data()},           {m.d_mu.data(), m.enc.mu_head.w.data()},      {m.d_logvar.data(), m.enc.h.data()},
+          {m.d_mu.data(), m.enc.h.data()},           {m.d_logvar.data(), m.enc.h.data()},          {m.d_mu.data(), m.enc.mu_head.w.data()},
           {m.d_logvar.data(), m.enc.logvar_head.w.data()}, {m.enc.d_h.data(), m.x.data()}};
 }
 
@@ -347,7 +355,7 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
     // The phases of the same step as separate calls: the body of Vae::train_step_given_eps
     // (vae/vae.hpp), statement for statement. Keep the two in step; the table prints the sum of
     // the phases next to the whole step, so a drift shows.
-    std::vector<double> noise(reps), enc(reps), rep(reps), dec(reps), loss(reps), bwd(reps), adm(reps), bound(reps);
+    std::vector<double> noise(reps), enc(reps), rep(reps), dec(reps), bwd(reps), adm(reps), bound(reps);
     volatile std::uint32_t zero_mask = 0;   // adam_stream_bound writes every value back unchanged
     const std::vector<Gemm> gemms = step_gemms(batch);
     const auto ops = step_operands(m);
@@ -363,9 +371,7 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
       const auto t2 = Clock::now();
       m.reparameterize_kl(batch);
       const auto t3 = Clock::now();
-      m.dec.forward_logits(m.z, batch);
-      const auto t4 = Clock::now();
-      vae::sigmoid_recon_loss(r.loss.recon, m.dec.xhat.data(), m.dec.d_logits.data(), m.dec.logits.data(), m.x.data(), batch * D);
+      m.decode_loss(r.loss, batch);
       const auto t5 = Clock::now();
       m.backward(r.loss, batch);
       const auto t6 = Clock::now();
@@ -375,8 +381,26 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
       // step runs them: the index and x W^T (Encoder::forward), dy^T x (Encoder::backward).
       const vae::FirstLayerPath path = m.enc.first_layer;
       const bool skips_zeros = path == vae::FirstLayerPath::sparse || path == vae::FirstLayerPath::packed;
+      auto call = [&](std::size_t g, float* c) {
+        const Gemm& p = gemms[g];
+        const std::size_t lda = p.ta == vae::Trans::yes ? p.M : p.K;
+        const std::size_t ldb = p.tb == vae::Trans::yes ? p.K : p.N;
+        return vae::GemmCall{p.ta, p.tb, p.M, p.N, p.K, 1.0f, ops[g].first, lda, ops[g].second, ldb, p.beta, c, p.N, {}, {}};
+      };
       for (std::size_t g = 0; g < gemms.size(); ++g) {
         const Gemm& p = gemms[g];
+        if (p.issue != Issue::alone) {   // this product and the next, in one dispatch as the step has them
+          const vae::GemmCall pair[] = {call(g, scratch.p), call(g + 1, p.issue == Issue::sum ? scratch.p : scratch.p + batch * H)};
+          const auto g0 = Clock::now();
+          if (p.issue == Issue::each) vae::sgemm_each(pair, 2);
+          else vae::sgemm_sum(pair, 2, vae::BlockHook{});
+          const double t = seconds_since(g0);
+          const double share = p.flops() / (p.flops() + gemms[g + 1].flops());
+          gemm_t[g][i] = t * share;
+          gemm_t[g + 1][i] = t * (1.0 - share);
+          ++g;
+          continue;
+        }
         if (skips_zeros && (g == 0 || g + 1 == gemms.size())) {
           const auto g0 = Clock::now();
           if (g == 0) {
@@ -404,10 +428,10 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
       const auto t8 = Clock::now();
       if (i % 2 == 1) stream();
       auto d = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
-      noise[i] = d(t0, t1); enc[i] = d(t1, t2); rep[i] = d(t2, t3); dec[i] = d(t3, t4);
-      loss[i] = d(t4, t5); bwd[i] = d(t5, t6); adm[i] = d(t7, t8);
+      noise[i] = d(t0, t1); enc[i] = d(t1, t2); rep[i] = d(t2, t3); dec[i] = d(t3, t5);
+      bwd[i] = d(t5, t6); adm[i] = d(t7, t8);
     }
-    r.phases = Phases{median(noise), median(enc), median(rep), median(dec), median(loss), median(bwd), median(adm), median(bound)};
+    r.phases = Phases{median(noise), median(enc), median(rep), median(dec), median(bwd), median(adm), median(bound)};
     for (const auto& t : gemm_t) r.gemm_s.push_back(median(t));
     r.subnormals = model_subnormals(m, r.subnormals_checked);
   }
@@ -638,13 +662,12 @@ void state_rows(Table& t, const std::vector<ThreadResult>& rs, StateResult Threa
             double sum = 0;
             for (double g : st.gemm_s) sum += g;
             return ms(sum); }));
-    t.row("  elementwise fwd (bias, ReLU: in the products' tasks)", cells(rs, [&](const ThreadResult& r) {
+    t.row("  elementwise fwd (bias, ReLU; sigmoid + loss: in products' tasks)", cells(rs, [&](const ThreadResult& r) {
             const Phases& p = (r.*which).phases;
             return ms(p.encode + p.decode - gemm_of(r, Phase::encode) - gemm_of(r, Phase::decode)); }));
     t.row("  noise + reparameterize + KL value", cells(rs, [&](const ThreadResult& r) {
             const Phases& p = (r.*which).phases;
             return ms(p.noise + p.reparam); }));
-    t.row("  sigmoid + loss (recon, d_logits)", cells(rs, [&](const ThreadResult& r) { return ms((r.*which).phases.loss); }));
     t.row("  elementwise bwd (ReLU', db fused; reparam' + KL')", cells(rs, [&](const ThreadResult& r) {
             return ms((r.*which).phases.backward - gemm_of(r, Phase::backward)); }));
     t.row("  Adam", cells(rs, [&](const ThreadResult& r) { return ms((r.*which).phases.adam); }));
@@ -696,8 +719,8 @@ Json json_state(const StateResult& r, const ThreadResult& tr, std::size_t train_
     j["step_ms_best"] = min_of(r.step_s) * 1e3;
     j["stage_batch_ms_median"] = median(r.stage_s) * 1e3;
     j["phases_ms_median"] = {{"noise", p.noise * 1e3},   {"encode", p.encode * 1e3},
-                             {"reparameterize", p.reparam * 1e3}, {"decode", p.decode * 1e3},
-                             {"loss", p.loss * 1e3},     {"backward", p.backward * 1e3},
+                             {"reparameterize", p.reparam * 1e3}, {"decode_and_loss", p.decode * 1e3},
+                             {"backward", p.backward * 1e3},
                              {"adam", p.adam * 1e3}};
     j["gemm_in_step_ms_median"] = gemm_ms;
     j["subnormals"] = r.subnormals;

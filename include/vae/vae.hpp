@@ -94,19 +94,32 @@ struct Encoder {
       fc_sparse.forward(h.data(), x.data(), fc.w.data(), B, first_layer);
       relu_forward(h.data(), B * H);
     }
-    mu_head.forward(mu, h, B);
-    logvar_head.forward(logvar, h, B);
+    // The two heads (Dense::forward each: bias, then the product added) side by side in one
+    // dispatch, one on each core (sgemm_each): each is too small to split well.
+    const BiasFillHook mu_bias{mu_head.b.data()}, logvar_bias{logvar_head.b.data()};
+    const GemmCall heads[] = {gemm_xwt(mu, h, mu_head.w, B, 1.0f, mu_bias.hook()),
+                              gemm_xwt(logvar, h, logvar_head.w, B, 1.0f, logvar_bias.hook())};
+    sgemm_each(heads, 2);
   }
   // From d_mu, d_logvar (B, Z): parameter gradients. The input gradient is not needed (x is data).
   // On the sparse and packed paths, forward(x, B) must have run on the same x just before.
   void backward(const Rows<D>& x, const Rows<Z>& d_mu, const Rows<Z>& d_logvar, std::size_t B) {
-    using Grad = typename decltype(mu_head)::Grad;
-    mu_head.weight_grad(d_mu, h, B);         // dW, and db in the same tasks
-    logvar_head.weight_grad(d_logvar, h, B);
-    // d_h = d_mu W_mu + d_logvar W_logvar: the second head accumulates into the first's, and its
-    // product's parts apply ReLU' and sum enc_fc's bias gradient on their blocks of d_h.
-    mu_head.input_grad(d_h, d_mu, B, Grad::assign);
-    logvar_head.input_grad_relu(d_h, d_logvar, h, fc.db.data(), B, Grad::accumulate);
+    // The heads' dW (and db in the same task, Dense::weight_grad's hook) side by side in one
+    // dispatch, as in forward().
+    const BiasGradHook mu_db{mu_head.db.data(), d_mu.data(), B, Z, H, sgemm_splits_rows(Z, H)};
+    const BiasGradHook logvar_db{logvar_head.db.data(), d_logvar.data(), B, Z, H, sgemm_splits_rows(Z, H)};
+    const GemmCall dws[] = {gemm_dytx(mu_head.dw, d_mu, h, B, 0.0f, BlockHook{}, mu_db.hook()),
+                            gemm_dytx(logvar_head.dw, d_logvar, h, B, 0.0f, BlockHook{}, logvar_db.hook())};
+    sgemm_each(dws, 2);
+    // d_h = d_mu W_mu + d_logvar W_logvar as one split product (sgemm_sum): each part adds both
+    // heads' products on its block of d_h, then applies ReLU' and sums enc_fc's bias gradient on
+    // it when the parts hold whole columns (Dense::input_grad_relu's rule).
+    const bool fuse_db = !sgemm_splits_rows(B, H);
+    const ReluGradHook relu_grad{h.data(), fuse_db ? fc.db.data() : nullptr};
+    const GemmCall dh[] = {gemm_dyw(d_h, d_mu, mu_head.w, B, 0.0f),
+                           gemm_dyw(d_h, d_logvar, logvar_head.w, B, 1.0f)};
+    sgemm_sum(dh, 2, relu_grad.hook());
+    if (!fuse_db) bias_grad(fc.db.data(), d_h.data(), B, H);
     if (first_layer == FirstLayerPath::dense || first_layer == FirstLayerPath::automatic) {
       fc.weight_grad(d_h, x, B, /*bias=*/false);   // dW = d_h^T x; db made above
     } else {   // dW from the index forward() built for this x; db made above
@@ -120,7 +133,8 @@ struct Encoder {
 //
 // The decoder concept (what Vae needs of its Dec parameter): dim_in, dim_out, num_params,
 // activation_bytes(B), carve(arena, B), bind(params, grads), for_each_layer(f), forward(z, B)
-// that fills `logits` and `xhat`, forward_logits(z, B) that fills `logits` only, and backward(d_z, z, B) that starts from `d_logits`, which the
+// that fills `logits` and `xhat`, forward_logits(z, B, after) that fills `logits` only and runs
+// the epilogue `after` on their blocks, and backward(d_z, z, B) that starts from `d_logits`, which the
 // loss has written. A decoder with two hidden layers is a struct with dec_fc1, dec_fc2, dec_out.
 template <std::size_t Z, std::size_t H, std::size_t D>
 struct Decoder {
@@ -160,10 +174,11 @@ struct Decoder {
     forward_logits(z, B);
     sigmoid_forward(xhat.data(), logits.data(), B * D);
   }
-  // logits (B, D) only: training fuses the sigmoid into the loss (sigmoid_recon_loss).
-  void forward_logits(const Rows<Z>& z, std::size_t B) {
+  // logits (B, D) only, and `after` (if any) on each block of them in the output product's
+  // tasks: training runs the sigmoid and the loss there (SigmoidLossHook, Vae::decode_loss).
+  void forward_logits(const Rows<Z>& z, std::size_t B, BlockHook after = {}) {
     fc.forward(h, z, B, Act::relu);   // bias + product + ReLU per block of h
-    out.forward(logits, h, B);
+    out.forward(logits, h, B, Act::none, after);
   }
   // From d_logits (B, D): parameter gradients and d_z (B, Z).
   void backward(const Rows<Z>& d_z, const Rows<Z>& z, std::size_t B) {
@@ -171,8 +186,10 @@ struct Decoder {
     out.weight_grad(d_logits, h, B);   // dW, and db in the same tasks
     // d_h = d_logits W_out, with ReLU' and dec_fc's bias gradient in the product's parts.
     out.input_grad_relu(d_h, d_logits, h, fc.db.data(), B, Grad::assign);
-    fc.weight_grad(d_h, z, B, /*bias=*/false);
-    fc.input_grad(d_z, d_h, B, decltype(fc)::Grad::assign);
+    // dec_fc's dW (db made above) and d_z, both small and both from d_h: side by side in one
+    // dispatch (sgemm_each).
+    const GemmCall fc_grads[] = {gemm_dytx(fc.dw, d_h, z, B, 0.0f), gemm_dyw(d_z, d_h, fc.w, B, 0.0f)};
+    sgemm_each(fc_grads, 2);
   }
 };
 
@@ -246,6 +263,14 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
     return reparam_kl_forward(z.data(), enc.mu.data(), enc.logvar.data(), eps.data(), B * Z);
   }
   void decode(std::size_t B) { dec.forward(z, B); }
+  // Training's decode: z to logits, with xhat, dec.d_logits and the reconstruction loss (returned)
+  // made in the output product's epilogue (SigmoidLossHook): the arithmetic of decode() followed
+  // by loss(spec, B, true), element for element; the sum adds each part's rows in order.
+  double decode_loss(const LossSpec& spec, std::size_t B) {
+    const SigmoidLossHook loss_hook{spec.recon, dec.xhat.data(), dec.d_logits.data(), x.data()};
+    dec.forward_logits(z, B, loss_hook.hook());
+    return loss_hook.sum();
+  }
   // Loss sums of the current forward pass; with_grad also writes dec.d_logits.
   LossSums loss(const LossSpec& spec, std::size_t B, bool with_grad) {
     LossSums s;
@@ -283,11 +308,7 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
     encode(B);
     LossSums s;
     s.kl = reparameterize_kl(B);
-    // The decoder's sigmoid and the reconstruction loss in one pass (the same arithmetic as
-    // decode() followed by loss()).
-    dec.forward_logits(z, B);
-    s.recon = sigmoid_recon_loss(spec.recon, dec.xhat.data(), dec.d_logits.data(),
-                                 dec.logits.data(), x.data(), B * D);
+    s.recon = decode_loss(spec, B);   // the sigmoid and the loss in the output product's tasks
     s.total = s.recon + static_cast<double>(spec.beta) * s.kl;
     s.images = B;
     backward(spec, B);
