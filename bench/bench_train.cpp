@@ -240,7 +240,6 @@ struct StateResult {
   std::vector<double> epoch_s;   // epoch samples
   std::size_t subnormals = 0;    // in params, grads, Adam state and activations, after the steps
   std::size_t subnormals_checked = 0;
-  std::size_t adam_rest_count = 0;   // parameters of the step's Adam pass (Vae::adam_rest)
 };
 
 struct ThreadResult {
@@ -283,15 +282,9 @@ std::vector<std::pair<const float*, const float*>> step_operands(const Model& m)
           {m.d_logvar.data(), m.enc.logvar_head.w.data()}, {m.enc.d_h.data(), m.x.data()}};
 }
 
-// The parameters of Vae::adam_rest's pass: [first, first + count) of the block, all before
-// dec_out's (the last layer), and after enc_fc's (the first) when the backward pass updated
-// enc_fc (its dense path).
-struct AdamRest {
-  std::size_t first, count;
-};
-AdamRest adam_rest_range(const Model& m, bool enc_fc_done) {
-  const std::size_t first = enc_fc_done ? decltype(m.enc.fc)::num_params : 0;
-  return {first, static_cast<std::size_t>(m.dec.out.w.data() - m.params.data()) - first};
+// The parameters of Vae::adam_rest's pass: all before dec_out's (the last layer of the block).
+std::size_t adam_rest_params(const Model& m) {
+  return static_cast<std::size_t>(m.dec.out.w.data() - m.params.data());
 }
 
 // Stage batch number `k` of the training set in order (wrapping), outside any timed region.
@@ -370,7 +363,6 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
     // (vae/vae.hpp), statement for statement. Keep the two in step; the table prints the sum of
     // the phases next to the whole step, so a drift shows.
     std::vector<double> noise(reps), enc(reps), rep(reps), dec(reps), bwd(reps), adm(reps), bound(reps);
-    AdamRest rest{0, 0};
     volatile std::uint32_t zero_mask = 0;   // adam_stream_bound writes every value back unchanged
     const std::vector<Gemm> gemms = step_gemms(batch);
     const auto ops = step_operands(m);
@@ -389,8 +381,7 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
       m.decode_loss(r.loss, batch);
       const auto t5 = Clock::now();
       const vae::AdamStep adam_k = vae::adam_prepare(adam, ++m.adam_t);
-      const bool enc_fc_done = m.backward(r.loss, batch, &adam_k);   // with dec_out's Adam in its dW product
-      rest = adam_rest_range(m, enc_fc_done);
+      m.backward(r.loss, batch, &adam_k);   // with dec_out's Adam in its dW product
       const auto t6 = Clock::now();
       // The step's products alone, on its operands (C goes to scratch), where the step has
       // them: after the backward pass, before Adam sweeps its 10 MB through the caches.
@@ -436,20 +427,18 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
       }
       auto stream = [&] {
         const auto b0 = Clock::now();
-        const std::size_t f = rest.first;
-        vae::adam_stream_bound(m.params.data() + f, m.grads.data() + f, m.adam_m.data() + f, m.adam_v.data() + f, rest.count, zero_mask);
+        vae::adam_stream_bound(m.params.data(), m.grads.data(), m.adam_m.data(), m.adam_v.data(), adam_rest_params(m), zero_mask);
         bound[i] = seconds_since(b0);
       };
       if (i % 2 == 0) stream();
       const auto t7 = Clock::now();
-      m.adam_rest(adam_k, enc_fc_done);
+      m.adam_rest(adam_k);
       const auto t8 = Clock::now();
       if (i % 2 == 1) stream();
       auto d = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
       noise[i] = d(t0, t1); enc[i] = d(t1, t2); rep[i] = d(t2, t3); dec[i] = d(t3, t5);
       bwd[i] = d(t5, t6); adm[i] = d(t7, t8);
     }
-    r.adam_rest_count = rest.count;
     r.phases = Phases{median(noise), median(enc), median(rep), median(dec), median(bwd), median(adm), median(bound)};
     for (const auto& t : gemm_t) r.gemm_s.push_back(median(t));
     r.subnormals = model_subnormals(m, r.subnormals_checked);
@@ -692,7 +681,7 @@ void state_rows(Table& t, const std::vector<ThreadResult>& rs, StateResult Threa
     t.row("  Adam on the rest (all but dec_out)", cells(rs, [&](const ThreadResult& r) { return ms((r.*which).phases.adam); }));
     t.row("  sum of the phases", cells(rs, [&](const ThreadResult& r) { return ms((r.*which).phases.sum()); }));
     char bound_label[96];
-    const double rest_bytes = 7.0 * 4.0 * static_cast<double>(first.adam_rest_count);
+    const double rest_bytes = 7.0 * 4.0 * static_cast<double>(adam_rest_params(Model(1)));
     std::snprintf(bound_label, sizeof bound_label, "its bandwidth bound, %.1f MB moved (ms)", rest_bytes / 1e6);
     t.row(bound_label, cells(rs, [&](const ThreadResult& r) { return ms((r.*which).phases.adam_bound); }));
     t.row("  Adam / bound (x)", cells(rs, [&](const ThreadResult& r) {

@@ -113,9 +113,7 @@ struct BiasGradHook {
 // W just written and on those bias entries, while dW and db are in the core's cache, where the
 // step's Adam pass read them back from memory. w, m, v: the layer's W in params, adam_m, adam_v
 // (b right after W in each, as in the parameter block); dW and db are the product's C and the
-// BiasGradHook's db. With db.dy null, db was made before the product (the first layer's, in the
-// ReLU' epilogue of d_h's product) and is only updated here. The update is adam_step's, element for
-// element (adam_range).
+// BiasGradHook's db. The update is adam_step's, element for element (adam_range).
 struct BiasGradAdamHook {
   BiasGradHook db;
   const AdamStep* k;
@@ -128,7 +126,7 @@ struct BiasGradAdamHook {
               const BiasGradHook& d = h->db;
               const std::size_t lo = d.by_rows ? blk.r0 : d.out * blk.c0 / d.in;
               const std::size_t hi = d.by_rows ? blk.r1 : d.out * blk.c1 / d.in;
-              if (d.dy) bias_grad_cols(d.db, d.dy, d.B, d.out, lo, hi);
+              bias_grad_cols(d.db, d.dy, d.B, d.out, lo, hi);
               const std::size_t nw = d.out * d.in, ld = blk.ldc, width = blk.c1 - blk.c0;
               if (width == ld) {   // whole rows: one range
                 const std::size_t o = blk.r0 * ld, n = (blk.r1 - blk.r0) * ld;
@@ -234,11 +232,10 @@ struct Dense {
   // The same with the layer's Adam update in the product's tasks (BiasGradAdamHook: db, then Adam
   // on each block of W and its bias entries); m and v: this layer's W in adam_m and adam_v. W
   // changes here, so every product that reads W must have run.
-  // With `bias` false, db was made before (as in weight_grad) and is only updated.
   void weight_grad_adam(const Rows<Out>& dy, const Rows<In>& x, std::size_t B, const AdamStep& k,
-                        float* m, float* v, bool bias = true) {
-    const BiasGradAdamHook adam{
-        {db.data(), bias ? dy.data() : nullptr, B, Out, In, sgemm_splits_rows(Out, In)}, &k, w.data(), m, v};
+                        float* m, float* v) {
+    const BiasGradAdamHook adam{{db.data(), dy.data(), B, Out, In, sgemm_splits_rows(Out, In)},
+                                &k, w.data(), m, v};
     matmul_dytx(dw, dy, x, B, 0.0f, BlockHook{}, adam.hook());
   }
   // dx = dy W (assign) or dx += dy W (accumulate), with an optional epilogue on dx's blocks.

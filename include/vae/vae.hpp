@@ -103,11 +103,7 @@ struct Encoder {
   }
   // From d_mu, d_logvar (B, Z): parameter gradients. The input gradient is not needed (x is data).
   // On the sparse and packed paths, forward(x, B) must have run on the same x just before.
-  // With `adam` on the dense path, enc_fc's Adam update runs in its dW product's tasks (m, v:
-  // enc_fc's W in adam_m, adam_v); returns whether it did (the sparse paths' products have no
-  // epilogue: there the caller's Adam pass updates enc_fc).
-  bool backward(const Rows<D>& x, const Rows<Z>& d_mu, const Rows<Z>& d_logvar, std::size_t B,
-                const AdamStep* adam = nullptr, float* adam_m = nullptr, float* adam_v = nullptr) {
+  void backward(const Rows<D>& x, const Rows<Z>& d_mu, const Rows<Z>& d_logvar, std::size_t B) {
     // The heads' dW (and db in the same task, Dense::weight_grad's hook) side by side in one
     // dispatch, as in forward().
     const BiasGradHook mu_db{mu_head.db.data(), d_mu.data(), B, Z, H, sgemm_splits_rows(Z, H)};
@@ -125,15 +121,10 @@ struct Encoder {
     sgemm_sum(dh, 2, relu_grad.hook());
     if (!fuse_db) bias_grad(fc.db.data(), d_h.data(), B, H);
     if (first_layer == FirstLayerPath::dense || first_layer == FirstLayerPath::automatic) {
-      if (adam) {   // dW = d_h^T x, then Adam on W and b (db made above)
-        fc.weight_grad_adam(d_h, x, B, *adam, adam_m, adam_v, /*bias=*/false);
-        return true;
-      }
       fc.weight_grad(d_h, x, B, /*bias=*/false);   // dW = d_h^T x; db made above
     } else {   // dW from the index forward() built for this x; db made above
       fc_sparse.backward_dw(fc.dw.data(), d_h.data(), first_layer);
     }
-    return false;
   }
 };
 
@@ -302,16 +293,14 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
     return s;
   }
   // Gradients of recon + beta KL w.r.t. every parameter, after loss(spec, B, true). With `adam`
-  // (train_step_given_eps), dec_out's parameters are also updated, in its dW product's tasks, and
-  // enc_fc's on the dense first layer; adam_rest(k) updates the others after. Returns whether
-  // enc_fc was updated.
-  bool backward(const LossSpec& spec, std::size_t B, const AdamStep* adam = nullptr) {
-    const std::size_t out_at = offset_of(dec.out), fc_at = offset_of(enc.fc);
+  // (train_step_given_eps), dec_out's parameters are also updated, in its dW product's tasks.
+  void backward(const LossSpec& spec, std::size_t B, const AdamStep* adam = nullptr) {
+    const std::size_t out_at = static_cast<std::size_t>(dec.out.w.data() - this->params.data());
     dec.backward(d_z, z, B, adam, this->adam_m.data() + out_at, this->adam_v.data() + out_at);
     // The reparameterization's gradient and KL's in one pass.
     reparam_kl_backward(d_mu.data(), d_logvar.data(), d_z.data(), enc.mu.data(), enc.logvar.data(),
                         eps.data(), B * Z, spec.beta);
-    return enc.backward(x, d_mu, d_logvar, B, adam, this->adam_m.data() + fc_at, this->adam_v.data() + fc_at);
+    enc.backward(x, d_mu, d_logvar, B);
   }
 
   // One optimization step on the staged batch x (B images): eps from rng, forward, loss,
@@ -335,27 +324,22 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
     // Adam on dec_out (half the parameters) in its dW product's tasks, while dW is in cache (issue
     // 19: less memory moved); the rest of the block in one pass after the backward pass.
     const AdamStep k = adam_prepare(adam, ++this->adam_t);
-    adam_rest(k, backward(spec, B, &k));
+    backward(spec, B, &k);
+    adam_rest(k);
     return s;
   }
 
-  // Adam over the parameters backward(spec, B, &k) did not update: all but dec_out's, and but
-  // enc_fc's when enc_fc_done (its dense first layer). Layers lie in the block in order, so that is
-  // one range (enc_fc's end or the start, to dec_out's start) and whatever follows dec_out.
-  void adam_rest(const AdamStep& k, bool enc_fc_done) {
-    const std::size_t lo = enc_fc_done ? offset_of(enc.fc) + decltype(enc.fc)::num_params : 0;
-    const std::size_t mid = offset_of(dec.out), hi = mid + decltype(dec.out)::num_params;
+  // Adam over every parameter but dec_out's (updated in backward(spec, B, &k)): the ranges before
+  // and after its W and b in the block.
+  void adam_rest(const AdamStep& k) {
+    const std::size_t lo = static_cast<std::size_t>(dec.out.w.data() - this->params.data());
+    const std::size_t hi = lo + decltype(dec.out)::num_params;
     float* p = this->params.data();
     float* g = this->grads.data();
     float* m = this->adam_m.data();
     float* v = this->adam_v.data();
-    adam_apply(k, p + lo, g + lo, m + lo, v + lo, mid - lo);
+    adam_apply(k, p, g, m, v, lo);
     if (hi < num_params) adam_apply(k, p + hi, g + hi, m + hi, v + hi, num_params - hi);
-  }
-  // A layer's offset in the parameter block (its W; b follows).
-  template <class Layer>
-  std::size_t offset_of(const Layer& layer) const {
-    return static_cast<std::size_t>(layer.w.data() - this->params.data());
   }
 
   // Loss of the staged batch without training. rng: draw z as in training; null: z = mu.
