@@ -23,10 +23,8 @@
 //            (The ceiling above still times every product alone, through vae::sgemm.) Timing them in the same loop as the phases keeps both under the
 //            same machine load; the products' operands are then a little colder than inside the
 //            passes, so small elementwise figures (< 0.1 ms) are within the method's error.
-//   Adam     the step updates dec_out (half the parameters) in its dW product's tasks, inside
-//            the backward pass (issue 19), and the rest in a pass of its own (Vae::adam_rest),
-//            timed against its memory-bandwidth bound in the same loop: adam_stream_bound reads
-//            and writes exactly that pass's bytes (p, g, m, v in; p, m, v out) over the same arena
+//   Adam     against its memory-bandwidth bound in the same loop: adam_stream_bound reads
+//            and writes exactly Adam's bytes (p, g, m, v in; p, m, v out) over the same arena
 //            arrays, split across the same pool; before Adam in even reps, after it in odd ones,
 //            so that neither always finds the arrays warmer.
 //   FLOPs    each product's MFLOP as executed (executed_flops below: 2 M N K for a dense product;
@@ -282,11 +280,6 @@ std::vector<std::pair<const float*, const float*>> step_operands(const Model& m)
           {m.d_logvar.data(), m.enc.logvar_head.w.data()}, {m.enc.d_h.data(), m.x.data()}};
 }
 
-// The parameters of Vae::adam_rest's pass: all before dec_out's (the last layer of the block).
-std::size_t adam_rest_params(const Model& m) {
-  return static_cast<std::size_t>(m.dec.out.w.data() - m.params.data());
-}
-
 // Stage batch number `k` of the training set in order (wrapping), outside any timed region.
 void stage(Model& m, const vae::ImageSet& images, std::size_t k) {
   std::uint32_t idx[batch];
@@ -380,8 +373,7 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
       const auto t3 = Clock::now();
       m.decode_loss(r.loss, batch);
       const auto t5 = Clock::now();
-      const vae::AdamStep adam_k = vae::adam_prepare(adam, ++m.adam_t);
-      m.backward(r.loss, batch, &adam_k);   // with dec_out's Adam in its dW product
+      m.backward(r.loss, batch);
       const auto t6 = Clock::now();
       // The step's products alone, on its operands (C goes to scratch), where the step has
       // them: after the backward pass, before Adam sweeps its 10 MB through the caches.
@@ -427,12 +419,12 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
       }
       auto stream = [&] {
         const auto b0 = Clock::now();
-        vae::adam_stream_bound(m.params.data(), m.grads.data(), m.adam_m.data(), m.adam_v.data(), adam_rest_params(m), zero_mask);
+        vae::adam_stream_bound(m.params.data(), m.grads.data(), m.adam_m.data(), m.adam_v.data(), Model::num_params, zero_mask);
         bound[i] = seconds_since(b0);
       };
       if (i % 2 == 0) stream();
       const auto t7 = Clock::now();
-      m.adam_rest(adam_k);
+      vae::adam_step(m.params.data(), m.grads.data(), m.adam_m.data(), m.adam_v.data(), Model::num_params, adam, ++m.adam_t);
       const auto t8 = Clock::now();
       if (i % 2 == 1) stream();
       auto d = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
@@ -670,25 +662,25 @@ void state_rows(Table& t, const std::vector<ThreadResult>& rs, StateResult Threa
             double sum = 0;
             for (double g : st.gemm_s) sum += g;
             return ms(sum); }));
-    t.row("  elementwise fwd (bias, ReLU, sigmoid + loss; fused)", cells(rs, [&](const ThreadResult& r) {
+    t.row("  elementwise fwd (bias, ReLU; sigmoid + loss: in products' tasks)", cells(rs, [&](const ThreadResult& r) {
             const Phases& p = (r.*which).phases;
             return ms(p.encode + p.decode - gemm_of(r, Phase::encode) - gemm_of(r, Phase::decode)); }));
     t.row("  noise + reparameterize + KL value", cells(rs, [&](const ThreadResult& r) {
             const Phases& p = (r.*which).phases;
             return ms(p.noise + p.reparam); }));
-    t.row("  elementwise bwd (ReLU', db, reparam'+KL', dec_out's Adam)", cells(rs, [&](const ThreadResult& r) {
+    t.row("  elementwise bwd (ReLU', db fused; reparam' + KL')", cells(rs, [&](const ThreadResult& r) {
             return ms((r.*which).phases.backward - gemm_of(r, Phase::backward)); }));
-    t.row("  Adam on the rest (all but dec_out)", cells(rs, [&](const ThreadResult& r) { return ms((r.*which).phases.adam); }));
+    t.row("  Adam", cells(rs, [&](const ThreadResult& r) { return ms((r.*which).phases.adam); }));
     t.row("  sum of the phases", cells(rs, [&](const ThreadResult& r) { return ms((r.*which).phases.sum()); }));
     char bound_label[96];
-    const double rest_bytes = 7.0 * 4.0 * static_cast<double>(adam_rest_params(Model(1)));
-    std::snprintf(bound_label, sizeof bound_label, "its bandwidth bound, %.1f MB moved (ms)", rest_bytes / 1e6);
+    std::snprintf(bound_label, sizeof bound_label, "Adam's bandwidth bound, %.1f MB moved (ms)",
+                  7.0 * 4.0 * static_cast<double>(Model::num_params) / 1e6);
     t.row(bound_label, cells(rs, [&](const ThreadResult& r) { return ms((r.*which).phases.adam_bound); }));
     t.row("  Adam / bound (x)", cells(rs, [&](const ThreadResult& r) {
             const Phases& p = (r.*which).phases;
             return fmt("%.2f", p.adam / p.adam_bound); }));
     t.row("  bound's bandwidth (GB/s)", cells(rs, [&](const ThreadResult& r) {
-            return fmt("%.1f", rest_bytes / (r.*which).phases.adam_bound / 1e9); }));
+            return fmt("%.1f", 7.0 * 4.0 * static_cast<double>(Model::num_params) / (r.*which).phases.adam_bound / 1e9); }));
     t.row("stage_batch, uint8 -> float (ms)", cells(rs, [&](const ThreadResult& r) { return ms(median((r.*which).stage_s)); }));
     t.row("subnormal floats in the model after steps", cells(rs, [&](const ThreadResult& r) {
             return std::to_string((r.*which).subnormals); }));

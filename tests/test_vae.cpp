@@ -282,48 +282,4 @@ TEST(Vae, DecodeLossEqualsDecodeThenLoss) {
   vae::set_blas_threads(1);
 }
 
-// The training step updates dec_out by Adam inside its dW product's tasks and the rest after the
-// backward pass; the parameters and Adam's moments must be those of the whole backward pass
-// followed by one adam_step over the block, bit for bit, at 1 and 2 threads, over a few steps.
-TEST(Vae, TrainStepWithAdamInTheProductsEqualsBackwardThenAdam) {
-  using M = vae::Vae784_400_20;
-  constexpr std::size_t B = 128, D = M::dim_x, Z = M::dim_z, P = M::num_params;
-  for (const int threads : {1, 2}) {
-    vae::set_blas_threads(threads);
-    auto fused = std::make_unique<M>(B), separate = std::make_unique<M>(B);
-    vae_rt::Rng r1, r2, data;
-    vae_rt::rng_seed(&r1, 4, 0);
-    vae_rt::rng_seed(&r2, 4, 0);
-    vae_rt::rng_seed(&data, 5, 0);
-    fused->init_params(r1);
-    separate->init_params(r2);
-    const vae::LossSpec spec{};
-    const vae::AdamConfig adam{};
-    for (int step = 0; step < 3; ++step) {
-      for (std::size_t i = 0; i < B * D; ++i) {
-        const float v = vae_rt::rng_uniform(&data) < 0.8f ? 0.0f : vae_rt::rng_uniform(&data);
-        fused->x[i] = v;
-        separate->x[i] = v;
-      }
-      vae_rt::rng_fill_normal(&data, fused->eps.data(), B * Z);
-      std::copy_n(fused->eps.data(), B * Z, separate->eps.data());
-      const vae::LossSums a = fused->train_step_given_eps(B, spec, adam);
-      separate->encode(B);
-      const double kl = separate->reparameterize_kl(B);
-      const double recon = separate->decode_loss(spec, B);
-      separate->backward(spec, B);
-      vae::adam_step(separate->params.data(), separate->grads.data(), separate->adam_m.data(),
-                     separate->adam_v.data(), P, adam, ++separate->adam_t);
-      EXPECT_EQ(a.kl, kl);
-      EXPECT_EQ(a.recon, recon);
-      EXPECT_EQ(fused->adam_t, separate->adam_t);
-      EXPECT_EQ(0, std::memcmp(fused->grads.data(), separate->grads.data(), P * 4)) << threads << " threads";
-      EXPECT_EQ(0, std::memcmp(fused->params.data(), separate->params.data(), P * 4)) << threads << " threads";
-      EXPECT_EQ(0, std::memcmp(fused->adam_m.data(), separate->adam_m.data(), P * 4)) << threads << " threads";
-      EXPECT_EQ(0, std::memcmp(fused->adam_v.data(), separate->adam_v.data(), P * 4)) << threads << " threads";
-    }
-  }
-  vae::set_blas_threads(1);
-}
-
 }  // namespace

@@ -29,21 +29,6 @@ struct AdamConfig {
 void adam_step(float* params, const float* grads, float* m, float* v, std::size_t n,
                const AdamConfig& cfg, std::int64_t t);
 
-// adam_step in two halves, for an update made in pieces (issue 19: Adam on a block of dW in the
-// epilogue of the product that made it, while the gradient is still in cache): the step's scalars
-// once per step (bias corrections folded in, as adam_step makes them), then the update on any
-// range, on the calling thread. Each parameter's update depends only on itself, so pieces give
-// adam_step's bits, whatever the split.
-struct AdamStep {
-  float b1, b2, one_minus_b1, one_minus_b2, step_c, eps_c;
-};
-AdamStep adam_prepare(const AdamConfig& cfg, std::int64_t t);
-void adam_range(const AdamStep& k, float* params, const float* grads, float* m, float* v,
-                std::size_t n);
-// adam_step with the scalars made: one pass over n values, split across the pool.
-void adam_apply(const AdamStep& k, float* params, const float* grads, float* m, float* v,
-                std::size_t n);
-
 // The memory traffic of adam_step alone, as its bandwidth bound (bench_train prints the two side
 // by side): one pass over the same n values that reads params, grads, m and v and writes params,
 // m and v, split across the pool as adam_step is, with no arithmetic to speak of. Every value is

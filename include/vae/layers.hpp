@@ -25,7 +25,6 @@
 #include <cmath>
 #include <cstddef>
 
-#include "vae/adam.hpp"
 #include "vae/losses.hpp"
 #include "vae/parallel.hpp"
 #include "vae/tensor.hpp"
@@ -103,41 +102,6 @@ struct BiasGradHook {
               const std::size_t lo = h->by_rows ? blk.r0 : h->out * blk.c0 / h->in;
               const std::size_t hi = h->by_rows ? blk.r1 : h->out * blk.c1 / h->in;
               bias_grad_cols(h->db, h->dy, h->B, h->out, lo, hi);
-            },
-            this};
-  }
-};
-
-// Epilogue of a weight-gradient product in training (issue 19: Adam moves less memory): the
-// BiasGradHook's work (db, the block's share of it), then the layer's Adam update on the block of
-// W just written and on those bias entries, while dW and db are in the core's cache, where the
-// step's Adam pass read them back from memory. w, m, v: the layer's W in params, adam_m, adam_v
-// (b right after W in each, as in the parameter block); dW and db are the product's C and the
-// BiasGradHook's db. The update is adam_step's, element for element (adam_range).
-struct BiasGradAdamHook {
-  BiasGradHook db;
-  const AdamStep* k;
-  float* w;
-  float* m;
-  float* v;
-  BlockHook hook() const {
-    return {[](const void* c, const GemmBlock& blk) {
-              const auto* h = static_cast<const BiasGradAdamHook*>(c);
-              const BiasGradHook& d = h->db;
-              const std::size_t lo = d.by_rows ? blk.r0 : d.out * blk.c0 / d.in;
-              const std::size_t hi = d.by_rows ? blk.r1 : d.out * blk.c1 / d.in;
-              bias_grad_cols(d.db, d.dy, d.B, d.out, lo, hi);
-              const std::size_t nw = d.out * d.in, ld = blk.ldc, width = blk.c1 - blk.c0;
-              if (width == ld) {   // whole rows: one range
-                const std::size_t o = blk.r0 * ld, n = (blk.r1 - blk.r0) * ld;
-                adam_range(*h->k, h->w + o, blk.c + o, h->m + o, h->v + o, n);
-              } else {
-                for (std::size_t i = blk.r0; i < blk.r1; ++i) {
-                  const std::size_t o = i * ld + blk.c0;
-                  adam_range(*h->k, h->w + o, blk.c + o, h->m + o, h->v + o, width);
-                }
-              }
-              if (hi > lo) adam_range(*h->k, h->w + nw + lo, d.db + lo, h->m + nw + lo, h->v + nw + lo, hi - lo);
             },
             this};
   }
@@ -228,15 +192,6 @@ struct Dense {
   void weight_grad(const Rows<Out>& dy, const Rows<In>& x, std::size_t B, bool bias = true) {
     const BiasGradHook db_hook{db.data(), dy.data(), B, Out, In, sgemm_splits_rows(Out, In)};
     matmul_dytx(dw, dy, x, B, 0.0f, BlockHook{}, bias ? db_hook.hook() : BlockHook{});
-  }
-  // The same with the layer's Adam update in the product's tasks (BiasGradAdamHook: db, then Adam
-  // on each block of W and its bias entries); m and v: this layer's W in adam_m and adam_v. W
-  // changes here, so every product that reads W must have run.
-  void weight_grad_adam(const Rows<Out>& dy, const Rows<In>& x, std::size_t B, const AdamStep& k,
-                        float* m, float* v) {
-    const BiasGradAdamHook adam{{db.data(), dy.data(), B, Out, In, sgemm_splits_rows(Out, In)},
-                                &k, w.data(), m, v};
-    matmul_dytx(dw, dy, x, B, 0.0f, BlockHook{}, adam.hook());
   }
   // dx = dy W (assign) or dx += dy W (accumulate), with an optional epilogue on dx's blocks.
   void input_grad(const Rows<In>& dx, const Rows<Out>& dy, std::size_t B, Grad mode,

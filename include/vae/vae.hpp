@@ -134,8 +134,7 @@ struct Encoder {
 // The decoder concept (what Vae needs of its Dec parameter): dim_in, dim_out, num_params,
 // activation_bytes(B), carve(arena, B), bind(params, grads), for_each_layer(f), forward(z, B)
 // that fills `logits` and `xhat`, forward_logits(z, B, after) that fills `logits` only and runs
-// the epilogue `after` on their blocks, an output layer `out` (a Dense), and backward(d_z, z, B,
-// adam, m, v) that starts from `d_logits`, updates `out` by Adam when `adam` is given, and which the
+// the epilogue `after` on their blocks, and backward(d_z, z, B) that starts from `d_logits`, which the
 // loss has written. A decoder with two hidden layers is a struct with dec_fc1, dec_fc2, dec_out.
 template <std::size_t Z, std::size_t H, std::size_t D>
 struct Decoder {
@@ -181,19 +180,12 @@ struct Decoder {
     fc.forward(h, z, B, Act::relu);   // bias + product + ReLU per block of h
     out.forward(logits, h, B, Act::none, after);
   }
-  // From d_logits (B, D): parameter gradients and d_z (B, Z). With `adam` (training's step, Vae::
-  // train_step_given_eps), dec_out's Adam update runs in its dW product's tasks (m, v: dec_out's
-  // W in adam_m, adam_v; Dense::weight_grad_adam), after the product that reads its W.
-  void backward(const Rows<Z>& d_z, const Rows<Z>& z, std::size_t B, const AdamStep* adam = nullptr,
-                float* adam_m = nullptr, float* adam_v = nullptr) {
+  // From d_logits (B, D): parameter gradients and d_z (B, Z).
+  void backward(const Rows<Z>& d_z, const Rows<Z>& z, std::size_t B) {
     using Grad = typename decltype(out)::Grad;
+    out.weight_grad(d_logits, h, B);   // dW, and db in the same tasks
     // d_h = d_logits W_out, with ReLU' and dec_fc's bias gradient in the product's parts.
     out.input_grad_relu(d_h, d_logits, h, fc.db.data(), B, Grad::assign);
-    if (adam) {
-      out.weight_grad_adam(d_logits, h, B, *adam, adam_m, adam_v);   // dW, db, then Adam on them
-    } else {
-      out.weight_grad(d_logits, h, B);   // dW, and db in the same tasks
-    }
     // dec_fc's dW (db made above) and d_z, both small and both from d_h: side by side in one
     // dispatch (sgemm_each).
     const GemmCall fc_grads[] = {gemm_dytx(fc.dw, d_h, z, B, 0.0f), gemm_dyw(d_z, d_h, fc.w, B, 0.0f)};
@@ -292,11 +284,9 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
     s.images = B;
     return s;
   }
-  // Gradients of recon + beta KL w.r.t. every parameter, after loss(spec, B, true). With `adam`
-  // (train_step_given_eps), dec_out's parameters are also updated, in its dW product's tasks.
-  void backward(const LossSpec& spec, std::size_t B, const AdamStep* adam = nullptr) {
-    const std::size_t out_at = static_cast<std::size_t>(dec.out.w.data() - this->params.data());
-    dec.backward(d_z, z, B, adam, this->adam_m.data() + out_at, this->adam_v.data() + out_at);
+  // Gradients of recon + beta KL w.r.t. every parameter, after loss(spec, B, true).
+  void backward(const LossSpec& spec, std::size_t B) {
+    dec.backward(d_z, z, B);
     // The reparameterization's gradient and KL's in one pass.
     reparam_kl_backward(d_mu.data(), d_logvar.data(), d_z.data(), enc.mu.data(), enc.logvar.data(),
                         eps.data(), B * Z, spec.beta);
@@ -321,25 +311,9 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
     s.recon = decode_loss(spec, B);   // the sigmoid and the loss in the output product's tasks
     s.total = s.recon + static_cast<double>(spec.beta) * s.kl;
     s.images = B;
-    // Adam on dec_out (half the parameters) in its dW product's tasks, while dW is in cache (issue
-    // 19: less memory moved); the rest of the block in one pass after the backward pass.
-    const AdamStep k = adam_prepare(adam, ++this->adam_t);
-    backward(spec, B, &k);
-    adam_rest(k);
+    backward(spec, B);
+    this->adam_update(adam);
     return s;
-  }
-
-  // Adam over every parameter but dec_out's (updated in backward(spec, B, &k)): the ranges before
-  // and after its W and b in the block.
-  void adam_rest(const AdamStep& k) {
-    const std::size_t lo = static_cast<std::size_t>(dec.out.w.data() - this->params.data());
-    const std::size_t hi = lo + decltype(dec.out)::num_params;
-    float* p = this->params.data();
-    float* g = this->grads.data();
-    float* m = this->adam_m.data();
-    float* v = this->adam_v.data();
-    adam_apply(k, p, g, m, v, lo);
-    if (hi < num_params) adam_apply(k, p + hi, g + hi, m + hi, v + hi, num_params - hi);
   }
 
   // Loss of the staged batch without training. rng: draw z as in training; null: z = mu.
