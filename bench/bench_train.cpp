@@ -662,7 +662,7 @@ void state_rows(Table& t, const std::vector<ThreadResult>& rs, StateResult Threa
             double sum = 0;
             for (double g : st.gemm_s) sum += g;
             return ms(sum); }));
-    t.row("  elementwise fwd (bias, ReLU; sigmoid + loss: in products' tasks)", cells(rs, [&](const ThreadResult& r) {
+    t.row("  elementwise fwd (bias, ReLU, sigmoid + loss; fused)", cells(rs, [&](const ThreadResult& r) {
             const Phases& p = (r.*which).phases;
             return ms(p.encode + p.decode - gemm_of(r, Phase::encode) - gemm_of(r, Phase::decode)); }));
     t.row("  noise + reparameterize + KL value", cells(rs, [&](const ThreadResult& r) {
