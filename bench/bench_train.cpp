@@ -10,19 +10,20 @@
 //            FLOPs over the sum of the products' median times.
 //   step     Vae::train_step on a batch of 128 images staged outside the timed region.
 //   split    the step's phases as separate calls (noise, encode, reparameterize + KL value,
-//            decode to logits with the sigmoid + loss, backward, Adam), as
-//            Vae::train_step_given_eps makes them. The elementwise work around the products runs
-//            inside the products' pool tasks (issue 19: bias + ReLU, the sigmoid + loss,
-//            ReLU' + bias gradients), so it shows only as a pass's time beyond its products'.
+//            decode to logits, sigmoid + loss, backward, Adam), as Vae::train_step_given_eps
+//            makes them. The elementwise work around the products runs inside the products' pool
+//            tasks (issue 19: bias + ReLU, ReLU' + bias gradients), so it shows only as a pass's
+//            time beyond its products'.
 //            The GEMM time inside the passes: in each timed step, between the backward pass and
 //            Adam, the same 14 products are called alone on that step's own operands (C to
 //            scratch) and timed, issued as the step issues them: the latent heads' small products
 //            two at a time in one dispatch (vae::sgemm_each, vae::sgemm_sum), each pair timed as
 //            one and its time shared by its two products in proportion to their FLOPs (equal);
-//            "elementwise" is a pass's median time minus the median times of its products.
-//            (The ceiling above still times every product alone, through vae::sgemm.) Timing them in the same loop as the phases keeps both under the
-//            same machine load; the products' operands are then a little colder than inside the
-//            passes, so small elementwise figures (< 0.1 ms) are within the method's error.
+//            "elementwise" is a pass's median time minus the median times of its products (the
+//            ceiling above still times every product alone, through vae::sgemm). Timing them in
+//            the same loop as the phases keeps both under the same machine load; the products'
+//            operands are then a little colder than inside the passes, so small elementwise
+//            figures (< 0.1 ms) are within the method's error.
 //   Adam     against its memory-bandwidth bound in the same loop: adam_stream_bound reads
 //            and writes exactly Adam's bytes (p, g, m, v in; p, m, v out) over the same arena
 //            arrays, split across the same pool; before Adam in even reps, after it in odd ones,
@@ -221,9 +222,9 @@ std::vector<double> time_gemms(int reps) {
 
 // --- the model's phases -------------------------------------------------------------------
 struct Phases {   // medians, seconds
-  double noise = 0, encode = 0, reparam = 0, decode = 0, backward = 0, adam = 0;   // decode: with the loss
+  double noise = 0, encode = 0, reparam = 0, decode = 0, loss = 0, backward = 0, adam = 0;
   double adam_bound = 0;   // adam_stream_bound on the same arrays (not a phase of the step)
-  double sum() const { return noise + encode + reparam + decode + backward + adam; }
+  double sum() const { return noise + encode + reparam + decode + loss + backward + adam; }
 };
 
 struct StateResult {
@@ -355,7 +356,7 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
     // The phases of the same step as separate calls: the body of Vae::train_step_given_eps
     // (vae/vae.hpp), statement for statement. Keep the two in step; the table prints the sum of
     // the phases next to the whole step, so a drift shows.
-    std::vector<double> noise(reps), enc(reps), rep(reps), dec(reps), bwd(reps), adm(reps), bound(reps);
+    std::vector<double> noise(reps), enc(reps), rep(reps), dec(reps), loss(reps), bwd(reps), adm(reps), bound(reps);
     volatile std::uint32_t zero_mask = 0;   // adam_stream_bound writes every value back unchanged
     const std::vector<Gemm> gemms = step_gemms(batch);
     const auto ops = step_operands(m);
@@ -371,7 +372,9 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
       const auto t2 = Clock::now();
       m.reparameterize_kl(batch);
       const auto t3 = Clock::now();
-      m.decode_loss(r.loss, batch);
+      m.dec.forward_logits(m.z, batch);
+      const auto t4 = Clock::now();
+      vae::sigmoid_recon_loss(r.loss.recon, m.dec.xhat.data(), m.dec.d_logits.data(), m.dec.logits.data(), m.x.data(), batch * D);
       const auto t5 = Clock::now();
       m.backward(r.loss, batch);
       const auto t6 = Clock::now();
@@ -428,10 +431,10 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
       const auto t8 = Clock::now();
       if (i % 2 == 1) stream();
       auto d = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
-      noise[i] = d(t0, t1); enc[i] = d(t1, t2); rep[i] = d(t2, t3); dec[i] = d(t3, t5);
-      bwd[i] = d(t5, t6); adm[i] = d(t7, t8);
+      noise[i] = d(t0, t1); enc[i] = d(t1, t2); rep[i] = d(t2, t3); dec[i] = d(t3, t4);
+      loss[i] = d(t4, t5); bwd[i] = d(t5, t6); adm[i] = d(t7, t8);
     }
-    r.phases = Phases{median(noise), median(enc), median(rep), median(dec), median(bwd), median(adm), median(bound)};
+    r.phases = Phases{median(noise), median(enc), median(rep), median(dec), median(loss), median(bwd), median(adm), median(bound)};
     for (const auto& t : gemm_t) r.gemm_s.push_back(median(t));
     r.subnormals = model_subnormals(m, r.subnormals_checked);
   }
@@ -662,12 +665,13 @@ void state_rows(Table& t, const std::vector<ThreadResult>& rs, StateResult Threa
             double sum = 0;
             for (double g : st.gemm_s) sum += g;
             return ms(sum); }));
-    t.row("  elementwise fwd (bias, ReLU, sigmoid + loss; fused)", cells(rs, [&](const ThreadResult& r) {
+    t.row("  elementwise fwd (bias, ReLU: in the products' tasks)", cells(rs, [&](const ThreadResult& r) {
             const Phases& p = (r.*which).phases;
             return ms(p.encode + p.decode - gemm_of(r, Phase::encode) - gemm_of(r, Phase::decode)); }));
     t.row("  noise + reparameterize + KL value", cells(rs, [&](const ThreadResult& r) {
             const Phases& p = (r.*which).phases;
             return ms(p.noise + p.reparam); }));
+    t.row("  sigmoid + loss (recon, d_logits)", cells(rs, [&](const ThreadResult& r) { return ms((r.*which).phases.loss); }));
     t.row("  elementwise bwd (ReLU', db fused; reparam' + KL')", cells(rs, [&](const ThreadResult& r) {
             return ms((r.*which).phases.backward - gemm_of(r, Phase::backward)); }));
     t.row("  Adam", cells(rs, [&](const ThreadResult& r) { return ms((r.*which).phases.adam); }));
@@ -719,8 +723,8 @@ Json json_state(const StateResult& r, const ThreadResult& tr, std::size_t train_
     j["step_ms_best"] = min_of(r.step_s) * 1e3;
     j["stage_batch_ms_median"] = median(r.stage_s) * 1e3;
     j["phases_ms_median"] = {{"noise", p.noise * 1e3},   {"encode", p.encode * 1e3},
-                             {"reparameterize", p.reparam * 1e3}, {"decode_and_loss", p.decode * 1e3},
-                             {"backward", p.backward * 1e3},
+                             {"reparameterize", p.reparam * 1e3}, {"decode", p.decode * 1e3},
+                             {"loss", p.loss * 1e3},     {"backward", p.backward * 1e3},
                              {"adam", p.adam * 1e3}};
     j["gemm_in_step_ms_median"] = gemm_ms;
     j["subnormals"] = r.subnormals;

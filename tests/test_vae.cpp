@@ -6,15 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstring>
-#include <memory>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "gradcheck.hpp"
-#include "vae/blas.hpp"
 
 namespace {
 
@@ -247,39 +244,6 @@ TEST(Vae, MatchesPyTorchGoldenForwardLossGradientsAndAdam) {
       off += want.size();
     }
   }
-}
-
-// Training's decode (Vae::decode_loss: the sigmoid and the loss in the output product's epilogue)
-// against decode() and loss(spec, B, true) as separate passes: xhat and d_logits bit for bit, the
-// loss sum within float reassociation (its partial sums are the blocks' rows, not the flat
-// ranges), at 1 and 2 threads, for both reconstruction losses.
-TEST(Vae, DecodeLossEqualsDecodeThenLoss) {
-  using M = vae::Vae784_400_20;
-  constexpr std::size_t B = 128, D = M::dim_x;
-  auto model = std::make_unique<M>(B);
-  vae_rt::Rng rng;
-  vae_rt::rng_seed(&rng, 3, 0);
-  model->init_params(rng);
-  for (std::size_t i = 0; i < B * D; ++i) model->x[i] = vae_rt::rng_uniform(&rng) < 0.8f ? 0.0f : vae_rt::rng_uniform(&rng);
-  vae_rt::rng_fill_normal(&rng, model->z.data(), B * M::dim_z);
-  for (const int threads : {1, 2}) {
-    vae::set_blas_threads(threads);
-    for (const vae::Recon recon : {vae::Recon::mse, vae::Recon::bce}) {
-      const vae::LossSpec spec{recon, 1.0f};
-      model->decode(B);
-      const double separate = model->loss(spec, B, true).recon;
-      const std::vector<float> xhat(model->dec.xhat.data(), model->dec.xhat.data() + B * D);
-      const std::vector<float> d_logits(model->dec.d_logits.data(), model->dec.d_logits.data() + B * D);
-      std::fill_n(model->dec.xhat.data(), B * D, -1.0f);
-      std::fill_n(model->dec.d_logits.data(), B * D, -1.0f);
-      const double fused = model->decode_loss(spec, B);
-      EXPECT_EQ(0, std::memcmp(xhat.data(), model->dec.xhat.data(), B * D * 4)) << threads << " threads";
-      EXPECT_EQ(0, std::memcmp(d_logits.data(), model->dec.d_logits.data(), B * D * 4)) << threads << " threads";
-      EXPECT_NEAR(fused, separate, 1e-9 * std::fabs(separate)) << threads << " threads";
-      EXPECT_EQ(fused, model->decode_loss(spec, B)) << "repeats bit for bit";
-    }
-  }
-  vae::set_blas_threads(1);
 }
 
 }  // namespace

@@ -25,8 +25,6 @@
 #include <cmath>
 #include <cstddef>
 
-#include "vae/losses.hpp"
-#include "vae/parallel.hpp"
 #include "vae/tensor.hpp"
 #include "vae_rt/rng.h"
 
@@ -107,34 +105,6 @@ struct BiasGradHook {
   }
 };
 
-// Epilogue of the decoder's output product in training (issue 19): on each block of the logits,
-// xhat = sigmoid(logits), d_logits and the reconstruction loss (sigmoid_recon_rows,
-// vae/losses.hpp), while the block is in its core's cache, where a pass of its own re-read the
-// logits after the product. xhat, d_logits and x are laid out as the logits. Each part's sum goes
-// to partial[part]; sum() adds them in part order after the product, so a given thread count
-// repeats bit for bit.
-struct SigmoidLossHook {
-  static constexpr std::size_t max_parts = kMaxPoolThreads;   // a part per thread at most
-  Recon recon;
-  float* xhat;
-  float* d_logits;
-  const float* x;
-  mutable double partial[max_parts] = {};
-  BlockHook hook() const {
-    return {[](const void* c, const GemmBlock& blk) {
-              const auto* h = static_cast<const SigmoidLossHook*>(c);
-              h->partial[blk.part] = sigmoid_recon_rows(h->recon, h->xhat, h->d_logits, blk.c, h->x,
-                                                        blk.ldc, blk.r0, blk.r1, blk.c0, blk.c1);
-            },
-            this};
-  }
-  double sum() const {
-    double s = 0.0;
-    for (double p : partial) s += p;
-    return s;
-  }
-};
-
 // The activation a Dense layer's forward applies to its output in the same pass.
 enum class Act { none, relu };
 
@@ -163,12 +133,10 @@ struct Dense {
   // y (B, Out) = x (B, In) W^T + b, then ReLU with Act::relu. One pool task per block of y does
   // all of it while the block is in its core's cache: the bias is written into the block, the
   // product added to it (beta = 1, the same bits as a separate bias pass), the ReLU applied.
-  // With Act::none, `after` (if any) is the epilogue instead (the decoder's sigmoid and loss).
-  void forward(const Rows<Out>& y, const Rows<In>& x, std::size_t B, Act act = Act::none,
-               BlockHook after = {}) const {
+  void forward(const Rows<Out>& y, const Rows<In>& x, std::size_t B, Act act = Act::none) const {
     const BiasFillHook bias{b.data()};
     const ReluHook relu;
-    matmul_xwt(y, x, w, B, 1.0f, bias.hook(), act == Act::relu ? relu.hook() : after);
+    matmul_xwt(y, x, w, B, 1.0f, bias.hook(), act == Act::relu ? relu.hook() : BlockHook{});
   }
 
   // dW (Out, In) = dy^T x;  db (Out) = column sums of dy;  then the input gradient:

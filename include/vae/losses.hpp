@@ -50,14 +50,6 @@ double bce_loss(float* d_logits, const float* logits, const float* xhat, const f
 double sigmoid_recon_loss(Recon recon, float* xhat, float* d_logits, const float* logits,
                           const float* x, std::size_t n);
 
-// sigmoid_recon_loss on rows [r0, r1) and columns [c0, c1) of (rows, ld) arrays that share one
-// layout: a block of the decoder's output product, for the product's epilogue (SigmoidLossHook,
-// vae/layers.hpp). Returns the block's loss, each row's range summed as sigmoid_recon_loss sums a
-// range, the rows added in order.
-double sigmoid_recon_rows(Recon recon, float* xhat, float* d_logits, const float* logits,
-                          const float* x, std::size_t ld, std::size_t r0, std::size_t r1,
-                          std::size_t c0, std::size_t c1);
-
 // KL( N(mu, diag(e^logvar)) || N(0, I) ), summed over n values. For one dimension,
 //   KL = 1/2 (sigma^2 + mu^2 - 1 - log sigma^2) = -1/2 (1 + logvar - mu^2 - e^logvar)
 // (Kingma & Welling 2014, appendix B). Its gradient, scaled by beta, is ADDED:

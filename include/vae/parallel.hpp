@@ -18,12 +18,7 @@ using RangeFn = void (*)(void* ctx, std::size_t part, std::size_t lo, std::size_
 // The most parts parallel_for will use (the pool's thread count).
 std::size_t parallel_parts();
 
-// The most threads the pool takes (set_pool_threads caps a larger count): loops that keep a partial
-// sum per part hold kMaxPoolThreads of them.
-constexpr std::size_t kMaxPoolThreads = 256;
-
-// Threads (>= 1; less is 1; more than kMaxPoolThreads is kMaxPoolThreads) of the pool, the
-// calling thread included. Starts or stops workers,
+// Threads (>= 1; less is 1) of the pool, the calling thread included. Starts or stops workers,
 // so call it outside the training loop. set_blas_threads (vae/blas.hpp) is the public door.
 void set_pool_threads(int threads);
 

@@ -30,7 +30,7 @@
 namespace vae {
 namespace {
 
-constexpr std::size_t kMaxParts = kMaxPoolThreads;   // a part per thread at most
+constexpr std::size_t kMaxParts = 64;
 constexpr std::size_t kGrain = 8192;   // values per thread below which a loop runs whole
 
 template <class F>
@@ -150,18 +150,6 @@ double sigmoid_recon_loss(Recon recon, float* xhat, float* d_logits, const float
   return parallel_sum(n, [=](std::size_t lo, std::size_t hi) {
     return range(xhat + lo, d_logits + lo, logits + lo, x + lo, hi - lo);
   });
-}
-
-double sigmoid_recon_rows(Recon recon, float* xhat, float* d_logits, const float* logits,
-                          const float* x, std::size_t ld, std::size_t r0, std::size_t r1,
-                          std::size_t c0, std::size_t c1) {
-  const auto range = recon == Recon::mse ? sigmoid_mse_range : sigmoid_bce_range;
-  double sum = 0.0;
-  for (std::size_t i = r0; i < r1; ++i) {
-    const std::size_t o = i * ld + c0;
-    sum += range(xhat + o, d_logits + o, logits + o, x + o, c1 - c0);
-  }
-  return sum;
 }
 
 // KL and its gradient as xtensor expressions over (n) adaptors (n = B * Z, a few thousand values:

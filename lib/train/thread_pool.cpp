@@ -192,10 +192,7 @@ std::size_t parallel_run(std::size_t n, std::size_t grain, RangeFn fn, void* ctx
   return parts;
 }
 
-void set_pool_threads(int threads) {
-  const int most = static_cast<int>(kMaxPoolThreads);
-  pool().resize(threads < 1 ? 1 : (threads > most ? most : threads));
-}
+void set_pool_threads(int threads) { pool().resize(threads < 1 ? 1 : threads); }
 
 void set_flush_denormals() {
 #if defined(__SSE__)
