@@ -24,7 +24,7 @@ void sgemm_1(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, fl
               B, static_cast<blasint>(ldb), beta, C, static_cast<blasint>(ldc));
 }
 
-// Part `part` of a product split by rows or columns: rows or columns [lo, hi) of C.
+// Rows (split_rows) or columns [lo, hi) of a product's C: one part of a split product.
 void sgemm_block(const GemmCall& g, bool split_rows, std::size_t lo, std::size_t hi) {
   if (split_rows) {
     const float* a = g.ta == Trans::yes ? g.A + lo : g.A + lo * g.lda;

@@ -236,7 +236,7 @@ void stage_batch(float* x, const ImageSet& images, const std::uint32_t* idx, std
   auto prefetch = [&](std::size_t b) {
     const char* p = reinterpret_cast<const char*>(image_data(images, idx[b]));
     for (std::size_t o = 0; o < n; o += 64) __builtin_prefetch(p + o, 0, 3);
-    __builtin_prefetch(p + n - 1, 0, 3);
+    if (n > 0) __builtin_prefetch(p + n - 1, 0, 3);   // the last line when n is not a multiple
   };
   parallel_for(batch, 16, [&](std::size_t, std::size_t lo, std::size_t hi) {
     for (std::size_t b = lo; b < hi && b < lo + kStageAhead; ++b) prefetch(b);
