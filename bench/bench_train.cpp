@@ -16,10 +16,14 @@
 //            time beyond its products'.
 //            The GEMM time inside the passes: in each timed step, between the backward pass and
 //            Adam, the same 14 products are called alone on that step's own operands (C to
-//            scratch) and timed; "elementwise" is a pass's median time minus the median times
-//            of its products. Timing them in the same loop as the phases keeps both under the
-//            same machine load; the products' operands are then a little colder than inside the
-//            passes, so small elementwise figures (< 0.1 ms) are within the method's error.
+//            scratch) and timed, issued as the step issues them: the latent heads' small products
+//            two at a time in one dispatch (vae::sgemm_each, vae::sgemm_sum), each pair timed as
+//            one and its time shared by its two products in proportion to their FLOPs (equal);
+//            "elementwise" is a pass's median time minus the median times of its products (the
+//            ceiling above still times every product alone, through vae::sgemm). Timing them in
+//            the same loop as the phases keeps both under the same machine load; the products'
+//            operands are then a little colder than inside the passes, so small elementwise
+//            figures (< 0.1 ms) are within the method's error.
 //   Adam     against its memory-bandwidth bound in the same loop: adam_stream_bound reads
 //            and writes exactly Adam's bytes (p, g, m, v in; p, m, v out) over the same arena
 //            arrays, split across the same pool; before Adam in even reps, after it in odd ones,
@@ -109,30 +113,35 @@ double min_of(const std::vector<double>& v) { return v.empty() ? 0.0 : *std::min
 
 // --- the products of one step, as vae/vae.hpp issues them -------------------------------------
 enum class Phase { encode, decode, backward };
+// How the step issues a product: alone (vae::sgemm), or with the next one of the same group in one
+// dispatch, side by side (vae::sgemm_each) or added into one C (vae::sgemm_sum).
+enum class Issue { alone, each, sum };
 struct Gemm {
   const char* name;
   Phase phase;
   vae::Trans ta, tb;
   std::size_t M, N, K;
   float beta;
+  Issue issue = Issue::alone;
+  int group = 0;   // products of one group (> 0) are issued together
   double flops() const { return 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K); }
 };
 std::vector<Gemm> step_gemms(std::size_t B) {
   using vae::Trans;
   return {
       {"enc_fc     fwd  x W^T", Phase::encode, Trans::no, Trans::yes, B, H, D, 1.0f},
-      {"enc_mu     fwd  h W^T", Phase::encode, Trans::no, Trans::yes, B, Z, H, 1.0f},
-      {"enc_logvar fwd  h W^T", Phase::encode, Trans::no, Trans::yes, B, Z, H, 1.0f},
+      {"enc_mu     fwd  h W^T", Phase::encode, Trans::no, Trans::yes, B, Z, H, 1.0f, Issue::each, 1},
+      {"enc_logvar fwd  h W^T", Phase::encode, Trans::no, Trans::yes, B, Z, H, 1.0f, Issue::each, 1},
       {"dec_fc     fwd  z W^T", Phase::decode, Trans::no, Trans::yes, B, H, Z, 1.0f},
       {"dec_out    fwd  h W^T", Phase::decode, Trans::no, Trans::yes, B, D, H, 1.0f},
       {"dec_out    dW   dy^T h", Phase::backward, Trans::yes, Trans::no, D, H, B, 0.0f},
       {"dec_out    dx   dy W", Phase::backward, Trans::no, Trans::no, B, H, D, 0.0f},
-      {"dec_fc     dW   dy^T z", Phase::backward, Trans::yes, Trans::no, H, Z, B, 0.0f},
-      {"dec_fc     dz   dy W", Phase::backward, Trans::no, Trans::no, B, Z, H, 0.0f},
-      {"enc_mu     dW   dy^T h", Phase::backward, Trans::yes, Trans::no, Z, H, B, 0.0f},
-      {"enc_mu     dh   dy W", Phase::backward, Trans::no, Trans::no, B, H, Z, 0.0f},
-      {"enc_logvar dW   dy^T h", Phase::backward, Trans::yes, Trans::no, Z, H, B, 0.0f},
-      {"enc_logvar dh  +dy W", Phase::backward, Trans::no, Trans::no, B, H, Z, 1.0f},
+      {"dec_fc     dW   dy^T z", Phase::backward, Trans::yes, Trans::no, H, Z, B, 0.0f, Issue::each, 2},
+      {"dec_fc     dz   dy W", Phase::backward, Trans::no, Trans::no, B, Z, H, 0.0f, Issue::each, 2},
+      {"enc_mu     dW   dy^T h", Phase::backward, Trans::yes, Trans::no, Z, H, B, 0.0f, Issue::each, 3},
+      {"enc_logvar dW   dy^T h", Phase::backward, Trans::yes, Trans::no, Z, H, B, 0.0f, Issue::each, 3},
+      {"enc_mu     dh   dy W", Phase::backward, Trans::no, Trans::no, B, H, Z, 0.0f, Issue::sum, 4},
+      {"enc_logvar dh  +dy W", Phase::backward, Trans::no, Trans::no, B, H, Z, 1.0f, Issue::sum, 4},
       {"enc_fc     dW   dy^T x", Phase::backward, Trans::yes, Trans::no, H, D, B, 0.0f},
   };
 }
@@ -268,7 +277,7 @@ std::vector<std::pair<const float*, const float*>> step_operands(const Model& m)
   return {{m.x.data(), m.enc.fc.w.data()},           {m.enc.h.data(), m.enc.mu_head.w.data()},     {m.enc.h.data(), m.enc.logvar_head.w.data()},
           {m.z.data(), m.dec.fc.w.data()},           {m.dec.h.data(), m.dec.out.w.data()},         {m.dec.d_logits.data(), m.dec.h.data()},
           {m.dec.d_logits.data(), m.dec.out.w.data()}, {m.dec.d_h.data(), m.z.data()},             {m.dec.d_h.data(), m.dec.fc.w.data()},
-          {m.d_mu.data(), m.enc.h.data()},           {m.d_mu.data(), m.enc.mu_head.w.data()},      {m.d_logvar.data(), m.enc.h.data()},
+          {m.d_mu.data(), m.enc.h.data()},           {m.d_logvar.data(), m.enc.h.data()},          {m.d_mu.data(), m.enc.mu_head.w.data()},
           {m.d_logvar.data(), m.enc.logvar_head.w.data()}, {m.enc.d_h.data(), m.x.data()}};
 }
 
@@ -357,7 +366,7 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
     for (std::size_t i = 0; i < reps; ++i) {
       stage(m, train, k++);
       const auto t0 = Clock::now();
-      vae_rt::rng_fill_normal(&rng, m.eps.data(), batch * Z);
+      vae::fill_normal(rng, m.eps.data(), batch * Z);
       const auto t1 = Clock::now();
       m.encode(batch);
       const auto t2 = Clock::now();
@@ -375,8 +384,26 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
       // step runs them: the index and x W^T (Encoder::forward), dy^T x (Encoder::backward).
       const vae::FirstLayerPath path = m.enc.first_layer;
       const bool skips_zeros = path == vae::FirstLayerPath::sparse || path == vae::FirstLayerPath::packed;
+      auto call = [&](std::size_t g, float* c) {
+        const Gemm& p = gemms[g];
+        const std::size_t lda = p.ta == vae::Trans::yes ? p.M : p.K;
+        const std::size_t ldb = p.tb == vae::Trans::yes ? p.K : p.N;
+        return vae::GemmCall{p.ta, p.tb, p.M, p.N, p.K, 1.0f, ops[g].first, lda, ops[g].second, ldb, p.beta, c, p.N, {}, {}};
+      };
       for (std::size_t g = 0; g < gemms.size(); ++g) {
         const Gemm& p = gemms[g];
+        if (p.issue != Issue::alone) {   // this product and the next, in one dispatch as the step has them
+          const vae::GemmCall pair[] = {call(g, scratch.p), call(g + 1, p.issue == Issue::sum ? scratch.p : scratch.p + batch * H)};
+          const auto g0 = Clock::now();
+          if (p.issue == Issue::each) vae::sgemm_each(pair, 2);
+          else vae::sgemm_sum(pair, 2, vae::BlockHook{});
+          const double t = seconds_since(g0);
+          const double share = p.flops() / (p.flops() + gemms[g + 1].flops());
+          gemm_t[g][i] = t * share;
+          gemm_t[g + 1][i] = t * (1.0 - share);
+          ++g;
+          continue;
+        }
         if (skips_zeros && (g == 0 || g + 1 == gemms.size())) {
           const auto g0 = Clock::now();
           if (g == 0) {

@@ -101,6 +101,54 @@ TEST_P(Sgemm, ParallelForCoversEveryIndexOnce) {
   }
 }
 
+// sgemm_each: each product as vae::sgemm alone gives it, with its hooks, whichever thread runs it;
+// sgemm_sum: the products into one C as the same calls one after another (the first assigning,
+// the next adding), then the epilogue once per block: the latent heads' shapes, as vae/vae.hpp
+// issues them.
+TEST_P(Sgemm, EachAndSumEqualTheProductsIssuedAlone) {
+  const std::size_t B = 128, H = 400, Z = 20;
+  const std::vector<float> h = randn(B * H, 31), w1 = randn(Z * H, 32), w2 = randn(Z * H, 33);
+  const std::vector<float> d1 = randn(B * Z, 34), d2 = randn(B * Z, 35);
+  using vae::Trans;
+  {   // three products side by side: y1 = h W1^T, y2 = h W2^T, dW = d1^T h; bias 0.5 as a prologue
+    std::vector<float> y1(B * Z), y2(B * Z), dw(Z * H), r1(B * Z), r2(B * Z), rdw(Z * H);
+    auto half = [](const void*, const vae::GemmBlock& b) {
+      for (std::size_t i = b.r0; i < b.r1; ++i)
+        for (std::size_t j = b.c0; j < b.c1; ++j) b.c[i * b.ldc + j] = 0.5f;
+    };
+    const vae::BlockHook bias{half, nullptr};
+    const vae::GemmCall calls[] = {
+        {Trans::no, Trans::yes, B, Z, H, 1.0f, h.data(), H, w1.data(), H, 1.0f, y1.data(), Z, bias, {}},
+        {Trans::no, Trans::yes, B, Z, H, 1.0f, h.data(), H, w2.data(), H, 1.0f, y2.data(), Z, bias, {}},
+        {Trans::yes, Trans::no, Z, H, B, 1.0f, d1.data(), Z, h.data(), H, 0.0f, dw.data(), H, {}, {}}};
+    vae::sgemm_each(calls, 3);
+    std::fill(r1.begin(), r1.end(), 0.5f);
+    std::fill(r2.begin(), r2.end(), 0.5f);
+    vae::sgemm(Trans::no, Trans::yes, B, Z, H, 1.0f, h.data(), H, w1.data(), H, 1.0f, r1.data(), Z);
+    vae::sgemm(Trans::no, Trans::yes, B, Z, H, 1.0f, h.data(), H, w2.data(), H, 1.0f, r2.data(), Z);
+    vae::sgemm(Trans::yes, Trans::no, Z, H, B, 1.0f, d1.data(), Z, h.data(), H, 0.0f, rdw.data(), H);
+    EXPECT_EQ(y1, r1);
+    EXPECT_EQ(y2, r2);
+    EXPECT_EQ(dw, rdw);
+  }
+  {   // d_h = d1 W1 + d2 W2, then an epilogue that counts the elements it sees
+    std::vector<float> dh(B * H, 7.0f), ref(B * H);
+    std::atomic<std::size_t> seen{0};
+    auto count = [](const void* c, const vae::GemmBlock& b) {
+      static_cast<std::atomic<std::size_t>*>(const_cast<void*>(c))->fetch_add((b.r1 - b.r0) * (b.c1 - b.c0));
+    };
+    const vae::GemmCall calls[] = {
+        {Trans::no, Trans::no, B, H, Z, 1.0f, d1.data(), Z, w1.data(), H, 0.0f, dh.data(), H, {}, {}},
+        {Trans::no, Trans::no, B, H, Z, 1.0f, d2.data(), Z, w2.data(), H, 1.0f, dh.data(), H, {}, {}}};
+    vae::sgemm_sum(calls, 2, vae::BlockHook{count, &seen});
+    for (const auto& g : calls) {
+      vae::sgemm(Trans::no, Trans::no, B, H, Z, 1.0f, g.A, Z, g.B, H, g.beta, ref.data(), H);
+    }
+    EXPECT_EQ(dh, ref);
+    EXPECT_EQ(seen.load(), B * H);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Threads, Sgemm, ::testing::Values(1, 2, 3));
 
 TEST(Blas, ThreadCountIsSetAndReported) {

@@ -284,6 +284,26 @@ TEST(FusedPasses, ReparamWithKlEqualsTheSeparatePassesBitForBit) {
   }
 }
 
+// The training step's noise (vae::fill_normal) is rng_fill_normal's stream, bit for bit, and
+// leaves the generator where rng_fill_normal does: for odd and even n, shorter and longer than a
+// block, every stream and a few seeds.
+TEST(FusedPasses, FillNormalEqualsRngFillNormalBitForBit) {
+  for (const std::size_t n : {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{511},
+                              std::size_t{512}, std::size_t{513}, std::size_t{2560}, std::size_t{100001}}) {
+    for (const std::uint64_t seed : {1u, 7u, 2024u}) {
+      vae_rt::Rng a, b;
+      vae_rt::rng_seed(&a, seed, seed % 3);
+      vae_rt::rng_seed(&b, seed, seed % 3);
+      std::vector<float> za(n), zb(n);
+      vae_rt::rng_fill_normal(&a, za.data(), n);
+      vae::fill_normal(b, zb.data(), n);
+      ASSERT_EQ(0, std::memcmp(za.data(), zb.data(), n * 4)) << "n " << n << " seed " << seed;
+      EXPECT_EQ(a.state, b.state) << "n " << n;
+      EXPECT_EQ(vae_rt::rng_u32(&a), vae_rt::rng_u32(&b));
+    }
+  }
+}
+
 }  // namespace
 
 }  // namespace test_layers

@@ -56,6 +56,36 @@ void sgemm(Trans trans_a, Trans trans_b, std::size_t M, std::size_t N, std::size
            const float* A, std::size_t lda, const float* B, std::size_t ldb, float beta, float* C,
            std::size_t ldc, BlockHook before, BlockHook after);
 
+// --- several products in one pool dispatch (issue 19) -----------------------------------------
+// The latent heads' products are 2 MFLOP each (128 x 20 x 400 and its transposes): too small to
+// split well (one alone ran at 75-140 GFLOP/s against a 260 GFLOP/s ceiling at 2 threads), and
+// issued one after another, one core idled through each. Independent ones can run side by side
+// instead, and two products into the same C can share one split. A GemmCall is one sgemm's
+// arguments, hooks included (the shaped products of vae/tensor.hpp make them: gemm_xwt, ...).
+struct GemmCall {
+  Trans ta, tb;
+  std::size_t M, N, K;
+  float alpha;
+  const float* A;
+  std::size_t lda;
+  const float* B;
+  std::size_t ldb;
+  float beta;
+  float* C;
+  std::size_t ldc;
+  BlockHook before, after;
+};
+// Each product whole (one part, the whole of its C, as a product too small to split runs in
+// sgemm), all in one dispatch: with 2 threads and 2 products, one on each core. Each product's
+// result does not depend on the thread that runs it, so the bits are sgemm's for each call.
+void sgemm_each(const GemmCall* calls, std::size_t n);
+// C = the products added in order into ONE C (calls[0].C, all calls with the same M, N, C, ldc;
+// calls after the first have beta = 1), split as sgemm splits C (M, N): each part runs every
+// product on its block, in order, then `after` on the block. For d_h = d_mu W_mu + d_logvar
+// W_logvar, then ReLU', in one dispatch where it took two. Hooks of the calls themselves are not
+// run.
+void sgemm_sum(const GemmCall* calls, std::size_t n, BlockHook after);
+
 // How sgemm splits C (M, N): by blocks of rows when M > N, else by blocks of columns. A hook that
 // needs whole columns (a column sum) checks this; the parts' extents are multiples of 16.
 inline bool sgemm_splits_rows(std::size_t M, std::size_t N) { return M > N; }

@@ -196,6 +196,14 @@ void sigmoid_forward(float* y, const float* x, std::size_t n);
 // dx = dy * y * (1 - y) from the saved output y. dx may alias dy.
 void sigmoid_backward(float* dx, const float* dy, const float* y, std::size_t n);
 
+// n draws from N(0, 1): exactly vae_rt::rng_fill_normal's values, bit for bit, and the same
+// stream position after them, for the training step's noise. rng_fill_normal draws one pair at a
+// time, scalar (its sqrt is inline assembly, its sin/cos pick a quadrant with a switch). Here the
+// uniforms come first, the PCG32 stream run as four interleaved lanes (each jumped four states
+// ahead: the same sequence), then Box-Muller over a block in a loop that vectorizes, with the
+// same float operations on each value.
+void fill_normal(vae_rt::Rng& rng, float* out, std::size_t n);
+
 // The reparameterization z = mu + eps * exp(logvar / 2), all (B, Z) flattened to n values.
 // eps ~ N(0, I) is drawn by the caller (from the model's Rng) so that it can also be fixed.
 void reparam_forward(float* z, const float* mu, const float* logvar, const float* eps,

@@ -104,34 +104,58 @@ class Rows {
 // pool. tests/test_blas.cpp ("XtBlasGemm...") checks both claims: the same product, bit for bit at
 // one thread, and xt::blas::gemm counts zero allocations on adaptors.
 
+// Each product is written once, as the GemmCall (vae/blas.hpp) that describes it: gemm_* make
+// the call (for sgemm_each and sgemm_sum, which issue several in one dispatch), matmul_* run it.
+
 // y (B, Out) = x (B, In) W^T + beta y, W (Out, In) as torch.nn.Linear.
 template <std::size_t YN, std::size_t XN, std::size_t WR, std::size_t WC>
-void matmul_xwt(const Rows<YN>& y, const Rows<XN>& x, const Mat<WR, WC>& w, std::size_t B,
-                float beta, BlockHook before = {}, BlockHook after = {}) {
+GemmCall gemm_xwt(const Rows<YN>& y, const Rows<XN>& x, const Mat<WR, WC>& w, std::size_t B,
+                  float beta, BlockHook before = {}, BlockHook after = {}) {
   static_assert(WR == YN, "x W^T: W's rows must equal y's width (Out)");
   static_assert(WC == XN, "x W^T: W's columns must equal x's width (In)");
-  sgemm(Trans::no, Trans::yes, B, YN, XN, 1.0f, x.data(), XN, w.data(), WC, beta, y.data(), YN,
-        before, after);
+  return {Trans::no, Trans::yes, B, YN, XN, 1.0f, x.data(), XN, w.data(), WC, beta, y.data(), YN,
+          before, after};
 }
 
 // dW (Out, In) = dy^T (Out, B) x (B, In) + beta dW.
 template <std::size_t WR, std::size_t WC, std::size_t DYN, std::size_t XN>
-void matmul_dytx(const Mat<WR, WC>& dw, const Rows<DYN>& dy, const Rows<XN>& x, std::size_t B,
-                 float beta, BlockHook before = {}, BlockHook after = {}) {
+GemmCall gemm_dytx(const Mat<WR, WC>& dw, const Rows<DYN>& dy, const Rows<XN>& x, std::size_t B,
+                   float beta, BlockHook before = {}, BlockHook after = {}) {
   static_assert(WR == DYN, "dy^T x: dW's rows must equal dy's width (Out)");
   static_assert(WC == XN, "dy^T x: dW's columns must equal x's width (In)");
-  sgemm(Trans::yes, Trans::no, WR, WC, B, 1.0f, dy.data(), DYN, x.data(), XN, beta, dw.data(), WC,
-        before, after);
+  return {Trans::yes, Trans::no, WR, WC, B, 1.0f, dy.data(), DYN, x.data(), XN, beta, dw.data(), WC,
+          before, after};
 }
 
 // dx (B, In) = dy (B, Out) W (Out, In) + beta dx.
 template <std::size_t DXN, std::size_t DYN, std::size_t WR, std::size_t WC>
-void matmul_dyw(const Rows<DXN>& dx, const Rows<DYN>& dy, const Mat<WR, WC>& w, std::size_t B,
-                float beta, BlockHook before = {}, BlockHook after = {}) {
+GemmCall gemm_dyw(const Rows<DXN>& dx, const Rows<DYN>& dy, const Mat<WR, WC>& w, std::size_t B,
+                  float beta, BlockHook before = {}, BlockHook after = {}) {
   static_assert(WR == DYN, "dy W: W's rows must equal dy's width (Out)");
   static_assert(WC == DXN, "dy W: W's columns must equal dx's width (In)");
-  sgemm(Trans::no, Trans::no, B, DXN, DYN, 1.0f, dy.data(), DYN, w.data(), WC, beta, dx.data(), DXN,
-        before, after);
+  return {Trans::no, Trans::no, B, DXN, DYN, 1.0f, dy.data(), DYN, w.data(), WC, beta, dx.data(), DXN,
+          before, after};
+}
+
+inline void sgemm(const GemmCall& g) {
+  sgemm(g.ta, g.tb, g.M, g.N, g.K, g.alpha, g.A, g.lda, g.B, g.ldb, g.beta, g.C, g.ldc, g.before,
+        g.after);
+}
+
+template <std::size_t YN, std::size_t XN, std::size_t WR, std::size_t WC>
+void matmul_xwt(const Rows<YN>& y, const Rows<XN>& x, const Mat<WR, WC>& w, std::size_t B,
+                float beta, BlockHook before = {}, BlockHook after = {}) {
+  sgemm(gemm_xwt(y, x, w, B, beta, before, after));
+}
+template <std::size_t WR, std::size_t WC, std::size_t DYN, std::size_t XN>
+void matmul_dytx(const Mat<WR, WC>& dw, const Rows<DYN>& dy, const Rows<XN>& x, std::size_t B,
+                 float beta, BlockHook before = {}, BlockHook after = {}) {
+  sgemm(gemm_dytx(dw, dy, x, B, beta, before, after));
+}
+template <std::size_t DXN, std::size_t DYN, std::size_t WR, std::size_t WC>
+void matmul_dyw(const Rows<DXN>& dx, const Rows<DYN>& dy, const Mat<WR, WC>& w, std::size_t B,
+                float beta, BlockHook before = {}, BlockHook after = {}) {
+  sgemm(gemm_dyw(dx, dy, w, B, beta, before, after));
 }
 
 }  // namespace vae

@@ -24,6 +24,42 @@ void sgemm_1(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, fl
               B, static_cast<blasint>(ldb), beta, C, static_cast<blasint>(ldc));
 }
 
+// Rows (split_rows) or columns [lo, hi) of a product's C: one part of a split product.
+void sgemm_block(const GemmCall& g, bool split_rows, std::size_t lo, std::size_t hi) {
+  if (split_rows) {
+    const float* a = g.ta == Trans::yes ? g.A + lo : g.A + lo * g.lda;
+    sgemm_1(g.ta, g.tb, hi - lo, g.N, g.K, g.alpha, a, g.lda, g.B, g.ldb, g.beta, g.C + lo * g.ldc, g.ldc);
+  } else {
+    const float* b = g.tb == Trans::yes ? g.B + lo * g.ldb : g.B + lo;
+    sgemm_1(g.ta, g.tb, g.M, hi - lo, g.K, g.alpha, g.A, g.lda, b, g.ldb, g.beta, g.C + lo, g.ldc);
+  }
+}
+
+// Products added into one C, split as one (sgemm_sum): each part runs every product on its block.
+struct SumJob {
+  const GemmCall* calls;
+  std::size_t n;
+  bool split_rows;
+  BlockHook after;
+  std::size_t parts;
+
+  void run(std::size_t part, std::size_t lo, std::size_t hi) const {
+    if (lo >= hi) return;
+    const GemmCall& g = calls[0];
+    for (std::size_t i = 0; i < n; ++i) sgemm_block(calls[i], split_rows, lo, hi);
+    after(split_rows ? GemmBlock{g.C, g.ldc, lo, hi, 0, g.N, part, parts}
+                     : GemmBlock{g.C, g.ldc, 0, g.M, lo, hi, part, parts});
+  }
+};
+
+// The whole of one product, with its hooks: sgemm_each's task.
+void sgemm_whole(const GemmCall& g) {
+  const GemmBlock block{g.C, g.ldc, 0, g.M, 0, g.N, 0, 1};
+  g.before(block);
+  sgemm_1(g.ta, g.tb, g.M, g.N, g.K, g.alpha, g.A, g.lda, g.B, g.ldb, g.beta, g.C, g.ldc);
+  g.after(block);
+}
+
 // One sgemm to be split: part p of `parts` computes a block of C's rows or columns.
 struct GemmJob {
   Trans ta, tb;
@@ -135,6 +171,38 @@ void sgemm(Trans trans_a, Trans trans_b, std::size_t M, std::size_t N, std::size
                  static_cast<const GemmJob*>(ctx)->run(part, lo, hi);
                },
                &gemm);
+}
+
+void sgemm_each(const GemmCall* calls, std::size_t n) {
+  struct Each {
+    const GemmCall* calls;
+  } each{calls};
+  // Part p runs calls [lo / 16, hi / 16): parallel_run's ranges are multiples of 16.
+  parallel_run(16 * n, 16,
+               [](void* ctx, std::size_t, std::size_t lo, std::size_t hi) {
+                 const GemmCall* c = static_cast<const Each*>(ctx)->calls;
+                 for (std::size_t i = lo / 16; i < hi / 16; ++i) sgemm_whole(c[i]);
+               },
+               &each);
+}
+
+void sgemm_sum(const GemmCall* calls, std::size_t n, BlockHook after) {
+  if (n == 0) return;
+  const GemmCall& g = calls[0];
+  SumJob job{calls, n, sgemm_splits_rows(g.M, g.N), after, 1};
+  // sgemm's rule on the products' total FLOPs.
+  double flops = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    flops += 2.0 * static_cast<double>(calls[i].M) * static_cast<double>(calls[i].N) * static_cast<double>(calls[i].K);
+  }
+  const std::size_t extent = job.split_rows ? g.M : g.N;
+  const bool split = flops >= 4e6 || (after && g.M * g.N >= 16384);
+  job.parts = parallel_plan(extent, split ? 16 : extent + 1);
+  parallel_run(extent, split ? 16 : extent + 1,
+               [](void* ctx, std::size_t part, std::size_t lo, std::size_t hi) {
+                 static_cast<const SumJob*>(ctx)->run(part, lo, hi);
+               },
+               &job);
 }
 
 std::string blas_kernels() {

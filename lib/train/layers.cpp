@@ -20,6 +20,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <cstdint>
 
 #include "vae/parallel.hpp"
 #include "vae_rt/math.h"
@@ -117,6 +119,92 @@ void sigmoid_backward(float* dx, const float* dy, const float* y, std::size_t n)
   const auto s = span(y, n);
   auto d = span(dx, n);
   xt::noalias(d) = span(dy, n) * s * (1.0f - s);
+}
+
+namespace {
+
+// Box-Muller on a block of pairs: rng_fill_normal's arithmetic on uniforms drawn beforehand,
+// written with selects instead of rt_sincos_2pi's switch and with the IEEE sqrt (std::sqrt:
+// sqrtps under -fno-math-errno, the correctly rounded result that rt_sqrtf's sqrtss gives) so
+// that it vectorizes. No FMA (vector_clones.h): every clone gives rng_fill_normal's bits.
+VAE_VECTOR_CLONES
+void box_muller_block(float* __restrict cos_out, float* __restrict sin_out,
+                      const std::uint32_t* __restrict bits1, const std::uint32_t* __restrict bits2,
+                      std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float u1 = static_cast<float>((bits1[i] >> 8) + 1u) * (1.0f / 16777216.0f);
+    const float u2 = static_cast<float>(bits2[i] >> 8) * (1.0f / 16777216.0f);
+    const float radius = std::sqrt(-2.0f * vae_rt::rt_logf(u1));
+    // rt_sincos_2pi, its quadrant switch as selects.
+    const int q = static_cast<int>(u2 * 4.0f + 0.5f);
+    const float f = u2 - static_cast<float>(q) * 0.25f;
+    const float a = f * 6.28318530717958647692f;
+    const float a2 = a * a;
+    float sp = 1.0f / 362880.0f;
+    sp = sp * a2 - 1.0f / 5040.0f;
+    sp = sp * a2 + 1.0f / 120.0f;
+    sp = sp * a2 - 1.0f / 6.0f;
+    sp = sp * a2 + 1.0f;
+    const float sa = a * sp;
+    float cp = -1.0f / 3628800.0f;
+    cp = cp * a2 + 1.0f / 40320.0f;
+    cp = cp * a2 - 1.0f / 720.0f;
+    cp = cp * a2 + 1.0f / 24.0f;
+    cp = cp * a2 - 0.5f;
+    const float ca = cp * a2 + 1.0f;
+    const int quadrant = q & 3;
+    const bool odd = (quadrant & 1) != 0;
+    const float s_mag = odd ? ca : sa, c_mag = odd ? sa : ca;
+    const float s = quadrant >= 2 ? -s_mag : s_mag;                     // 2: -sa, 3: -ca
+    const float c = (quadrant == 1 || quadrant == 2) ? -c_mag : c_mag;  // 1: -sa, 2: -ca
+    cos_out[i] = radius * c;
+    sin_out[i] = radius * s;
+  }
+}
+
+}  // namespace
+
+void fill_normal(vae_rt::Rng& rng, float* out, std::size_t n) {
+  // PCG32's LCG s' = a s + c taken four steps at a time, s4 = a^4 s + c (a^3 + a^2 + a + 1): four
+  // lanes started at four consecutive states give the stream in order, with four independent
+  // multiply chains instead of one (the one chain was the loop's limit).
+  constexpr std::uint64_t a = 6364136223846793005ull;
+  const std::uint64_t c = rng.inc;
+  const std::uint64_t a4 = a * a * a * a;
+  const std::uint64_t c4 = c * (a * a * a + a * a + a + 1u);
+  auto output = [](std::uint64_t old) {   // rng_u32's permutation of a state
+    const auto xorshifted = static_cast<std::uint32_t>(((old >> 18u) ^ old) >> 27u);
+    const auto rot = static_cast<std::uint32_t>(old >> 59u);
+    return (xorshifted >> rot) | (xorshifted << ((32u - rot) & 31u));
+  };
+  constexpr std::size_t kPairs = 256;   // a block of pairs, 4 KB of scratch on the stack
+  alignas(64) std::uint32_t bits1[kPairs], bits2[kPairs];
+  alignas(64) float cos_v[kPairs], sin_v[kPairs];
+  const std::size_t pairs = (n + 1) / 2;
+  for (std::size_t p0 = 0; p0 < pairs; p0 += kPairs) {
+    const std::size_t len = std::min(kPairs, pairs - p0);
+    std::size_t i = 0;
+    if (len >= 2) {   // four draws a round: u1, u2 of pair i, then of pair i + 1
+      std::uint64_t s0 = rng.state;
+      std::uint64_t s1 = a * s0 + c, s2 = a * s1 + c, s3 = a * s2 + c;
+      for (; i + 2 <= len; i += 2) {
+        bits1[i] = output(s0);
+        bits2[i] = output(s1);
+        bits1[i + 1] = output(s2);
+        bits2[i + 1] = output(s3);
+        s0 = a4 * s0 + c4; s1 = a4 * s1 + c4; s2 = a4 * s2 + c4; s3 = a4 * s3 + c4;
+      }
+      rng.state = s0;   // the state after the draws made
+    }
+    for (; i < len; ++i) {
+      bits1[i] = vae_rt::rng_u32(&rng);
+      bits2[i] = vae_rt::rng_u32(&rng);
+    }
+    box_muller_block(cos_v, sin_v, bits1, bits2, len);
+    float* o = out + 2 * p0;
+    const std::size_t values = std::min(2 * len, n - 2 * p0);
+    for (std::size_t k = 0; k < values; ++k) o[k] = (k & 1) ? sin_v[k / 2] : cos_v[k / 2];
+  }
 }
 
 // The runtime's portable exp, so that z matches the device's arithmetic.
