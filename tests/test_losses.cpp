@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gradcheck.hpp"
+#include "vae/blas.hpp"
 #include "vae/layers.hpp"
 #include "vae_rt/rng.h"
 
@@ -40,6 +41,23 @@ std::vector<float> sigmoid(const std::vector<float>& a) {
 TEST(Mse, AnalyticValue) {
   const std::vector<float> xhat = {0.5f, 0.25f, 1.0f}, x = {0.0f, 0.75f, 1.0f};
   EXPECT_DOUBLE_EQ(vae::mse_loss(nullptr, xhat.data(), x.data(), 3), 0.25 + 0.25 + 0.0);
+}
+
+// More threads than the loss keeps partial sums for (64), on a batch big enough to give each its
+// part (vae_train allows --threads 256 and --batch 4096): the sum is still every value's, and
+// nothing is written past the partial sums (the dev preset's AddressSanitizer would say so).
+TEST(Mse, ManyThreadsSumEveryValue) {
+  const std::size_t n = 4096 * 784;
+  std::vector<float> xhat(n), x(n, 0.0f);
+  double expected = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    xhat[i] = static_cast<float>(i % 7) * 0.125f;   // exact squares: the order does not matter
+    expected += static_cast<double>(xhat[i]) * xhat[i];
+  }
+  vae::set_blas_threads(100);
+  const double sum = vae::mse_loss(nullptr, xhat.data(), x.data(), n);
+  vae::set_blas_threads(1);
+  EXPECT_DOUBLE_EQ(sum, expected);
 }
 
 TEST(Mse, GradientThroughSigmoidMatchesFiniteDifferences) {

@@ -20,6 +20,7 @@
 #include <xtensor/xnoalias.hpp>
 #include <xtensor/xvectorize.hpp>
 
+#include <algorithm>
 #include <array>
 #include <numeric>
 
@@ -36,7 +37,11 @@ constexpr std::size_t kGrain = 8192;   // values per thread below which a loop r
 template <class F>
 double parallel_sum(std::size_t n, F&& range_sum) {
   double partial[kMaxParts] = {};
-  const std::size_t parts = parallel_for(n, kGrain, [&](std::size_t part, std::size_t lo, std::size_t hi) {
+  // At most kMaxParts parts whatever the pool's size: a grain of more than n / kMaxParts values
+  // (parallel_plan gives min(threads, n / grain) parts). It depends only on n and the thread
+  // count, so the sum still repeats bit for bit.
+  const std::size_t grain = std::max(kGrain, n / kMaxParts + 1);
+  const std::size_t parts = parallel_for(n, grain, [&](std::size_t part, std::size_t lo, std::size_t hi) {
     partial[part] = range_sum(lo, hi);
   });
   double sum = 0.0;
