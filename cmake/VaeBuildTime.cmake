@@ -20,7 +20,8 @@
 #                                 of the on-target tests, snippet programs): -O0. What they test
 #                                 is compiled at -O3 in the libraries they link (vae::vae,
 #                                 vae::runtime: the products, the elementwise passes, the losses,
-#                                 Adam, the kernels); the tests' own code checks. At -O3 they took
+#                                 Adam, the kernels); the tests' own code checks. Measured when
+#                                 each module's tests were a program of their own: at -O3 they took
 #                                 35 to 50% longer to compile than at -O1 (test_vae 6.4 -> 4.2 s,
 #                                 test_idx 5.5 -> 3.1 s user CPU); -O0 takes another 20% off
 #                                 (all of tests/ and fuzz/: 65.1 -> 52.3 s user, compiles run one

@@ -105,8 +105,12 @@ TEST_P(Sgemm, ParallelForCoversEveryIndexOnce) {
 // sgemm_sum: the products into one C as the same calls one after another (the first assigning,
 // the next adding), then the epilogue once per block: the latent heads' shapes, as vae/vae.hpp
 // issues them.
+// At batch 128 the heads' products are small and run whole, side by side; at 512 they are big
+// enough for sgemm to split, and sgemm_each issues them through sgemm, sgemm_sum splits by rows.
 TEST_P(Sgemm, EachAndSumEqualTheProductsIssuedAlone) {
-  const std::size_t B = 128, H = 400, Z = 20;
+  for (const std::size_t B : {std::size_t{128}, std::size_t{512}}) {
+  SCOPED_TRACE(B);
+  const std::size_t H = 400, Z = 20;
   const std::vector<float> h = randn(B * H, 31), w1 = randn(Z * H, 32), w2 = randn(Z * H, 33);
   const std::vector<float> d1 = randn(B * Z, 34), d2 = randn(B * Z, 35);
   using vae::Trans;
@@ -146,6 +150,7 @@ TEST_P(Sgemm, EachAndSumEqualTheProductsIssuedAlone) {
     }
     EXPECT_EQ(dh, ref);
     EXPECT_EQ(seen.load(), B * H);
+  }
   }
 }
 

@@ -96,18 +96,6 @@ TEST(Kernels, DenseRowsEqualSingleDots) {
   }
 }
 
-TEST(Kernels, PixelRoundingIsHalfUpAndClamped) {
-  EXPECT_EQ(vae_rt::pixel_u8(0.0f), 0);
-  EXPECT_EQ(vae_rt::pixel_u8(1.0f), 255);
-  EXPECT_EQ(vae_rt::pixel_u8(0.5f), 128);          // 127.5 rounds up
-  EXPECT_EQ(vae_rt::pixel_u8(1.0f / 255.0f), 1);
-  EXPECT_EQ(vae_rt::pixel_u8(0.49f / 255.0f), 0);
-  EXPECT_EQ(vae_rt::pixel_u8(-1.0f), 0);
-  EXPECT_EQ(vae_rt::pixel_u8(2.0f), 255);
-  EXPECT_EQ(vae_rt::pixel_u8(std::nanf("")), 0);
-  for (int v = 0; v <= 255; ++v) EXPECT_EQ(vae_rt::pixel_u8(v / 255.0f), v);
-}
-
 // --- a model trained here ----------------------------------------------------------------------
 
 // Trains once per test binary: 3 epochs on the first 10000 MNIST training images.

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "mnist_fixture.hpp"
+#include "vae/blas.hpp"
 #include "vae/error.hpp"
 #include "vae/idx.hpp"
 
@@ -293,6 +294,25 @@ TEST(StageBatch, ExactValuesAndOrder) {
   EXPECT_FLOAT_EQ(x[5], 0.2f);  // 51 / 255
 
   vae::stage_batch(x, set, idx, 0);  // empty batch: nothing to do, no error
+}
+
+// A batch split across three threads (parts of 16 rows and a short one), images of an odd 15
+// pixels: every row is its image, converted exactly, whatever part converted it.
+TEST(StageBatch, SplitAcrossThreadsEqualsTheSingleThreadedRows) {
+  const std::size_t count = 37, batch = 100, n = 15;
+  vae::ImageSet set = vae::ImageSet::from_shape({count, 3, 5});
+  for (std::size_t i = 0; i < count * n; ++i) set.data()[i] = static_cast<std::uint8_t>((i * 89 + 7) % 256);
+  std::vector<std::uint32_t> idx(batch);
+  for (std::size_t b = 0; b < batch; ++b) idx[b] = static_cast<std::uint32_t>((b * 13 + 5) % count);
+  std::vector<float> x(batch * n, -1.0f);
+  vae::set_blas_threads(3);
+  vae::stage_batch(x.data(), set, idx.data(), batch);
+  vae::set_blas_threads(1);
+  for (std::size_t b = 0; b < batch; ++b) {
+    for (std::size_t p = 0; p < n; ++p) {
+      ASSERT_EQ(x[b * n + p], static_cast<float>(set.data()[idx[b] * n + p]) / 255.0f) << b << " " << p;
+    }
+  }
 }
 
 TEST(StageBatch, IndexOutOfRangeThrowsBeforeWriting) {

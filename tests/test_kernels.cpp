@@ -233,7 +233,11 @@ TEST(Kernels, SaturationIsCovered) {
 TEST(Kernels, PixelRoundingIsHalfUpAndClamped) {
   EXPECT_EQ(vae_rt::pixel_u8(0.0f), 0);
   EXPECT_EQ(vae_rt::pixel_u8(1.0f), 255);
-  EXPECT_EQ(vae_rt::pixel_u8(0.5f), 128);
+  EXPECT_EQ(vae_rt::pixel_u8(0.5f), 128);          // 127.5 rounds up
+  EXPECT_EQ(vae_rt::pixel_u8(1.0f / 255.0f), 1);
+  EXPECT_EQ(vae_rt::pixel_u8(0.49f / 255.0f), 0);
+  EXPECT_EQ(vae_rt::pixel_u8(-1.0f), 0);
+  EXPECT_EQ(vae_rt::pixel_u8(2.0f), 255);
   EXPECT_EQ(vae_rt::pixel_u8(std::nanf("")), 0);
   for (int v = 0; v <= 255; ++v) EXPECT_EQ(vae_rt::pixel_u8(v / 255.0f), v);
 }

@@ -286,7 +286,7 @@ TEST(FusedPasses, ReparamWithKlEqualsTheSeparatePassesBitForBit) {
 
 // The training step's noise (vae::fill_normal) is rng_fill_normal's stream, bit for bit, and
 // leaves the generator where rng_fill_normal does: for odd and even n, shorter and longer than a
-// block, every stream and a few seeds.
+// block, two streams and a few seeds.
 TEST(FusedPasses, FillNormalEqualsRngFillNormalBitForBit) {
   for (const std::size_t n : {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{511},
                               std::size_t{512}, std::size_t{513}, std::size_t{2560}, std::size_t{100001}}) {

@@ -58,7 +58,7 @@ void sgemm(Trans trans_a, Trans trans_b, std::size_t M, std::size_t N, std::size
 
 // --- several products in one pool dispatch (issue 19) -----------------------------------------
 // The latent heads' products are 2 MFLOP each (128 x 20 x 400 and its transposes): too small to
-// split well (one alone ran at 75-140 GFLOP/s against a 260 GFLOP/s ceiling at 2 threads), and
+// split well (one alone ran at 71-140 GFLOP/s against a ceiling of 235-260 GFLOP/s at 2 threads), and
 // issued one after another, one core idled through each. Independent ones can run side by side
 // instead, and two products into the same C can share one split. A GemmCall is one sgemm's
 // arguments, hooks included (the shaped products of vae/tensor.hpp make them: gemm_xwt, ...).
@@ -75,9 +75,13 @@ struct GemmCall {
   std::size_t ldc;
   BlockHook before, after;
 };
+// One product as sgemm runs it (split or whole by sgemm's rule, hooks included).
+void sgemm(const GemmCall& call);
 // Each product whole (one part, the whole of its C, as a product too small to split runs in
-// sgemm), all in one dispatch: with 2 threads and 2 products, one on each core. Each product's
-// result does not depend on the thread that runs it, so the bits are sgemm's for each call.
+// sgemm), all in one dispatch: with 2 threads and 2 products, one on each core. If any of them
+// is big enough for sgemm to split (the heads at a batch of 250 or more), each is issued through
+// sgemm instead, one after the other. Either way each product is computed as sgemm computes it,
+// and does not depend on the thread that runs it, so the bits are sgemm's for each call.
 void sgemm_each(const GemmCall* calls, std::size_t n);
 // C = the products added in order into ONE C (calls[0].C, all calls with the same M, N, C, ldc;
 // calls after the first have beta = 1), split as sgemm splits C (M, N): each part runs every

@@ -5,8 +5,10 @@
 #include "vae/parallel.hpp"
 
 #include <cblas.h>
+
 #include <dlfcn.h>
 
+#include <cassert>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -62,35 +64,30 @@ void sgemm_whole(const GemmCall& g) {
 
 // One sgemm to be split: part p of `parts` computes a block of C's rows or columns.
 struct GemmJob {
-  Trans ta, tb;
-  std::size_t M, N, K;
-  float alpha;
-  const float* A;
-  std::size_t lda;
-  const float* B;
-  std::size_t ldb;
-  float beta;
-  float* C;
-  std::size_t ldc;
+  GemmCall call;
   bool split_rows;   // else columns
-  BlockHook before, after;
   std::size_t parts;
 
   void run(std::size_t part, std::size_t lo, std::size_t hi) const {
     if (lo >= hi) return;
-    const GemmBlock block = split_rows ? GemmBlock{C, ldc, lo, hi, 0, N, part, parts}
-                                       : GemmBlock{C, ldc, 0, M, lo, hi, part, parts};
-    before(block);
-    if (split_rows) {
-      const float* a = ta == Trans::yes ? A + lo : A + lo * lda;
-      sgemm_1(ta, tb, hi - lo, N, K, alpha, a, lda, B, ldb, beta, C + lo * ldc, ldc);
-    } else {
-      const float* b = tb == Trans::yes ? B + lo * ldb : B + lo;
-      sgemm_1(ta, tb, M, hi - lo, K, alpha, A, lda, b, ldb, beta, C + lo, ldc);
-    }
-    after(block);
+    const GemmCall& g = call;
+    const GemmBlock block = split_rows ? GemmBlock{g.C, g.ldc, lo, hi, 0, g.N, part, parts}
+                                       : GemmBlock{g.C, g.ldc, 0, g.M, lo, hi, part, parts};
+    g.before(block);
+    sgemm_block(g, split_rows, lo, hi);
+    g.after(block);
   }
 };
+
+// sgemm's rule: splitting pays only for products of a few MFLOP; small ones (the latent heads)
+// run whole, unless an epilogue makes a pass over a C of 16K values or more (the heads' d_h,
+// 128 x 400, with ReLU' and the bias gradient fused: issue 19).
+bool worth_splitting(double flops, std::size_t M, std::size_t N, bool has_after) {
+  return flops >= 4e6 || (has_after && M * N >= 16384);
+}
+double gemm_flops(const GemmCall& g) {
+  return 2.0 * static_cast<double>(g.M) * static_cast<double>(g.N) * static_cast<double>(g.K);
+}
 
 // OpenBLAS's choice of kernels, mended where it is known to be wrong.
 //
@@ -157,14 +154,10 @@ void sgemm(Trans trans_a, Trans trans_b, std::size_t M, std::size_t N, std::size
 void sgemm(Trans trans_a, Trans trans_b, std::size_t M, std::size_t N, std::size_t K, float alpha,
            const float* A, std::size_t lda, const float* B, std::size_t ldb, float beta, float* C,
            std::size_t ldc, BlockHook before, BlockHook after) {
-  GemmJob gemm{trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
-               sgemm_splits_rows(M, N), before, after, 1};
-  // Splitting pays only for products of a few MFLOP; small ones (the latent heads) run whole,
-  // unless an epilogue makes a pass over a C of 16K values or more (the heads' d_h, 128 x 400,
-  // with ReLU' and the bias gradient fused: issue 19).
-  const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+  GemmJob gemm{GemmCall{trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, before, after},
+               sgemm_splits_rows(M, N), 1};
   const std::size_t extent = gemm.split_rows ? M : N;
-  const bool split = flops >= 4e6 || (after && M * N >= 16384);
+  const bool split = worth_splitting(gemm_flops(gemm.call), M, N, static_cast<bool>(after));
   gemm.parts = parallel_plan(extent, split ? 16 : extent + 1);
   parallel_run(extent, split ? 16 : extent + 1,
                [](void* ctx, std::size_t part, std::size_t lo, std::size_t hi) {
@@ -173,7 +166,19 @@ void sgemm(Trans trans_a, Trans trans_b, std::size_t M, std::size_t N, std::size
                &gemm);
 }
 
+void sgemm(const GemmCall& g) {
+  sgemm(g.ta, g.tb, g.M, g.N, g.K, g.alpha, g.A, g.lda, g.B, g.ldb, g.beta, g.C, g.ldc, g.before, g.after);
+}
+
 void sgemm_each(const GemmCall* calls, std::size_t n) {
+  // A product big enough for sgemm to split (the heads at a batch of 250 or more) is split, one
+  // after the other, as sgemm would: side by side, each whole, they would leave cores idle.
+  for (std::size_t i = 0; i < n; ++i) {
+    if (worth_splitting(gemm_flops(calls[i]), calls[i].M, calls[i].N, static_cast<bool>(calls[i].after))) {
+      for (std::size_t j = 0; j < n; ++j) sgemm(calls[j]);
+      return;
+    }
+  }
   struct Each {
     const GemmCall* calls;
   } each{calls};
@@ -193,10 +198,12 @@ void sgemm_sum(const GemmCall* calls, std::size_t n, BlockHook after) {
   // sgemm's rule on the products' total FLOPs.
   double flops = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
-    flops += 2.0 * static_cast<double>(calls[i].M) * static_cast<double>(calls[i].N) * static_cast<double>(calls[i].K);
+    assert(calls[i].M == g.M && calls[i].N == g.N && calls[i].C == g.C && calls[i].ldc == g.ldc);
+    assert(i == 0 || calls[i].beta == 1.0f);
+    flops += gemm_flops(calls[i]);
   }
   const std::size_t extent = job.split_rows ? g.M : g.N;
-  const bool split = flops >= 4e6 || (after && g.M * g.N >= 16384);
+  const bool split = worth_splitting(flops, g.M, g.N, static_cast<bool>(after));
   job.parts = parallel_plan(extent, split ? 16 : extent + 1);
   parallel_run(extent, split ? 16 : extent + 1,
                [](void* ctx, std::size_t part, std::size_t lo, std::size_t hi) {

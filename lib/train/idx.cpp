@@ -231,7 +231,8 @@ void stage_batch(float* x, const ImageSet& images, const std::uint32_t* idx, std
   // 0.06 ms slower than the same step staged from consecutive images (0.09 ms against 0.03 ms
   // to stage). So the images are split across the pool (each image is converted whole by one
   // thread, the same bits) and each thread prefetches the image kStageAhead rows ahead of the
-  // one it converts: 0.03 ms for a shuffled batch at 2 threads.
+  // one it converts: 0.054 ms for a shuffled batch at 2 threads, 0.019 ms from consecutive
+  // images, measured between real steps (docs/performance.md, issue 19).
   constexpr std::size_t kStageAhead = 2;
   auto prefetch = [&](std::size_t b) {
     const char* p = reinterpret_cast<const char*>(image_data(images, idx[b]));
