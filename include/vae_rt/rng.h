@@ -30,18 +30,28 @@ inline void rng_seed(Rng* r, uint64_t seed, uint64_t stream = 0) {
   r->state = r->state * 6364136223846793005ull + r->inc;
 }
 
-inline uint32_t rng_u32(Rng* r) {
-  const uint64_t old = r->state;
-  r->state = old * 6364136223846793005ull + r->inc;
+// PCG32's output: the permutation (XSH RR) of the state before the step.
+inline uint32_t rng_output(uint64_t old) {
   const uint32_t xorshifted = static_cast<uint32_t>(((old >> 18u) ^ old) >> 27u);
   const uint32_t rot = static_cast<uint32_t>(old >> 59u);
   return (xorshifted >> rot) | (xorshifted << ((32u - rot) & 31u));
 }
 
-// Uniform in [0, 1) on the 2^-24 grid: every value is exact in float.
-inline float rng_uniform(Rng* r) {
-  return static_cast<float>(rng_u32(r) >> 8) * (1.0f / 16777216.0f);
+inline uint32_t rng_u32(Rng* r) {
+  const uint64_t old = r->state;
+  r->state = old * 6364136223846793005ull + r->inc;
+  return rng_output(old);
 }
+
+// A draw's top 24 bits as a float on the 2^-24 grid (every value exact): in [0, 1), and in
+// (0, 1] (never 0, for a log).
+inline float rng_unit(uint32_t bits) { return static_cast<float>(bits >> 8) * (1.0f / 16777216.0f); }
+inline float rng_unit_nonzero(uint32_t bits) {
+  return static_cast<float>((bits >> 8) + 1u) * (1.0f / 16777216.0f);
+}
+
+// Uniform in [0, 1) on the 2^-24 grid: every value is exact in float.
+inline float rng_uniform(Rng* r) { return rng_unit(rng_u32(r)); }
 
 // Uniform in [lo, hi).
 inline float rng_uniform(Rng* r, float lo, float hi) { return lo + (hi - lo) * rng_uniform(r); }
@@ -61,7 +71,7 @@ inline uint32_t rng_below(Rng* r, uint32_t n) {
 // only on ceil(n / 2).
 inline void rng_fill_normal(Rng* r, float* out, size_t n) {
   for (size_t i = 0; i < n; i += 2) {
-    const float u1 = static_cast<float>((rng_u32(r) >> 8) + 1u) * (1.0f / 16777216.0f);
+    const float u1 = rng_unit_nonzero(rng_u32(r));
     const float u2 = rng_uniform(r);
     const float radius = rt_sqrtf(-2.0f * rt_logf(u1));
     float s, c;

@@ -124,39 +124,17 @@ void sigmoid_backward(float* dx, const float* dy, const float* y, std::size_t n)
 namespace {
 
 // Box-Muller on a block of pairs: rng_fill_normal's arithmetic on uniforms drawn beforehand,
-// written with selects instead of rt_sincos_2pi's switch and with the IEEE sqrt (std::sqrt:
-// sqrtps under -fno-math-errno, the correctly rounded result that rt_sqrtf's sqrtss gives) so
-// that it vectorizes. No FMA (vector_clones.h): every clone gives rng_fill_normal's bits.
+// with the IEEE sqrt (std::sqrt: sqrtps under -fno-math-errno, the correctly rounded result that
+// rt_sqrtf's sqrtss gives) so that it vectorizes (rt_sincos_2pi is branch-free for that too). No
+// FMA (vector_clones.h): every clone gives rng_fill_normal's bits.
 VAE_VECTOR_CLONES
 void box_muller_block(float* __restrict cos_out, float* __restrict sin_out,
                       const std::uint32_t* __restrict bits1, const std::uint32_t* __restrict bits2,
                       std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
-    const float u1 = static_cast<float>((bits1[i] >> 8) + 1u) * (1.0f / 16777216.0f);
-    const float u2 = static_cast<float>(bits2[i] >> 8) * (1.0f / 16777216.0f);
-    const float radius = std::sqrt(-2.0f * vae_rt::rt_logf(u1));
-    // rt_sincos_2pi, its quadrant switch as selects.
-    const int q = static_cast<int>(u2 * 4.0f + 0.5f);
-    const float f = u2 - static_cast<float>(q) * 0.25f;
-    const float a = f * 6.28318530717958647692f;
-    const float a2 = a * a;
-    float sp = 1.0f / 362880.0f;
-    sp = sp * a2 - 1.0f / 5040.0f;
-    sp = sp * a2 + 1.0f / 120.0f;
-    sp = sp * a2 - 1.0f / 6.0f;
-    sp = sp * a2 + 1.0f;
-    const float sa = a * sp;
-    float cp = -1.0f / 3628800.0f;
-    cp = cp * a2 + 1.0f / 40320.0f;
-    cp = cp * a2 - 1.0f / 720.0f;
-    cp = cp * a2 + 1.0f / 24.0f;
-    cp = cp * a2 - 0.5f;
-    const float ca = cp * a2 + 1.0f;
-    const int quadrant = q & 3;
-    const bool odd = (quadrant & 1) != 0;
-    const float s_mag = odd ? ca : sa, c_mag = odd ? sa : ca;
-    const float s = quadrant >= 2 ? -s_mag : s_mag;                     // 2: -sa, 3: -ca
-    const float c = (quadrant == 1 || quadrant == 2) ? -c_mag : c_mag;  // 1: -sa, 2: -ca
+    const float radius = std::sqrt(-2.0f * vae_rt::rt_logf(vae_rt::rng_unit_nonzero(bits1[i])));
+    float s, c;
+    vae_rt::rt_sincos_2pi(vae_rt::rng_unit(bits2[i]), &s, &c);
     cos_out[i] = radius * c;
     sin_out[i] = radius * s;
   }
@@ -172,11 +150,6 @@ void fill_normal(vae_rt::Rng& rng, float* out, std::size_t n) {
   const std::uint64_t c = rng.inc;
   const std::uint64_t a4 = a * a * a * a;
   const std::uint64_t c4 = c * (a * a * a + a * a + a + 1u);
-  auto output = [](std::uint64_t old) {   // rng_u32's permutation of a state
-    const auto xorshifted = static_cast<std::uint32_t>(((old >> 18u) ^ old) >> 27u);
-    const auto rot = static_cast<std::uint32_t>(old >> 59u);
-    return (xorshifted >> rot) | (xorshifted << ((32u - rot) & 31u));
-  };
   constexpr std::size_t kPairs = 256;   // a block of pairs, 4 KB of scratch on the stack
   alignas(64) std::uint32_t bits1[kPairs], bits2[kPairs];
   alignas(64) float cos_v[kPairs], sin_v[kPairs];
@@ -188,10 +161,10 @@ void fill_normal(vae_rt::Rng& rng, float* out, std::size_t n) {
       std::uint64_t s0 = rng.state;
       std::uint64_t s1 = a * s0 + c, s2 = a * s1 + c, s3 = a * s2 + c;
       for (; i + 2 <= len; i += 2) {
-        bits1[i] = output(s0);
-        bits2[i] = output(s1);
-        bits1[i + 1] = output(s2);
-        bits2[i + 1] = output(s3);
+        bits1[i] = vae_rt::rng_output(s0);
+        bits2[i] = vae_rt::rng_output(s1);
+        bits1[i + 1] = vae_rt::rng_output(s2);
+        bits2[i + 1] = vae_rt::rng_output(s3);
         s0 = a4 * s0 + c4; s1 = a4 * s1 + c4; s2 = a4 * s2 + c4; s3 = a4 * s3 + c4;
       }
       rng.state = s0;   // the state after the draws made
