@@ -105,6 +105,20 @@ struct BiasGradHook {
   }
 };
 
+// An input gradient dx (B, N) through a ReLU whose output was x_relu: issue(after) runs the
+// product that writes dx with `after` as its epilogue, which applies ReLU' to each block and,
+// when the product's parts hold whole columns, sums prev_db (N) on them; else the column sums
+// are a pass of their own after it. Dense::input_grad_relu and the encoder's two-head d_h
+// (vae/vae.hpp) share this rule.
+template <class Issue>
+void relu_grad_product(float* dx, const float* x_relu, float* prev_db, std::size_t B,
+                       std::size_t N, Issue&& issue) {
+  const bool fuse_db = !sgemm_splits_rows(B, N);
+  const ReluGradHook relu_grad{x_relu, fuse_db ? prev_db : nullptr};
+  issue(relu_grad.hook());
+  if (!fuse_db) bias_grad(prev_db, dx, B, N);
+}
+
 // The activation a Dense layer's forward applies to its output in the same pass.
 enum class Act { none, relu };
 
@@ -158,8 +172,16 @@ struct Dense {
   // dW = dy^T x, and db = column sums of dy in the same pool tasks (BiasGradHook) unless
   // `bias` is false (the caller has made db already, e.g. in relu_grad_block).
   void weight_grad(const Rows<Out>& dy, const Rows<In>& x, std::size_t B, bool bias = true) {
-    const BiasGradHook db_hook{db.data(), dy.data(), B, Out, In, sgemm_splits_rows(Out, In)};
-    matmul_dytx(dw, dy, x, B, 0.0f, BlockHook{}, bias ? db_hook.hook() : BlockHook{});
+    const BiasGradHook db_hook = bias_grad_hook(dy, B);
+    sgemm(weight_grad_call(dy, x, B, bias ? db_hook.hook() : BlockHook{}));
+  }
+  // weight_grad's parts, for a caller that issues the product with others (sgemm_each): the hook
+  // that makes db in dW's product (a local beside the call: hook() points at it), and the call.
+  BiasGradHook bias_grad_hook(const Rows<Out>& dy, std::size_t B) {
+    return {db.data(), dy.data(), B, Out, In, sgemm_splits_rows(Out, In)};
+  }
+  GemmCall weight_grad_call(const Rows<Out>& dy, const Rows<In>& x, std::size_t B, BlockHook after) {
+    return gemm_dytx(dw, dy, x, B, 0.0f, BlockHook{}, after);
   }
   // dx = dy W (assign) or dx += dy W (accumulate), with an optional epilogue on dx's blocks.
   void input_grad(const Rows<In>& dx, const Rows<Out>& dy, std::size_t B, Grad mode,
@@ -172,10 +194,8 @@ struct Dense {
   // is split by columns (whole columns per part), else the column sums as a pass of their own.
   void input_grad_relu(const Rows<In>& dx, const Rows<Out>& dy, const Rows<In>& x_relu,
                        float* prev_db, std::size_t B, Grad mode) const {
-    const bool fuse_db = !sgemm_splits_rows(B, In);
-    const ReluGradHook relu_grad{x_relu.data(), fuse_db ? prev_db : nullptr};
-    input_grad(dx, dy, B, mode, relu_grad.hook());
-    if (!fuse_db) bias_grad(prev_db, dx.data(), B, In);
+    relu_grad_product(dx.data(), x_relu.data(), prev_db, B, In,
+                      [&](BlockHook after) { input_grad(dx, dy, B, mode, after); });
   }
 };
 

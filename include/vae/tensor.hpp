@@ -137,11 +137,6 @@ GemmCall gemm_dyw(const Rows<DXN>& dx, const Rows<DYN>& dy, const Mat<WR, WC>& w
           before, after};
 }
 
-inline void sgemm(const GemmCall& g) {
-  sgemm(g.ta, g.tb, g.M, g.N, g.K, g.alpha, g.A, g.lda, g.B, g.ldb, g.beta, g.C, g.ldc, g.before,
-        g.after);
-}
-
 template <std::size_t YN, std::size_t XN, std::size_t WR, std::size_t WC>
 void matmul_xwt(const Rows<YN>& y, const Rows<XN>& x, const Mat<WR, WC>& w, std::size_t B,
                 float beta, BlockHook before = {}, BlockHook after = {}) {

@@ -106,20 +106,18 @@ struct Encoder {
   void backward(const Rows<D>& x, const Rows<Z>& d_mu, const Rows<Z>& d_logvar, std::size_t B) {
     // The heads' dW (and db in the same task, Dense::weight_grad's hook) side by side in one
     // dispatch, as in forward().
-    const BiasGradHook mu_db{mu_head.db.data(), d_mu.data(), B, Z, H, sgemm_splits_rows(Z, H)};
-    const BiasGradHook logvar_db{logvar_head.db.data(), d_logvar.data(), B, Z, H, sgemm_splits_rows(Z, H)};
-    const GemmCall dws[] = {gemm_dytx(mu_head.dw, d_mu, h, B, 0.0f, BlockHook{}, mu_db.hook()),
-                            gemm_dytx(logvar_head.dw, d_logvar, h, B, 0.0f, BlockHook{}, logvar_db.hook())};
+    const BiasGradHook mu_db = mu_head.bias_grad_hook(d_mu, B);
+    const BiasGradHook logvar_db = logvar_head.bias_grad_hook(d_logvar, B);
+    const GemmCall dws[] = {mu_head.weight_grad_call(d_mu, h, B, mu_db.hook()),
+                            logvar_head.weight_grad_call(d_logvar, h, B, logvar_db.hook())};
     sgemm_each(dws, 2);
     // d_h = d_mu W_mu + d_logvar W_logvar as one split product (sgemm_sum): each part adds both
     // heads' products on its block of d_h, then applies ReLU' and sums enc_fc's bias gradient on
-    // it when the parts hold whole columns (Dense::input_grad_relu's rule).
-    const bool fuse_db = !sgemm_splits_rows(B, H);
-    const ReluGradHook relu_grad{h.data(), fuse_db ? fc.db.data() : nullptr};
+    // it (relu_grad_product: Dense::input_grad_relu's rule).
     const GemmCall dh[] = {gemm_dyw(d_h, d_mu, mu_head.w, B, 0.0f),
                            gemm_dyw(d_h, d_logvar, logvar_head.w, B, 1.0f)};
-    sgemm_sum(dh, 2, relu_grad.hook());
-    if (!fuse_db) bias_grad(fc.db.data(), d_h.data(), B, H);
+    relu_grad_product(d_h.data(), h.data(), fc.db.data(), B, H,
+                      [&](BlockHook after) { sgemm_sum(dh, 2, after); });
     if (first_layer == FirstLayerPath::dense || first_layer == FirstLayerPath::automatic) {
       fc.weight_grad(d_h, x, B, /*bias=*/false);   // dW = d_h^T x; db made above
     } else {   // dW from the index forward() built for this x; db made above
@@ -186,7 +184,7 @@ struct Decoder {
     out.input_grad_relu(d_h, d_logits, h, fc.db.data(), B, Grad::assign);
     // dec_fc's dW (db made above) and d_z, both small and both from d_h: side by side in one
     // dispatch (sgemm_each).
-    const GemmCall fc_grads[] = {gemm_dytx(fc.dw, d_h, z, B, 0.0f), gemm_dyw(d_z, d_h, fc.w, B, 0.0f)};
+    const GemmCall fc_grads[] = {fc.weight_grad_call(d_h, z, B, BlockHook{}), gemm_dyw(d_z, d_h, fc.w, B, 0.0f)};
     sgemm_each(fc_grads, 2);
   }
 };
