@@ -28,16 +28,13 @@
 #                                 at a time). The price is in running them: test_blas's naive
 #                                 reference product 2.5 -> 8.5 s, the GoogleTest programs together
 #                                 22 -> 29 s user; ctest is dominated by the command-line tests.
-#   vae_test_pch(<target>)        the tests' precompiled header, built once by the first target that
-#                                 asks and reused by the others: GoogleTest, the standard headers
-#                                 every test uses, and xtensor with vae/vae.hpp. Today one target,
-#                                 vae_tests, whose unity batches each parse it once.
 #
 # Elsewhere, for the same reason:
 # - tests/CMakeLists.txt: the 26 module test files are one program, vae_tests, compiled in three
 #   unity batches (34 -> 23 s of CPU): apart, each file instantiated GoogleTest, xtensor and the
 #   model templates anew. gtest_discover_tests reads the test list when ctest runs (PRE_TEST), so
-#   the build does not wait for the program to run.
+#   the build does not wait for the program to run. Its precompiled header (GoogleTest, the
+#   standard headers every test uses, xtensor with vae/vae.hpp) is parsed once per batch.
 # - lib/runtime/kernels_batch.inc: the unrolled dot products are compiled once per (batch, weight
 #   type), not once per activation as well (kernels.cpp 8.0 -> 4.1 s, kernels_avx2.cpp 9.3 ->
 #   3.2 s). The AVX2 copy is a file of its own (lib/runtime/kernels_avx2.cpp), so the two copies
@@ -60,16 +57,4 @@ function(vae_test_code)
     target_compile_options(${target} PRIVATE
                            $<$<OR:$<CONFIG:Release>,$<CONFIG:RelWithDebInfo>,$<CONFIG:MinSizeRel>>:-O0>)
   endforeach()
-endfunction()
-
-function(vae_test_pch target)
-  get_property(owner GLOBAL PROPERTY vae_test_pch_owner)
-  if(owner)
-    target_precompile_headers(${target} REUSE_FROM ${owner})
-  else()
-    target_precompile_headers(${target} PRIVATE <gtest/gtest.h> <algorithm> <cmath> <cstdint>
-                                                <cstring> <memory> <string> <vector>
-                                                <xtensor/xtensor.hpp> <vae/vae.hpp>)
-    set_property(GLOBAL PROPERTY vae_test_pch_owner ${target})
-  endif()
 endfunction()
