@@ -409,7 +409,7 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
         if (skips_zeros && (g == 0 || g + 1 == gemms.size())) {
           const auto g0 = Clock::now();
           if (g == 0) {
-            m.enc.fc_sparse.forward(scratch.p, m.x.data(), m.enc.fc.w.data(), batch, path);
+            m.enc.fc_sparse.forward(scratch.p, m.x.data(), m.enc.fc.w.data(), m.enc.fc.b.data(), batch, path);
           } else {
             m.enc.fc_sparse.backward_dw(scratch.p, m.enc.d_h.data(), path);
           }
@@ -457,7 +457,9 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
 // For `reps` consecutive batches of the data, each path in turn on the same batch (so all three
 // see the same machine state): dense (the step's two sgemm), packed (find and gather the non-zero
 // columns, then sgemm with K = their count) and sparse (CSR + CSC index, then the sparse kernels).
-// "index" is the per-batch indexing, charged to the forward in the step. Medians, ms.
+// "index" is the per-batch indexing, charged to the forward in the step. fwd includes the bias and
+// ReLU (h = relu(b + x W^T), as the step runs it); dW's dy is a random gradient times ReLU' of that
+// h. Medians, ms.
 struct FirstLayerResult {
   std::vector<double> nnz, cols;                       // per batch
   std::vector<double> dense_fwd, dense_dw;
@@ -471,7 +473,10 @@ FirstLayerResult time_first_layer(const vae::ImageSet& train, int reps) {
   vae_rt::Rng rng;
   vae_rt::rng_seed(&rng, 5, 0);
   m.init_params(rng);
-  for (std::size_t i = 0; i < batch * H; ++i) m.enc.d_h[i] = vae_rt::rng_uniform(&rng, -0.01f, 0.01f);
+  // d_h as backward gives it: a random gradient times ReLU' of the batch's h (so the units dead
+  // for the whole batch have zero columns, which the sparse dW skips).
+  std::vector<float> g(batch * H);
+  for (float& v : g) v = vae_rt::rng_uniform(&rng, -0.01f, 0.01f);
   auto& fl = m.enc.fc_sparse;
   auto t = [](std::vector<double>& v, auto&& f) {
     const auto t0 = Clock::now();
@@ -483,13 +488,14 @@ FirstLayerResult time_first_layer(const vae::ImageSet& train, int reps) {
     const bool keep = k >= 0;
     FirstLayerResult scratch;
     FirstLayerResult& out = keep ? r : scratch;
-    t(out.dense_fwd, [&] { vae::matmul_xwt(m.enc.h, m.x, m.enc.fc.w, batch, 1.0f); });
+    t(out.dense_fwd, [&] { m.enc.fc.forward(m.enc.h, m.x, batch, vae::Act::relu); });
+    for (std::size_t i = 0; i < batch * H; ++i) m.enc.d_h[i] = m.enc.h[i] > 0.0f ? g[i] : 0.0f;
     t(out.dense_dw, [&] { vae::matmul_dytx(m.enc.fc.dw, m.enc.d_h, m.x, batch, 0.0f); });
     t(out.packed_index, [&] { vae::packed_index(fl.batch, m.x.data(), batch); });
-    t(out.packed_fwd, [&] { vae::packed_xwt(m.enc.h.data(), m.enc.fc.w.data(), fl.batch); });
+    t(out.packed_fwd, [&] { vae::packed_xwt(m.enc.h.data(), m.enc.fc.w.data(), m.enc.fc.b.data(), true, fl.batch); });
     t(out.packed_dw, [&] { vae::packed_dytx(m.enc.fc.dw.data(), m.enc.d_h.data(), fl.batch); });
     t(out.sparse_index, [&] { vae::sparse_index(fl.batch, m.x.data(), batch); });
-    t(out.sparse_fwd, [&] { vae::sparse_xwt(m.enc.h.data(), m.enc.fc.w.data(), fl.batch); });
+    t(out.sparse_fwd, [&] { vae::sparse_xwt(m.enc.h.data(), m.enc.fc.w.data(), m.enc.fc.b.data(), true, fl.batch); });
     t(out.sparse_dw, [&] { vae::sparse_dytx(m.enc.fc.dw.data(), m.enc.d_h.data(), fl.batch); });
     out.nnz.push_back(static_cast<double>(fl.batch.nnz));
     out.cols.push_back(static_cast<double>(fl.batch.K));
@@ -502,7 +508,7 @@ void print_first_layer(std::FILE* f, const FirstLayerResult& r, int threads) {
   const double dense = ms(r.dense_fwd) + ms(r.dense_dw);
   const double packed = ms(r.packed_index) + ms(r.packed_fwd) + ms(r.packed_dw);
   const double sparse = ms(r.sparse_index) + ms(r.sparse_fwd) + ms(r.sparse_dw);
-  std::fprintf(f, "first layer (enc_fc fwd x W^T and dW dy^T x), %d threads, medians of %zu batches; kernels %s:\n",
+  std::fprintf(f, "first layer (enc_fc fwd relu(b + x W^T) and dW dy^T x), %d threads, medians of %zu batches; kernels %s:\n",
                threads, r.nnz.size(), vae::sparse_simd() ? "AVX-512" : "portable");
   std::fprintf(f, "  batch: %.0f non-zeros (%.1f%%, %.1f per image) in %.0f of %zu columns\n", median(r.nnz),
                100.0 * median(r.nnz) / static_cast<double>(batch * D), median(r.nnz) / static_cast<double>(batch),

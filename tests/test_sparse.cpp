@@ -41,15 +41,17 @@ struct Case {
   float density;
 };
 
-// y = bias + x W^T and dW = dy^T x, by each sparse-aware path, against double sums.
-void check_kernels(const Case& c, FirstLayerPath path, bool simd) {
+// y = act(bias + x W^T) and dW = dy^T x, by each sparse-aware path, against double sums; dy has
+// whole zero columns (units whose dW rows the sparse kernel skips).
+void check_kernels(const Case& c, FirstLayerPath path, bool simd, bool relu) {
   SCOPED_TRACE("D " + std::to_string(c.D) + " H " + std::to_string(c.H) + " B " + std::to_string(c.B) +
                " density " + std::to_string(c.density) + " " + vae::first_layer_name(path) +
-               (simd ? " simd" : " portable"));
+               (simd ? " simd" : " portable") + (relu ? " relu" : ""));
   vae::set_sparse_simd(simd);
   vae_rt::Rng rng;
   vae_rt::rng_seed(&rng, 11, 0);
-  std::vector<float> x(c.B * c.D, 0.0f), w(c.H * c.D), dy(c.B * c.H), y(c.B * c.H), dw(c.H * c.D, 7.0f);
+  std::vector<float> x(c.B * c.D, 0.0f), w(c.H * c.D), dy(c.B * c.H), y(c.B * c.H, 5.0f), dw(c.H * c.D, 7.0f),
+      bias(c.H);
   // Sparse x with whole zero columns: every third column is zero in the whole batch.
   for (std::size_t r = 0; r < c.B; ++r) {
     for (std::size_t j = 0; j < c.D; ++j) {
@@ -58,15 +60,20 @@ void check_kernels(const Case& c, FirstLayerPath path, bool simd) {
     }
   }
   for (float& v : w) v = vae_rt::rng_uniform(&rng, -0.05f, 0.05f);
-  for (float& v : dy) v = vae_rt::rng_uniform(&rng, -1.0f, 1.0f);
-  for (std::size_t i = 0; i < y.size(); ++i) y[i] = 0.01f * static_cast<float>(i % c.H);   // the bias
+  // Units 0, 5, 10, ... have a zero dy column (a ReLU unit dead for the whole batch); the others
+  // have a zero now and then.
+  for (std::size_t i = 0; i < dy.size(); ++i) {
+    const float v = vae_rt::rng_uniform(&rng, -1.0f, 1.0f);
+    dy[i] = i % c.H % 5 == 0 || v > 0.7f ? 0.0f : v;
+  }
+  for (std::size_t o = 0; o < c.H; ++o) bias[o] = 0.01f * static_cast<float>(o % 7) - 0.02f;
 
   std::vector<double> y_ref(y.size()), dw_ref(dw.size(), 0.0);
   for (std::size_t r = 0; r < c.B; ++r) {
     for (std::size_t o = 0; o < c.H; ++o) {
-      double s = y[r * c.H + o];
+      double s = bias[o];
       for (std::size_t j = 0; j < c.D; ++j) s += static_cast<double>(x[r * c.D + j]) * w[o * c.D + j];
-      y_ref[r * c.H + o] = s;
+      y_ref[r * c.H + o] = relu && !(s > 0.0) ? 0.0 : s;
     }
   }
   for (std::size_t o = 0; o < c.H; ++o) {
@@ -83,11 +90,11 @@ void check_kernels(const Case& c, FirstLayerPath path, bool simd) {
   EXPECT_EQ(arena.used(), vae::SparseBatch::bytes(c.D, c.H, c.max_batch));
   if (path == FirstLayerPath::packed) {
     vae::packed_index(s, x.data(), c.B);
-    vae::packed_xwt(y.data(), w.data(), s);
+    vae::packed_xwt(y.data(), w.data(), bias.data(), relu, s);
     vae::packed_dytx(dw.data(), dy.data(), s);
   } else {
     vae::sparse_index(s, x.data(), c.B);
-    vae::sparse_xwt(y.data(), w.data(), s);
+    vae::sparse_xwt(y.data(), w.data(), bias.data(), relu, s);
     vae::sparse_dytx(dw.data(), dy.data(), s);
   }
   EXPECT_LE(rel_error(y.data(), y_ref.data(), y.size()), 5e-6);
@@ -103,6 +110,13 @@ void check_kernels(const Case& c, FirstLayerPath path, bool simd) {
   }
   EXPECT_GE(zero_cols, c.D / 3);
   EXPECT_EQ(s.K, c.D - zero_cols);
+  // Units with a zero dy column: exactly zero rows of dW.
+  for (std::size_t o = 0; o < c.H; o += 5) {
+    for (std::size_t j = 0; j < c.D; ++j) ASSERT_EQ(dw[o * c.D + j], 0.0f) << "dW[" << o << ", " << j << "]";
+  }
+  if (relu) {
+    for (float v : y) ASSERT_GE(v, 0.0f);
+  }
   vae::set_sparse_simd(true);
 }
 
@@ -112,15 +126,17 @@ TEST(SparseFirstLayer, KernelsMatchADoubleReferenceOnAwkwardShapes) {
       {784, 400, 37, 128, 0.2f},    // a partial last batch
       {50, 23, 5, 8, 0.5f},         // H not a multiple of 16, D not of 16
       {33, 200, 17, 20, 0.9f},      // nearly dense; 200 = 128 + 4 x 16 + 8
-      {40, 600, 9, 9, 0.3f},        // H above the dW tile (portable path)
+      {40, 600, 9, 9, 0.3f},        // H wider than two chunks at one thread
       {16, 16, 1, 1, 0.0f},         // an all-zero batch
   };
   for (int threads : {1, 2}) {
     vae::set_blas_threads(threads);
     for (const Case& c : cases) {
       for (FirstLayerPath p : {FirstLayerPath::sparse, FirstLayerPath::packed}) {
-        check_kernels(c, p, true);
-        check_kernels(c, p, false);
+        for (bool relu : {false, true}) {
+          check_kernels(c, p, true, relu);
+          check_kernels(c, p, false, relu);
+        }
       }
     }
   }

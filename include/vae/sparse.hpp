@@ -73,30 +73,40 @@ inline FirstLayerPath choose_first_layer(FirstLayerPath asked, double density) {
 // The index of one batch and the scratch of the two sparse-aware paths, as runtime-sized views
 // over arena memory (carved by SparseFirstLayer below). Rows are images, columns pixels.
 struct SparseBatch {
+  // The AVX-512 forward adds a row's entries a block of block_cols columns of x at a time.
+  static constexpr std::size_t block_cols = 64;
+  static constexpr std::size_t padded(std::size_t n) { return (n + 15) / 16 * 16; }
+
   std::size_t D = 0, H = 0, max_batch = 0;
-  float* wt = nullptr;             // (D, H) sparse: W^T rows of the batch's non-zero columns;
-                                   //        packed: W's gathered (H, K), then dW's (H, K)
+  std::size_t col_blocks = 0;      // ceil(D / block_cols)
+  float* wt = nullptr;             // (D, padded H) sparse: W^T of the batch's non-zero columns, per
+                                   //   chunk of outputs (wt + o0 D: D rows of the chunk's width);
+                                   //   portable: (D, H); packed: W's gathered (H, K), then dW's (H, K)
   std::size_t row_stride = 0;      // D + 16: a row's CSR slot, with room for a whole vector store
   float* xval = nullptr;           // (max_batch, row_stride) sparse: CSR values, row s from
                                    //   s * row_stride; packed: the gathered x (B, K)
   std::uint16_t* xcol = nullptr;   // (max_batch, row_stride) CSR column indices
   std::uint32_t* row_nnz = nullptr;   // (max_batch) entries of each row
+  std::uint32_t* row_blocks = nullptr;   // (max_batch, col_blocks + 1) where row r's entries of
+                                         //   column block b start; [col_blocks] = row_nnz[r]
   float* cval = nullptr;           // (D, max_batch) CSC values, column j from j * max_batch
   std::uint16_t* crow = nullptr;   // (D, max_batch) CSC row indices
   std::uint32_t* col_nnz = nullptr;   // (D) entries of each column
   std::uint16_t* nz_cols = nullptr;   // (D) the batch's non-zero columns, ascending
-  std::uint32_t* cursor = nullptr;    // (max(max_batch, D)) the kernels' per-row / per-column cursors
-  std::uint32_t* bounds = nullptr;    // (D + 1) the forward's column blocks, as column bounds
-  std::size_t nblocks = 0;         // how many blocks (bounds[0..nblocks])
+  std::uint16_t* col16 = nullptr;     // (D / 16) the 16-column blocks holding one, by first column
+  std::size_t n_col16 = 0;         // how many (col16[0..n_col16))
+  float* dyp = nullptr;            // (max_batch, padded H) sparse dW: dy's columns with a non-zero,
+                                   //   per chunk of them (dyp + p0 B: B rows of the chunk's width)
+  std::uint16_t* live = nullptr;   // (H) sparse dW: the units of dyp's columns
   std::size_t K = 0;               // how many (nz_cols[0..K))
   std::size_t nnz = 0;             // non-zero entries of the batch
   std::size_t B = 0;               // the batch the index was built for
 
   static constexpr std::size_t bytes(std::size_t D, std::size_t H, std::size_t max_batch) {
-    return floats_bytes(D * H) + floats_bytes(max_batch * (D + 16)) + align_up(max_batch * (D + 16) * 2) +
-           align_up(max_batch * 4) + floats_bytes(D * max_batch) + align_up(D * max_batch * 2) +
-           align_up(D * 4) + align_up(D * 2) + align_up((max_batch > D ? max_batch : D) * 4) +
-           align_up((D + 1) * 4);
+    return floats_bytes(D * padded(H)) + floats_bytes(max_batch * (D + 16)) + align_up(max_batch * (D + 16) * 2) +
+           align_up(max_batch * 4) + align_up(max_batch * ((D + block_cols - 1) / block_cols + 1) * 4) +
+           floats_bytes(D * max_batch) + align_up(D * max_batch * 2) + align_up(D * 4) + align_up(D * 2) +
+           align_up((D + 15) / 16 * 2) + floats_bytes(max_batch * padded(H)) + align_up(H * 2);
   }
   void carve(Arena& arena, std::size_t d, std::size_t h, std::size_t mb);
 };
@@ -104,11 +114,12 @@ struct SparseBatch {
 // --- the kernels (lib/train/sparse.cpp); x (B, D), y and dy (B, H), w and dw (H, D) -----------
 // sparse: index x (CSR, CSC, non-zero columns), then the products.
 void sparse_index(SparseBatch& s, const float* x, std::size_t B);
-void sparse_xwt(float* y, const float* w, SparseBatch& s);           // y += x W^T
-void sparse_dytx(float* dw, const float* dy, const SparseBatch& s);  // dW = dy^T x
+// y (B, H) = act(bias + x W^T): bias (H) or null for none, act ReLU if relu, else none.
+void sparse_xwt(float* y, const float* w, const float* bias, bool relu, SparseBatch& s);
+void sparse_dytx(float* dw, const float* dy, SparseBatch& s);        // dW = dy^T x
 // packed: find the non-zero columns and gather x's, then the products.
 void packed_index(SparseBatch& s, const float* x, std::size_t B);
-void packed_xwt(float* y, const float* w, SparseBatch& s);           // y += x W^T
+void packed_xwt(float* y, const float* w, const float* bias, bool relu, SparseBatch& s);   // as sparse_xwt
 void packed_dytx(float* dw, const float* dy, SparseBatch& s);        // dW = dy^T x
 
 
@@ -121,14 +132,15 @@ struct SparseFirstLayer {
   static constexpr std::size_t bytes(std::size_t max_batch) { return SparseBatch::bytes(D, H, max_batch); }
   void carve(Arena& arena, std::size_t max_batch) { batch.carve(arena, D, H, max_batch); }
 
-  // y (B, H) += x (B, D) W^T (H, D), indexing x first. y holds the bias (Dense::forward's order).
-  void forward(float* y, const float* x, const float* w, std::size_t B, FirstLayerPath path) {
+  // y (B, H) = relu(b + x (B, D) W^T (H, D)), indexing x first: Dense::forward's order (the bias,
+  // then the product added, then ReLU).
+  void forward(float* y, const float* x, const float* w, const float* b, std::size_t B, FirstLayerPath path) {
     if (path == FirstLayerPath::packed) {
       packed_index(batch, x, B);
-      packed_xwt(y, w, batch);
+      packed_xwt(y, w, b, /*relu=*/true, batch);
     } else {
       sparse_index(batch, x, B);
-      sparse_xwt(y, w, batch);
+      sparse_xwt(y, w, b, /*relu=*/true, batch);
     }
   }
   // dW (H, D) = dy^T (H, B) x (B, D), from the index that forward built for the same x.

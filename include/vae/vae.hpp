@@ -89,10 +89,8 @@ struct Encoder {
   void forward(const Rows<D>& x, std::size_t B) {
     if (first_layer == FirstLayerPath::dense || first_layer == FirstLayerPath::automatic) {
       fc.forward(h, x, B, Act::relu);   // bias + product + ReLU per block of h
-    } else {   // Dense::forward's order: the bias into h, then the product added, then ReLU
-      bias_rows(h.data(), fc.b.data(), B, H);
-      fc_sparse.forward(h.data(), x.data(), fc.w.data(), B, first_layer);
-      relu_forward(h.data(), B * H);
+    } else {   // bias, product and ReLU in the sparse kernel's one pass
+      fc_sparse.forward(h.data(), x.data(), fc.w.data(), fc.b.data(), B, first_layer);
     }
     // The two heads (Dense::forward each: bias, then the product added) side by side in one
     // dispatch, one on each core (sgemm_each): each is too small to split well.

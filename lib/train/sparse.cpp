@@ -56,33 +56,32 @@ void SparseBatch::carve(Arena& arena, std::size_t d, std::size_t h, std::size_t 
   D = d;
   H = h;
   max_batch = mb;
-  wt = arena.carve_floats(D * H, "sparse.wt");
+  col_blocks = (D + block_cols - 1) / block_cols;
+  wt = arena.carve_floats(D * padded(H), "sparse.wt");
   row_stride = D + 16;
   xval = arena.carve_floats(mb * row_stride, "sparse.xval");
   xcol = static_cast<std::uint16_t*>(arena.carve_bytes(mb * row_stride * 2, "sparse.xcol"));
   row_nnz = static_cast<std::uint32_t*>(arena.carve_bytes(mb * 4, "sparse.row_nnz"));
+  row_blocks = static_cast<std::uint32_t*>(arena.carve_bytes(mb * (col_blocks + 1) * 4, "sparse.row_blocks"));
   cval = arena.carve_floats(D * mb, "sparse.cval");
   crow = static_cast<std::uint16_t*>(arena.carve_bytes(D * mb * 2, "sparse.crow"));
   col_nnz = static_cast<std::uint32_t*>(arena.carve_bytes(D * 4, "sparse.col_nnz"));
   nz_cols = static_cast<std::uint16_t*>(arena.carve_bytes(D * 2, "sparse.nz_cols"));
-  cursor = static_cast<std::uint32_t*>(arena.carve_bytes(std::max(mb, D) * 4, "sparse.cursor"));
-  bounds = static_cast<std::uint32_t*>(arena.carve_bytes((D + 1) * 4, "sparse.bounds"));
+  col16 = static_cast<std::uint16_t*>(arena.carve_bytes((D + 15) / 16 * 2, "sparse.col16"));
+  dyp = arena.carve_floats(mb * padded(H), "sparse.dyp");
+  live = static_cast<std::uint16_t*>(arena.carve_bytes(H * 2, "sparse.live"));
 }
 
 namespace {
 
 bool g_simd_allowed = true;
-// Sizes of the AVX-512 kernels (unused in a build without them):
-// forward: W^T is walked in blocks of kColBlock non-zero columns, each used by every row of the
-// part before the next; a row is done in chunks of at most kMaxVectors accumulators (of the 32
-// vector registers; H = 400 in 2 chunks, 13 + 12).
-[[maybe_unused]] constexpr std::size_t kColBlock = 64;
-[[maybe_unused]] constexpr int kMaxVectors = 13;
-// dW: dW^T is made for kTileCols columns at a time in a stack tile of kTileCols x kTileH floats
-// (128 KB; wider layers take the portable path), walking dy in blocks of kRowBlock images.
-[[maybe_unused]] constexpr std::size_t kTileH = 512;
-[[maybe_unused]] constexpr std::size_t kTileCols = 64;
-[[maybe_unused]] constexpr std::size_t kRowBlock = 32;
+// The AVX-512 kernels do a part of an output row in chunks of at most kFwdVectors (forward) or
+// kDwVectors (dW) accumulators, sized so that what each entry's multiply-adds read stays in L1
+// (48 KB here): the forward's W^T for one block of kBlockCols columns of x (64 x 8 vectors = 32 KB),
+// dW's packed dy for the whole batch (128 x 4 vectors = 32 KB).
+[[maybe_unused]] constexpr int kFwdVectors = 8;
+constexpr std::size_t kBlockCols = SparseBatch::block_cols;
+[[maybe_unused]] constexpr int kDwVectors = 4;
 
 bool cpu_has_avx512() {
 #if defined(VAE_SPARSE_AVX512)
@@ -111,6 +110,13 @@ void list_nonzero_columns(SparseBatch& s) {
   }
   s.K = k;
   s.nnz = nnz;
+  std::size_t q = 0;
+  for (std::size_t j0 = 0; j0 < s.D; j0 += 16) {
+    bool any = false;
+    for (std::size_t j = j0; j < std::min<std::size_t>(s.D, j0 + 16); ++j) any = any || s.col_nnz[j] != 0;
+    if (any) s.col16[q++] = static_cast<std::uint16_t>(j0);
+  }
+  s.n_col16 = q;
 }
 
 // --- the index -------------------------------------------------------------------------------
@@ -120,13 +126,16 @@ void index_rows(SparseBatch& s, const float* x, std::size_t lo, std::size_t hi) 
     const float* xr = x + r * s.D;
     std::uint16_t* col = s.xcol + r * s.row_stride;
     float* val = s.xval + r * s.row_stride;
+    std::uint32_t* rb = s.row_blocks + r * (s.col_blocks + 1);
     std::size_t n = 0;
     for (std::size_t j = 0; j < s.D; ++j) {
+      if (j % kBlockCols == 0) rb[j / kBlockCols] = static_cast<std::uint32_t>(n);
       const float v = xr[j];
       col[n] = static_cast<std::uint16_t>(j);
       val[n] = v;
       n += v != 0.0f;
     }
+    rb[s.col_blocks] = static_cast<std::uint32_t>(n);
     s.row_nnz[r] = static_cast<std::uint32_t>(n);
   }
 }
@@ -162,8 +171,8 @@ void transpose_w_portable(const SparseBatch& s, const float* w, std::size_t lo, 
   }
 }
 
-// y[r, :] += sum over row r's entries of v * wt[j, :], a chunk of 128 outputs at a time.
-void fwd_rows_portable(float* y, const SparseBatch& s, std::size_t lo, std::size_t hi) {
+// y[r, :] = act(bias + sum over row r's entries of v * wt[j, :]), a chunk of 128 outputs at a time.
+void fwd_rows_portable(float* y, const float* bias, bool relu, const SparseBatch& s, std::size_t lo, std::size_t hi) {
   constexpr std::size_t C = 128;
   float acc[C];
   const std::size_t H = s.H;
@@ -173,14 +182,14 @@ void fwd_rows_portable(float* y, const SparseBatch& s, std::size_t lo, std::size
     const std::size_t n = s.row_nnz[r];
     for (std::size_t o0 = 0; o0 < H; o0 += C) {
       const std::size_t w = std::min(C, H - o0);
-      std::fill_n(acc, w, 0.0f);
+      for (std::size_t o = 0; o < w; ++o) acc[o] = bias ? bias[o0 + o] : 0.0f;
       for (std::size_t k = 0; k < n; ++k) {
         const float v = val[k];
         const float* wr = s.wt + std::size_t{col[k]} * H + o0;
         for (std::size_t o = 0; o < w; ++o) acc[o] += v * wr[o];
       }
       float* yr = y + r * H + o0;
-      for (std::size_t o = 0; o < w; ++o) yr[o] += acc[o];
+      for (std::size_t o = 0; o < w; ++o) yr[o] = relu ? (acc[o] > 0.0f ? acc[o] : 0.0f) : acc[o];
     }
   }
 }
@@ -225,6 +234,10 @@ void dw_transpose_portable(float* dw, const SparseBatch& s, std::size_t lo, std:
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
+VAE_AVX512 inline __mmask16 lanes(std::size_t n) {
+  return static_cast<__mmask16>(n >= 16 ? 0xffffu : (1u << n) - 1u);
+}
+
 // A chunk of an output row: NV full vectors, then one masked vector if Tail.
 template <int NV, bool Tail>
 struct Chunk {
@@ -245,6 +258,15 @@ struct Chunk {
     for (int i = 0; i < NV; ++i) _mm512_storeu_ps(p + 16 * i, acc[i]);
     if (Tail) _mm512_mask_storeu_ps(p + 16 * NV, tail, acc[NV]);
   }
+  VAE_AVX512 void add_chunk(const Chunk& o) {
+#pragma GCC unroll 16
+    for (int i = 0; i < NA; ++i) acc[i] = _mm512_add_ps(acc[i], o.acc[i]);
+  }
+  // max(acc, 0): +0 for negatives, -0 and NaN, as relu_forward's where(v > 0, v, 0).
+  VAE_AVX512 void relu() {
+#pragma GCC unroll 16
+    for (int i = 0; i < NA; ++i) acc[i] = _mm512_max_ps(acc[i], _mm512_setzero_ps());
+  }
   // acc += sum over k of val[k] * base[idx[k] * stride, 0:16 NA]
   VAE_AVX512 void add(const float* base, std::size_t stride, const std::uint16_t* idx, const float* val,
                       std::size_t n, __mmask16 tail) {
@@ -258,112 +280,6 @@ struct Chunk {
       for (int i = 0; i < NV; ++i) acc[i] = _mm512_fmadd_ps(v, _mm512_loadu_ps(p + 16 * i), acc[i]);
       if (Tail) acc[NV] = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(tail, p + 16 * NV), acc[NV]);
     }
-  }
-};
-
-// Forward, one chunk [o0, o0 + 16 NA) of rows [lo, hi): W^T in column blocks (s.cursor[r]: where
-// row r's entries of the current block start).
-template <int NV, bool Tail>
-VAE_AVX512 void fwd_rows_chunk(float* y, const SparseBatch& s, std::size_t lo, std::size_t hi, std::size_t o0,
-                               __mmask16 tail, std::size_t nblocks) {
-  const std::size_t H = s.H;
-  for (std::size_t r = lo; r < hi; ++r) s.cursor[r] = 0;
-  Chunk<NV, Tail> c;
-  for (std::size_t b = 0; b < nblocks; ++b) {
-    const std::uint32_t end = s.bounds[b + 1];
-    for (std::size_t r = lo; r < hi; ++r) {
-      const std::uint16_t* col = s.xcol + r * s.row_stride;
-      const std::size_t n = s.row_nnz[r], k0 = s.cursor[r];
-      std::size_t k1 = k0;
-      while (k1 < n && col[k1] < end) ++k1;
-      if (k1 == k0) continue;
-      s.cursor[r] = static_cast<std::uint32_t>(k1);
-      float* yr = y + r * H + o0;
-      c.load(yr, tail);
-      c.add(s.wt + o0, H, col + k0, s.xval + r * s.row_stride + k0, k1 - k0, tail);
-      c.store(yr, tail);
-    }
-  }
-}
-
-// dW^T's tile (nj <= kTileCols columns x H), one chunk [o0, o0 + 16 NA): tile[jj, :] = sum over
-// column j0 + jj's entries of v * dy[r, :], walking dy in blocks of kRowBlock images so that a
-// block's rows (kRowBlock x 13 vectors = 26 KB) stay in L1 while every column of the tile uses
-// them; the partial sums go through the tile. Columns without entries are left alone.
-template <int NV, bool Tail>
-VAE_AVX512 void dw_cols_chunk(const float* dy, const SparseBatch& s, float* tile, std::size_t j0, std::size_t nj,
-                              std::size_t o0, __mmask16 tail) {
-  const std::size_t H = s.H, MB = s.max_batch;
-  std::uint32_t cur[kTileCols] = {};
-  Chunk<NV, Tail> c;
-  for (std::size_t r0 = 0; r0 < s.B; r0 += kRowBlock) {
-    const std::size_t end = r0 + kRowBlock;
-    for (std::size_t jj = 0; jj < nj; ++jj) {
-      const std::size_t j = j0 + jj, n = s.col_nnz[j];
-      if (n == 0) continue;
-      const std::uint16_t* row = s.crow + j * MB;
-      const std::size_t k0 = cur[jj];
-      std::size_t k1 = k0;
-      while (k1 < n && row[k1] < end) ++k1;
-      if (k1 == k0 && r0 > 0) continue;
-      cur[jj] = static_cast<std::uint32_t>(k1);
-      float* t = tile + jj * H + o0;
-      if (r0 == 0) {
-        c.zero();
-      } else {
-        c.load(t, tail);
-      }
-      c.add(dy + o0, H, row + k0, s.cval + j * MB + k0, k1 - k0, tail);
-      c.store(t, tail);
-    }
-  }
-}
-
-// Calls Kernel<N, Tail>::run(args..., o0, tail) for a chunk of N full vectors (+ a masked one).
-template <template <int, bool> class Kernel, int N = 0, class... A>
-VAE_AVX512 void dispatch_chunk(int nv, bool t, std::size_t o0, __mmask16 m, A... a) {
-  if constexpr (N > kMaxVectors) {
-    (void)nv, (void)t, (void)o0, (void)m;
-    ((void)a, ...);
-  } else if (nv == N) {
-    if (t) {
-      Kernel<N, true>::run(a..., o0, m);
-    } else {
-      Kernel<N, false>::run(a..., o0, m);
-    }
-  } else {
-    dispatch_chunk<Kernel, N + 1>(nv, t, o0, m, a...);
-  }
-}
-
-// Runs the kernel over a row of H floats in as few chunks of at most kMaxVectors vectors as
-// possible, of balanced sizes (H = 400: 13 + 12 vectors), the last vector masked if H % 16.
-template <template <int, bool> class Kernel, class... A>
-VAE_AVX512 void for_chunks(std::size_t H, A... a) {
-  const std::size_t V = (H + 15) / 16;
-  const std::size_t chunks = (V + kMaxVectors - 1) / kMaxVectors;
-  const __mmask16 m = static_cast<__mmask16>(H % 16 ? (1u << (H % 16)) - 1u : 0xffffu);
-  std::size_t v0 = 0;
-  for (std::size_t c = 0; c < chunks; ++c) {
-    const std::size_t nv = V / chunks + (c < V % chunks ? 1 : 0);
-    const bool last_masked = c + 1 == chunks && H % 16 != 0;
-    dispatch_chunk<Kernel>(static_cast<int>(last_masked ? nv - 1 : nv), last_masked, v0 * 16, m, a...);
-    v0 += nv;
-  }
-}
-
-template <int NV, bool Tail>
-struct FwdKernel {
-  VAE_AVX512 static void run(float* y, const SparseBatch* s, std::size_t lo, std::size_t hi, std::size_t nblocks,
-                             std::size_t o0, __mmask16 m) {
-    if (NV > 0 || Tail) fwd_rows_chunk<NV, Tail>(y, *s, lo, hi, o0, m, nblocks);
-  }
-};
-template <int NV, bool Tail>
-struct DwKernel {
-  VAE_AVX512 static void run(const float* dy, const SparseBatch* s, float* tile, std::size_t j0, std::size_t nj,
-                             std::size_t o0, __mmask16 m) {
-    if (NV > 0 || Tail) dw_cols_chunk<NV, Tail>(dy, *s, tile, j0, nj, o0, m);
   }
 };
 
@@ -392,77 +308,205 @@ VAE_AVX512 inline void transpose16(__m512 r[16]) {
   }
 }
 
-// dst (nc <= 16 rows at stride ldd, 16 wide, first nr lanes stored) = the transpose of src
-// (nr <= 16 rows at stride lds, nc lanes read): rows with a zero bit in `live` read as zeros.
-VAE_AVX512 inline void transpose_block(float* dst, std::size_t ldd, const float* src, std::size_t lds,
-                                       std::size_t nr, std::size_t nc, std::uint32_t live) {
+// The transpose of src (nr <= 16 rows at stride lds, nc <= 16 lanes read; rows with a zero bit in
+// `live` read as zeros) into nc rows of nr lanes: row i at dst + i * ldd, or, given `rows`, at
+// dst + rows[i] * ldd.
+VAE_AVX512 inline void transpose_block(float* dst, std::size_t ldd, const std::uint16_t* rows, const float* src,
+                                       std::size_t lds, std::size_t nr, std::size_t nc, std::uint32_t live) {
   __m512 r[16];
-  const __mmask16 cm = static_cast<__mmask16>(nc >= 16 ? 0xffffu : (1u << nc) - 1u);
+  const __mmask16 cm = lanes(nc);
   for (std::size_t i = 0; i < 16; ++i) {
     r[i] = i < nr && (live >> i & 1u) ? _mm512_maskz_loadu_ps(cm, src + i * lds) : _mm512_setzero_ps();
   }
   transpose16(r);
-  const __mmask16 rm = static_cast<__mmask16>(nr >= 16 ? 0xffffu : (1u << nr) - 1u);
-  for (std::size_t i = 0; i < nc; ++i) _mm512_mask_storeu_ps(dst + i * ldd, rm, r[i]);
+  const __mmask16 rm = lanes(nr);
+  for (std::size_t i = 0; i < nc; ++i) _mm512_mask_storeu_ps(dst + (rows ? rows[i] : i) * ldd, rm, r[i]);
 }
 
-// wt[j, :] = W[:, j] for the 16-column blocks of W that hold a column of nz_cols[lo, hi)
-// (whole blocks: a zero column's W^T row is written too, and never read).
-VAE_AVX512 void transpose_w_avx512(const SparseBatch& s, const float* w, std::size_t lo, std::size_t hi) {
-  const std::size_t H = s.H, D = s.D;
-  std::size_t last_block = ~std::size_t{0};
-  for (std::size_t k = lo; k < hi; ++k) {
-    const std::size_t j0 = s.nz_cols[k] / 16 * 16;
-    if (j0 == last_block) continue;
-    // A block may straddle two parts' column ranges: the part holding its first column of the
-    // range writes it, so each block is written by one part only.
-    if (k == lo && lo > 0 && s.nz_cols[lo - 1] / 16 * 16 == j0) {
-      last_block = j0;
-      continue;
+// Calls Kernel<N, Tail>::run(args..., o0, tail) for a chunk of N full vectors (+ a masked one).
+template <template <int, bool> class Kernel, int MaxV, int N = 0, class... A>
+VAE_AVX512 void dispatch_chunk(int nv, bool t, std::size_t o0, __mmask16 m, A... a) {
+  if constexpr (N > MaxV) {
+    (void)nv, (void)t, (void)o0, (void)m;
+    ((void)a, ...);
+  } else if (nv == N) {
+    if (t) {
+      Kernel<N, true>::run(a..., o0, m);
+    } else {
+      Kernel<N, false>::run(a..., o0, m);
     }
-    last_block = j0;
-    const std::size_t nc = std::min<std::size_t>(16, D - j0);
-    for (std::size_t o0 = 0; o0 < H; o0 += 16) {
-      transpose_block(s.wt + j0 * H + o0, H, w + o0 * D + j0, D, std::min<std::size_t>(16, H - o0), nc, 0xffffu);
-    }
+  } else {
+    dispatch_chunk<Kernel, MaxV, N + 1>(nv, t, o0, m, a...);
   }
 }
 
-// dW[:, lo:hi] for H <= kTileH: kTileCols columns at a time, their dW^T tile made on the stack and
-// transposed into dW in 16 x 16 blocks in registers; columns without entries read as zeros, so their dW
-// columns are exact zeros.
-VAE_AVX512 void dw_avx512(float* dw, const float* dy, const SparseBatch& s, std::size_t lo, std::size_t hi) {
-  const std::size_t H = s.H, D = s.D;
-  alignas(64) float tile[kTileCols * kTileH];   // (kTileCols, H) dW^T of the tile's columns
-  for (std::size_t jt = lo; jt < hi; jt += kTileCols) {
-    const std::size_t ntj = std::min(kTileCols, hi - jt);
-    bool any = false;
-    for (std::size_t jj = 0; jj < ntj; ++jj) any = any || s.col_nnz[jt + jj] != 0;
-    if (any) for_chunks<DwKernel>(H, dy, &s, static_cast<float*>(tile), jt, ntj);
-    for (std::size_t j0 = jt; j0 < jt + ntj; j0 += 16) {
-      const std::size_t nj = std::min<std::size_t>(16, jt + ntj - j0);
-      std::uint32_t live = 0;
-      for (std::size_t jj = 0; jj < nj; ++jj) live |= s.col_nnz[j0 + jj] ? 1u << jj : 0u;
-      for (std::size_t o0 = 0; o0 < H; o0 += 16) {
-        transpose_block(dw + o0 * D + j0, D, tile + (j0 - jt) * H + o0, H, nj, std::min<std::size_t>(16, H - o0), live);
+// Runs the kernel over the floats [lo, hi) of a row in as few chunks of at most MaxV vectors as
+// possible, of balanced sizes (a part of H = 400 at 2 threads, 13 vectors, in chunks of at most 8:
+// 7 + 6), the last vector masked if (hi - lo) % 16.
+template <template <int, bool> class Kernel, int MaxV, class... A>
+VAE_AVX512 void for_chunks(std::size_t lo, std::size_t hi, A... a) {
+  const std::size_t n = hi - lo;
+  if (n == 0) return;
+  const std::size_t V = (n + 15) / 16;
+  const std::size_t chunks = (V + MaxV - 1) / MaxV;
+  const __mmask16 m = lanes(n % 16 ? n % 16 : 16);
+  std::size_t v0 = 0;
+  for (std::size_t c = 0; c < chunks; ++c) {
+    const std::size_t nv = V / chunks + (c < V % chunks ? 1 : 0);
+    const bool last_masked = c + 1 == chunks && n % 16 != 0;
+    dispatch_chunk<Kernel, MaxV>(static_cast<int>(last_masked ? nv - 1 : nv), last_masked, lo + v0 * 16, m, a...);
+    v0 += nv;
+  }
+}
+
+// --- forward: y[:, o0:o1) for every row, one part of H per thread ------------------------------
+// A chunk [o0, o0 + 16 NA) of the outputs. W^T is made for the chunk only, in a region of its own
+// (wt + o0 D, rows of 16 NA floats): wc[j, :] = W[o0 : o0 + width, j] for the 16-column blocks of W
+// holding a non-zero column (col16; a zero column's row is written too, and never read). Then, a block of
+// kBlockCols columns of x at a time (its W^T rows in L1), every row's entries in the block are added
+// into y[r, chunk]: the bias first, the entries in column order, ReLU after the last block.
+template <int NV, bool Tail>
+struct FwdKernel {
+  VAE_AVX512 static void run(float* y, const float* w, const float* bias, bool relu, const SparseBatch* sp,
+                             std::size_t o0, __mmask16 tail) {
+    if constexpr (NV > 0 || Tail) {
+      const SparseBatch& s = *sp;
+      constexpr std::size_t NA = Chunk<NV, Tail>::NA, TW = 16 * NA;
+      const std::size_t H = s.H, D = s.D, B = s.B, NB = s.col_blocks;
+      const std::size_t width = 16 * NV + (Tail ? static_cast<std::size_t>(__builtin_popcount(tail)) : 0);
+      float* wc = s.wt + o0 * D;
+      // W^T by 16 rows of W at a time, along them (the hardware prefetcher follows 16 streams).
+      for (std::size_t i = 0; i < NA; ++i) {
+        const float* wi = w + (o0 + 16 * i) * D;
+        const std::size_t nr = std::min<std::size_t>(16, width - 16 * i);
+        for (std::size_t q = 0; q < s.n_col16; ++q) {
+          const std::size_t j0 = s.col16[q];
+          transpose_block(wc + j0 * TW + 16 * i, TW, nullptr, wi + j0, D, nr, std::min<std::size_t>(16, D - j0), 0xffffu);
+        }
+      }
+      Chunk<NV, Tail> c;
+      for (std::size_t b = 0; b < NB; ++b) {
+        for (std::size_t r = 0; r < B; ++r) {
+          const std::uint32_t* rb = s.row_blocks + r * (NB + 1);
+          const std::size_t k0 = rb[b], k1 = rb[b + 1];
+          if (k0 == k1 && b > 0) continue;
+          float* yr = y + r * H + o0;
+          if (b == 0) {
+            if (bias) {
+              c.load(bias + o0, tail);
+            } else {
+              c.zero();
+            }
+          } else {
+            c.load(yr, tail);
+          }
+          c.add(wc, TW, s.xcol + r * s.row_stride + k0, s.xval + r * s.row_stride + k0, k1 - k0, tail);
+          c.store(yr, tail);
+        }
+      }
+      if (relu) {
+        for (std::size_t r = 0; r < B; ++r) {
+          c.load(y + r * H + o0, tail);
+          c.relu();
+          c.store(y + r * H + o0, tail);
+        }
       }
     }
   }
+};
+
+// --- dW: rows o0:o1 of dW per thread, only those whose dy column has a non-zero ------------------
+// The part's units with a non-zero in dy's column are listed in s.live[o0, o0 + n); the other rows
+// of dW are exact zeros (as the dense product gives: each of their terms is 0 * x). A chunk of the
+// listed units: their dy columns are packed into a region of dyp of their own (dyp + p0 B, rows of
+// 16 NA floats, in L1), then dW^T for them is made 16 columns of x at a time in a tile on the stack
+// and transposed into dW's rows in 16 x 16 blocks in registers.
+template <int NV, bool Tail>
+struct DwKernel {
+  VAE_AVX512 static void run(float* dw, const float* dy, const SparseBatch* sp, std::size_t p0, __mmask16 tail) {
+    if constexpr (NV > 0 || Tail) {
+      const SparseBatch& s = *sp;
+      constexpr std::size_t NA = Chunk<NV, Tail>::NA, TW = 16 * NA;
+      const std::size_t D = s.D, H = s.H, B = s.B, MB = s.max_batch;
+      const std::size_t width = 16 * NV + (Tail ? static_cast<std::size_t>(__builtin_popcount(tail)) : 0);
+      const std::uint16_t* units = s.live + p0;
+      float* dc = s.dyp + p0 * B;
+      for (std::size_t r = 0; r < B; ++r) {
+        const float* d = dy + r * H;
+        float* p = dc + r * TW;
+        for (std::size_t l = 0; l < width; ++l) p[l] = d[units[l]];
+      }
+      alignas(64) float tile[16 * TW];   // (16 columns of x, the chunk's units): dW^T
+      Chunk<NV, Tail> c, c2;
+      for (std::size_t j0 = 0; j0 < D; j0 += 16) {
+        const std::size_t nc = std::min<std::size_t>(16, D - j0);
+        std::uint32_t live_cols = 0;
+        for (std::size_t jj = 0; jj < nc; ++jj) {
+          const std::size_t j = j0 + jj, n = s.col_nnz[j];
+          if (n == 0) continue;
+          live_cols |= 1u << jj;
+          // Two sets of accumulators, the column's even and odd entries, summed at the end: twice
+          // the independent multiply-add chains (4 vectors alone would wait on the FMA latency).
+          const std::uint16_t* rows = s.crow + j * MB;
+          const float* vals = s.cval + j * MB;
+          c.zero();
+          c2.zero();
+          std::size_t k = 0;
+          for (; k + 1 < n; k += 2) {
+            c.add(dc, TW, rows + k, vals + k, 1, tail);
+            c2.add(dc, TW, rows + k + 1, vals + k + 1, 1, tail);
+          }
+          if (k < n) c.add(dc, TW, rows + k, vals + k, 1, tail);
+          c.add_chunk(c2);
+          c.store(tile + jj * TW, tail);
+        }
+        // Columns without entries read as zeros: their dW columns are exact zeros.
+        for (std::size_t i = 0; i < NA; ++i) {
+          transpose_block(dw + j0, D, units + 16 * i, tile + 16 * i, TW, nc, std::min<std::size_t>(16, width - 16 * i),
+                          live_cols);
+        }
+      }
+    }
+  }
+};
+
+// Rows [o0, o1) of dW: list the live units, zero the others' rows, then the chunks.
+VAE_AVX512 void dw_avx512(float* dw, const float* dy, SparseBatch& s, std::size_t o0, std::size_t o1) {
+  const std::size_t H = s.H, D = s.D, B = s.B;
+  std::size_t n = 0;
+  for (std::size_t o = o0; o < o1; o += 16) {
+    const __mmask16 in = lanes(o1 - o);
+    __mmask16 nz = 0;
+    for (std::size_t r = 0; r < B; ++r) {
+      nz |= _mm512_mask_cmp_ps_mask(in, _mm512_maskz_loadu_ps(in, dy + r * H + o), _mm512_setzero_ps(), _CMP_NEQ_UQ);
+    }
+    for (std::size_t i = 0; i < 16 && o + i < o1; ++i) {
+      if (nz >> i & 1u) {
+        s.live[o0 + n++] = static_cast<std::uint16_t>(o + i);
+      } else {
+        std::fill_n(dw + (o + i) * D, D, 0.0f);
+      }
+    }
+  }
+  for_chunks<DwKernel, kDwVectors>(o0, o0 + n, dw, dy, static_cast<const SparseBatch*>(&s));
 }
 
 // CSR of rows [lo, hi): 16 pixels at a time, the non-zeros compressed to the front (a whole
-// vector is stored at the cursor; the row's slot has 16 spare entries for it).
+// vector is stored at the cursor; the row's slot has 16 spare entries for it); where each block of
+// kBlockCols columns starts, in row_blocks.
 VAE_AVX512 void index_rows_avx512(SparseBatch& s, const float* x, std::size_t lo, std::size_t hi) {
-  const std::size_t D = s.D;
+  const std::size_t D = s.D, NB = s.col_blocks;
   const __m512i step = _mm512_set1_epi32(16);
   for (std::size_t r = lo; r < hi; ++r) {
     const float* xr = x + r * D;
     std::uint16_t* col = s.xcol + r * s.row_stride;
     float* val = s.xval + r * s.row_stride;
+    std::uint32_t* rb = s.row_blocks + r * (NB + 1);
     std::size_t n = 0;
     __m512i j = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
     for (std::size_t j0 = 0; j0 < D; j0 += 16) {
-      const __mmask16 in = static_cast<__mmask16>(D - j0 >= 16 ? 0xffffu : (1u << (D - j0)) - 1u);
+      if (j0 % kBlockCols == 0) rb[j0 / kBlockCols] = static_cast<std::uint32_t>(n);
+      const __mmask16 in = lanes(D - j0);
       const __m512 v = _mm512_maskz_loadu_ps(in, xr + j0);
       const __mmask16 nz = _mm512_mask_cmp_ps_mask(in, v, _mm512_setzero_ps(), _CMP_NEQ_UQ);
       _mm512_storeu_ps(val + n, _mm512_maskz_compress_ps(nz, v));
@@ -470,6 +514,7 @@ VAE_AVX512 void index_rows_avx512(SparseBatch& s, const float* x, std::size_t lo
       n += static_cast<std::size_t>(__builtin_popcount(nz));
       j = _mm512_add_epi32(j, step);
     }
+    rb[NB] = static_cast<std::uint32_t>(n);
     s.row_nnz[r] = static_cast<std::uint32_t>(n);
   }
 }
@@ -495,40 +540,38 @@ void sparse_index(SparseBatch& s, const float* x, std::size_t B) {
   });
   parallel_for(s.D, 16, [&](std::size_t, std::size_t lo, std::size_t hi) { index_cols(s, B, lo, hi); });
   list_nonzero_columns(s);
-  // Column blocks of the forward: kColBlock non-zero columns each, as raw column bounds.
-  std::size_t nb = 0;
-  s.bounds[0] = 0;
-  for (std::size_t k = kColBlock; k < s.K; k += kColBlock) s.bounds[++nb] = s.nz_cols[k];
-  s.bounds[++nb] = static_cast<std::uint32_t>(s.D);
-  s.nblocks = nb;
 }
 
-void sparse_xwt(float* y, const float* w, SparseBatch& s) {
+void sparse_xwt(float* y, const float* w, const float* bias, bool relu, SparseBatch& s) {
   const bool simd = use_simd();
   (void)simd;   // no AVX-512 code in this build (VAE_NO_SPARSE_SIMD or another CPU)
-  // W^T's rows for the batch's non-zero columns: wt[j, :] = W[:, j].
-  parallel_for(s.K, 16, [&](std::size_t, std::size_t lo, std::size_t hi) {
 #if defined(VAE_SPARSE_AVX512)
-    if (simd) return transpose_w_avx512(s, w, lo, hi);
+  // A part of H per thread, in chunks: W^T for the chunk's units, then every row's outputs for
+  // them (no barrier between: each chunk reads only the W^T it wrote).
+  if (simd) {
+    parallel_for(s.H, 16, [&](std::size_t, std::size_t lo, std::size_t hi) {
+      for_chunks<FwdKernel, kFwdVectors>(lo, hi, y, w, bias, relu, static_cast<const SparseBatch*>(&s));
+    });
+    return;
+  }
 #endif
-    transpose_w_portable(s, w, lo, hi);
-  });
-  parallel_for(s.B, 16, [&](std::size_t, std::size_t lo, std::size_t hi) {
-#if defined(VAE_SPARSE_AVX512)
-    if (simd) return for_chunks<FwdKernel>(s.H, y, static_cast<const SparseBatch*>(&s), lo, hi, s.nblocks);
-#endif
-    fwd_rows_portable(y, s, lo, hi);
-  });
+  // W^T's rows for the batch's non-zero columns (wt[j, :] = W[:, j]), then the rows.
+  parallel_for(s.K, 16, [&](std::size_t, std::size_t lo, std::size_t hi) { transpose_w_portable(s, w, lo, hi); });
+  parallel_for(s.B, 16, [&](std::size_t, std::size_t lo, std::size_t hi) { fwd_rows_portable(y, bias, relu, s, lo, hi); });
 }
 
-// dW^T into wt (free after the forward), then transposed into dW, a part of dW's columns each.
-void sparse_dytx(float* dw, const float* dy, const SparseBatch& s) {
+void sparse_dytx(float* dw, const float* dy, SparseBatch& s) {
   const bool simd = use_simd();
   (void)simd;
-  parallel_for(s.D, 16, [&](std::size_t, std::size_t lo, std::size_t hi) {
 #if defined(VAE_SPARSE_AVX512)
-    if (simd && s.H <= kTileH) return dw_avx512(dw, dy, s, lo, hi);
+  // A part of dW's rows per thread (vae/sparse.hpp).
+  if (simd) {
+    parallel_for(s.H, 16, [&](std::size_t, std::size_t lo, std::size_t hi) { dw_avx512(dw, dy, s, lo, hi); });
+    return;
+  }
 #endif
+  // dW^T into wt (free after the forward), then transposed into dW, a part of dW's columns each.
+  parallel_for(s.D, 16, [&](std::size_t, std::size_t lo, std::size_t hi) {
     dw_cols_portable(dy, s, lo, hi);
     dw_transpose_portable(dw, s, lo, hi);
   });
@@ -556,15 +599,30 @@ void packed_index(SparseBatch& s, const float* x, std::size_t B) {
   });
 }
 
-void packed_xwt(float* y, const float* w, SparseBatch& s) {
+void packed_xwt(float* y, const float* w, const float* bias, bool relu, SparseBatch& s) {
   const std::size_t D = s.D, H = s.H, K = s.K;
-  if (K == 0) return;
-  parallel_for(H, 16, [&](std::size_t, std::size_t lo, std::size_t hi) {
-    for (std::size_t o = lo; o < hi; ++o) {
-      for (std::size_t k = 0; k < K; ++k) s.wt[o * K + k] = w[o * D + s.nz_cols[k]];
+  parallel_for(s.B, 16, [&](std::size_t, std::size_t lo, std::size_t hi) {
+    for (std::size_t r = lo; r < hi; ++r) {
+      if (bias) {
+        std::copy_n(bias, H, y + r * H);
+      } else {
+        std::fill_n(y + r * H, H, 0.0f);
+      }
     }
   });
-  sgemm(Trans::no, Trans::yes, s.B, H, K, 1.0f, s.xval, K, s.wt, K, 1.0f, y, H);
+  if (K > 0) {
+    parallel_for(H, 16, [&](std::size_t, std::size_t lo, std::size_t hi) {
+      for (std::size_t o = lo; o < hi; ++o) {
+        for (std::size_t k = 0; k < K; ++k) s.wt[o * K + k] = w[o * D + s.nz_cols[k]];
+      }
+    });
+    sgemm(Trans::no, Trans::yes, s.B, H, K, 1.0f, s.xval, K, s.wt, K, 1.0f, y, H);
+  }
+  if (relu) {
+    parallel_for(s.B * H, 16384, [&](std::size_t, std::size_t lo, std::size_t hi) {
+      for (std::size_t i = lo; i < hi; ++i) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+    });
+  }
 }
 
 void packed_dytx(float* dw, const float* dy, SparseBatch& s) {
