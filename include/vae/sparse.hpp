@@ -74,7 +74,7 @@ inline FirstLayerPath choose_first_layer(FirstLayerPath asked, double density) {
 // over arena memory (carved by SparseFirstLayer below). Rows are images, columns pixels.
 struct SparseBatch {
   // The AVX-512 forward adds a row's entries a block of block_cols columns of x at a time.
-  static constexpr std::size_t block_cols = 64;
+  static constexpr std::size_t block_cols = 128;
   static constexpr std::size_t padded(std::size_t n) { return (n + 15) / 16 * 16; }
 
   std::size_t D = 0, H = 0, max_batch = 0;

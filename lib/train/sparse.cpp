@@ -77,8 +77,9 @@ namespace {
 bool g_simd_allowed = true;
 // The AVX-512 kernels do a part of an output row in chunks of at most kFwdVectors (forward) or
 // kDwVectors (dW) accumulators, sized so that what each entry's multiply-adds read stays in L1
-// (48 KB here): the forward's W^T for one block of kBlockCols columns of x (64 x 8 vectors = 32 KB),
-// dW's packed dy for the whole batch (128 x 4 vectors = 32 KB).
+// (48 KB here, and L2 behind it): the forward's W^T for one block of kBlockCols columns of x (at
+// most 128 x 8 vectors, ~60 KB for the ~85 of them that are non-zero in an MNIST batch), dW's
+// packed dy for the whole batch (128 x 4 vectors = 32 KB). Chosen by measurement (docs/performance.md).
 [[maybe_unused]] constexpr int kFwdVectors = 8;
 constexpr std::size_t kBlockCols = SparseBatch::block_cols;
 [[maybe_unused]] constexpr int kDwVectors = 4;
@@ -140,20 +141,25 @@ void index_rows(SparseBatch& s, const float* x, std::size_t lo, std::size_t hi) 
   }
 }
 
-// CSC of columns [lo, hi) from the CSR (rows ascending within each column): each row's entries in
-// [lo, hi) are contiguous, as its columns are ascending.
+// CSC of columns [lo, hi) from the CSR (rows ascending within each column), a block of
+// kBlockCols columns at a time: the block's entries of each row are row_blocks' range, and the
+// block's columns (their next slots in crow and cval) stay in L1 while every row is read.
 void index_cols(SparseBatch& s, std::size_t B, std::size_t lo, std::size_t hi) {
   std::fill(s.col_nnz + lo, s.col_nnz + hi, 0u);
-  for (std::size_t r = 0; r < B; ++r) {
-    const std::uint16_t* col = s.xcol + r * s.row_stride;
-    const float* val = s.xval + r * s.row_stride;
-    const std::size_t n = s.row_nnz[r];
-    std::size_t k = static_cast<std::size_t>(std::lower_bound(col, col + n, lo) - col);
-    for (; k < n && col[k] < hi; ++k) {
-      const std::size_t j = col[k];
-      const std::size_t at = j * s.max_batch + s.col_nnz[j]++;
-      s.crow[at] = static_cast<std::uint16_t>(r);
-      s.cval[at] = val[k];
+  const std::size_t NB = s.col_blocks;
+  for (std::size_t b = lo / kBlockCols; b < NB && b * kBlockCols < hi; ++b) {
+    for (std::size_t r = 0; r < B; ++r) {
+      const std::uint32_t* rb = s.row_blocks + r * (NB + 1);
+      const std::uint16_t* col = s.xcol + r * s.row_stride;
+      const float* val = s.xval + r * s.row_stride;
+      for (std::size_t k = rb[b]; k < rb[b + 1]; ++k) {
+        const std::size_t j = col[k];
+        if (j < lo) continue;
+        if (j >= hi) break;
+        const std::size_t at = j * s.max_batch + s.col_nnz[j]++;
+        s.crow[at] = static_cast<std::uint16_t>(r);
+        s.cval[at] = val[k];
+      }
     }
   }
 }
