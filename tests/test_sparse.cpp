@@ -129,6 +129,10 @@ TEST(SparseFirstLayer, KernelsMatchADoubleReferenceOnAwkwardShapes) {
       {40, 600, 9, 9, 0.3f},        // H wider than two chunks at one thread
       {16, 16, 1, 1, 0.0f},         // an all-zero batch
   };
+  // 4 threads, 80 images: the rows split as 32 + 32 + 16 + none, the columns in 4 parts; the part
+  // without rows still indexes its columns.
+  vae::set_blas_threads(4);
+  for (bool relu : {false, true}) check_kernels({300, 40, 80, 80, 0.3f}, FirstLayerPath::sparse, true, relu);
   for (int threads : {1, 2}) {
     vae::set_blas_threads(threads);
     for (const Case& c : cases) {

@@ -25,6 +25,14 @@ void set_pool_threads(int threads);
 // The number of parts parallel_run(n, grain, ...) will use, known before it runs.
 std::size_t parallel_plan(std::size_t n, std::size_t grain);
 
+// Part p of `parts` of [0, n), as parallel_run gives it: [lo, hi), lo a multiple of 16 (empty when
+// lo == hi). For a loop that splits a second range the same way in one dispatch.
+inline void parallel_range(std::size_t n, std::size_t parts, std::size_t p, std::size_t& lo, std::size_t& hi) {
+  const std::size_t step = (n / 16 + parts - 1) / parts * 16;
+  lo = step * p < n ? step * p : n;
+  hi = p + 1 == parts ? n : (lo + step < n ? lo + step : n);
+}
+
 // Run fn(ctx, part, lo, hi) for each part of [0, n); returns the number of parts used.
 std::size_t parallel_run(std::size_t n, std::size_t grain, RangeFn fn, void* ctx);
 

@@ -497,6 +497,41 @@ VAE_AVX512 void dw_avx512(float* dw, const float* dy, SparseBatch& s, std::size_
   for_chunks<DwKernel, kDwVectors>(o0, o0 + n, dw, dy, static_cast<const SparseBatch*>(&s));
 }
 
+// CSC of columns [lo, hi) straight from x (not from the CSR, so it needs no barrier after it): 16
+// rows x 16 columns at a time, transposed in registers, each column's non-zeros compressed onto the
+// end of its list (rows ascending). Blocks without a non-zero are skipped after their loads.
+VAE_AVX512 void index_cols_avx512(SparseBatch& s, const float* x, std::size_t B, std::size_t lo, std::size_t hi) {
+  const std::size_t D = s.D, MB = s.max_batch;
+  const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  for (std::size_t j0 = lo; j0 < hi; j0 += 16) {
+    const std::size_t nc = std::min<std::size_t>(16, hi - j0);
+    const __mmask16 cm = lanes(nc);
+    std::uint32_t cnt[16] = {};
+    for (std::size_t r0 = 0; r0 < B; r0 += 16) {
+      const std::size_t nr = std::min<std::size_t>(16, B - r0);
+      __m512 r[16];
+      __mmask16 any = 0;
+      for (std::size_t i = 0; i < 16; ++i) {
+        r[i] = i < nr ? _mm512_maskz_loadu_ps(cm, x + (r0 + i) * D + j0) : _mm512_setzero_ps();
+        any = static_cast<__mmask16>(any | _mm512_cmp_ps_mask(r[i], _mm512_setzero_ps(), _CMP_NEQ_UQ));
+      }
+      if (!any) continue;
+      transpose16(r);   // r[jj] lane i: x[r0 + i, j0 + jj]
+      const __m512i rows = _mm512_add_epi32(lane, _mm512_set1_epi32(static_cast<int>(r0)));
+      for (std::size_t jj = 0; jj < nc; ++jj) {
+        const __mmask16 m = _mm512_cmp_ps_mask(r[jj], _mm512_setzero_ps(), _CMP_NEQ_UQ);
+        if (!m) continue;
+        const std::uint32_t n = static_cast<std::uint32_t>(__builtin_popcount(m));
+        const std::size_t at = (j0 + jj) * MB + cnt[jj];
+        _mm512_mask_storeu_ps(s.cval + at, lanes(n), _mm512_maskz_compress_ps(m, r[jj]));
+        _mm512_mask_cvtepi32_storeu_epi16(s.crow + at, lanes(n), _mm512_maskz_compress_epi32(m, rows));
+        cnt[jj] += n;
+      }
+    }
+    for (std::size_t jj = 0; jj < nc; ++jj) s.col_nnz[j0 + jj] = cnt[jj];
+  }
+}
+
 // CSR of rows [lo, hi): 16 pixels at a time, the non-zeros compressed to the front (a whole
 // vector is stored at the cursor; the row's slot has 16 spare entries for it); where each block of
 // kBlockCols columns starts, in row_blocks.
@@ -537,13 +572,24 @@ void sparse_index(SparseBatch& s, const float* x, std::size_t B) {
   check_batch(s, B);
   s.B = B;
   const bool simd = use_simd();
-  parallel_for(B, 16, [&](std::size_t, std::size_t lo, std::size_t hi) {
 #if defined(VAE_SPARSE_AVX512)
-    if (simd) return index_rows_avx512(s, x, lo, hi);
+  // One dispatch: each part makes the CSR of its rows and the CSC of its columns, both from x.
+  if (simd) {
+    // Dispatched as `parts` ranges of 16 so that every part runs, even one whose rows are empty.
+    const std::size_t parts = parallel_plan(B, 16);
+    parallel_for(parts * 16, 16, [&](std::size_t p, std::size_t, std::size_t) {
+      std::size_t lo, hi;
+      parallel_range(B, parts, p, lo, hi);
+      index_rows_avx512(s, x, lo, hi);
+      parallel_range(s.D, parts, p, lo, hi);
+      index_cols_avx512(s, x, B, lo, hi);
+    });
+    list_nonzero_columns(s);
+    return;
+  }
 #endif
-    (void)simd;
-    index_rows(s, x, lo, hi);
-  });
+  (void)simd;
+  parallel_for(B, 16, [&](std::size_t, std::size_t lo, std::size_t hi) { index_rows(s, x, lo, hi); });
   parallel_for(s.D, 16, [&](std::size_t, std::size_t lo, std::size_t hi) { index_cols(s, B, lo, hi); });
   list_nonzero_columns(s);
 }

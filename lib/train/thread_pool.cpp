@@ -46,9 +46,8 @@ struct Job {
 
   void run(std::size_t p) const {
     write_fp_mode(fp_mode);
-    const std::size_t step = (n / 16 + parts - 1) / parts * 16;
-    const std::size_t lo = std::min(n, step * p);
-    const std::size_t hi = p + 1 == parts ? n : std::min(n, lo + step);
+    std::size_t lo, hi;
+    parallel_range(n, parts, p, lo, hi);
     if (lo < hi) fn(ctx, p, lo, hi);
   }
 };
