@@ -165,11 +165,15 @@ double epoch_gemm_flops(std::size_t count) {
 // enc_fc's two products that read x (fwd x W^T, dW dy^T x) run 2 M N K_eff on the first layer's
 // sparse-aware paths: K_eff = the mean non-zeros of a row (sparse) or the mean non-zero columns
 // of a batch (packed), set by first_layer_work() from the training set; D on the dense path.
+// The sparse dW also skips the units whose d_h column is zero (ReLU units dead for the whole
+// batch): its rows are live_share of H, measured over one untimed epoch (enc_live_share below).
 double g_enc_fc_k = static_cast<double>(D);
+double g_enc_fc_live = 1.0;
 double executed_flops(std::size_t i) {
   const Gemm& g = step_gemms(batch)[i];
-  const bool reads_x = i == 0 || i == step_gemms(batch).size() - 1;   // enc_fc fwd, enc_fc dW
-  return reads_x ? g.flops() * g_enc_fc_k / static_cast<double>(D) : g.flops();
+  if (i == 0) return g.flops() * g_enc_fc_k / static_cast<double>(D);   // enc_fc fwd
+  if (i + 1 == step_gemms(batch).size()) return g.flops() * g_enc_fc_k / static_cast<double>(D) * g_enc_fc_live;
+  return g.flops();
 }
 double step_executed_flops() {
   double f = 0.0;
@@ -562,6 +566,29 @@ void print_first_layer_epochs(std::FILE* f, const vae::ImageSet& train, int epoc
   }
 }
 
+// The mean share of enc_fc's units with a non-zero in the batch's d_h column (the rows of dW the
+// sparse kernel computes), over the steps of one untimed epoch of a fresh model (seed 1).
+double enc_live_share(const vae::ImageSet& train, const vae::LossSpec& loss) {
+  Model m(batch);
+  vae::TrainOptions opt;
+  opt.loss = loss;
+  opt.batch = batch;
+  vae::Trainer<Model> trainer(m, train, opt, vae::ParamInit::from_seed);
+  double live = 0.0, steps = 0.0;
+  trainer.train_epoch([&](const vae::StepReport& r) {
+    if (r.batch_index == r.batches_per_epoch && vae::image_count(train) % batch) return;   // a partial batch
+    std::size_t n = 0;
+    for (std::size_t o = 0; o < H; ++o) {
+      bool any = false;
+      for (std::size_t i = 0; i < batch && !any; ++i) any = m.enc.d_h[i * H + o] != 0.0f;
+      n += any;
+    }
+    live += static_cast<double>(n) / static_cast<double>(H);
+    steps += 1.0;
+  });
+  return steps > 0.0 ? live / steps : 1.0;
+}
+
 // --- machine facts -------------------------------------------------------------------------
 std::string cpu_model() {
   std::ifstream f("/proc/cpuinfo");
@@ -856,7 +883,10 @@ int main(int argc, char** argv) {
     // The first layer's path, as the Trainer takes it, and its executed K (executed_flops above).
     const double density = vae::nonzero_fraction(train.data(), train.size());
     const vae::FirstLayerPath path = vae::choose_first_layer(o.first_layer, density);
-    if (path == vae::FirstLayerPath::sparse) g_enc_fc_k = density * static_cast<double>(D);
+    if (path == vae::FirstLayerPath::sparse) {
+      g_enc_fc_k = density * static_cast<double>(D);
+      g_enc_fc_live = enc_live_share(train, fresh_loss);
+    }
     if (path == vae::FirstLayerPath::packed) {   // mean non-zero columns of consecutive batches
       const std::size_t n = vae::image_count(train), batches = n / batch;
       double cols = 0.0;
@@ -937,6 +967,10 @@ int main(int argc, char** argv) {
       t.row("ceiling: step GEMM FLOPs / sum of times", cells(results, [](const ThreadResult& r) { return fmt("%.1f", r.ceiling); }));
       t.row("  timed before / after the epochs", cells(results, [](const ThreadResult& r) {
               return fmt("%.1f", r.ceiling_before) + "/" + fmt("%.1f", r.ceiling_after); }));
+      if (g_enc_fc_live < 1.0) {
+        t.row("  enc_fc dW: share of live units (untimed epoch)",
+              cells(results, [&](const ThreadResult&) { return fmt("%.3f", g_enc_fc_live); }));
+      }
       t.row("epoch GFLOP, dense / executed (sum of the products)",
             cells(results, [&](const ThreadResult&) { return fmt("%.1f", dense_epoch / 1e9) + "/" + fmt("%.1f", executed_epoch / 1e9); }));
       t.row("floor: 60k epoch of GEMMs at the ceiling (s), dense", cells(results, [&](const ThreadResult& r) {
