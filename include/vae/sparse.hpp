@@ -3,19 +3,21 @@
 //
 // MNIST pixels are 81% exact zeros, and a batch of 128 images has non-zero pixels in only ~527 of
 // its 784 columns. Two of the step's five large products read x:
-//   forward  y (B, H) = x (B, D) W^T + y        (y holds the bias, as in Dense::forward)
+//   forward  y (B, H) = relu(b + x (B, D) W^T)   (Dense::forward's order: bias, product, ReLU)
 //   dW       dW (H, D) = dy^T (H, B) x (B, D)
 // Both are sums over x's entries, so terms with x = 0 can be dropped without changing the
 // mathematics; only the order of the remaining additions differs from OpenBLAS's (float
-// reassociation). Three paths compute them (FirstLayerPath):
+// reassociation). dW's rows for units whose dy column is all zero (ReLU units dead for the whole
+// batch) are exact zeros too, and are written without a product. Three paths (FirstLayerPath):
 //   dense   Dense<D, H>::forward / backward, one sgemm each (the reference).
-//   sparse  the kept path. The batch is indexed as CSR (row s: its non-zero columns and values)
-//           and CSC (column j: its non-zero rows and values). Forward: y[s,:] += sum x[s,j] W^T[j,:]
-//           over row s's entries, with register-blocked accumulators (AVX-512 when the CPU has it,
-//           else portable loops), rows split over the pool; W^T's rows are transposed from W for
-//           the batch's non-zero columns only. dW: dW^T[j,:] = sum x[s,j] dy[s,:] over column j's
-//           entries, a tile of 16 columns at a time, transposed into dW's (H, D) layout; columns
-//           split over the pool in blocks of 16.
+//   sparse  the kept path. The batch is indexed as CSR (row s: its non-zero columns and values,
+//           and where each block of block_cols columns starts) and CSC (column j: its non-zero
+//           rows and values), both from x in one dispatch. The AVX-512 kernels give each thread a
+//           part of H: forward y[s, part] = relu(b + sum x[s,j] W^T[j, part]) over row s's
+//           entries, W^T made for the part's chunk and the batch's non-zero 16-column blocks;
+//           dW^T[j, live units of the part] = sum x[s,j] dy[s, live] over column j's entries,
+//           16 columns at a time, transposed into dW's (H, D) rows (lib/train/sparse.cpp). The
+//           portable loops split rows (forward) and columns (dW) instead.
 //   packed  the other candidate, kept for the benchmark and its test: gather the batch's
 //           non-zero columns of x and W into dense (B, K) and (H, K) blocks (K ~ 527 on MNIST)
 //           and run the same sgemm with the shorter K; dW's (H, K) result is scattered back.

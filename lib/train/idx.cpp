@@ -19,6 +19,7 @@
 
 #include "vae/error.hpp"
 #include "vae/parallel.hpp"
+#include "vector_clones.h"
 
 namespace vae {
 namespace {
@@ -217,6 +218,17 @@ Dataset head(const Dataset& d, std::size_t n) {
   return h;
 }
 
+namespace {
+// dst[p] = src[p] / 255 (a division, not a multiplication by 1/255: the same bits as ever), at
+// the widest vector width the CPU has: the baseline's 4-wide divisions took half of a shuffled
+// batch's staging time.
+VAE_VECTOR_CLONES
+void bytes_to_unit(float* __restrict dst, const std::uint8_t* __restrict src, std::size_t n) {
+#pragma omp simd
+  for (std::size_t p = 0; p < n; ++p) dst[p] = static_cast<float>(src[p]) / 255.0f;
+}
+}  // namespace
+
 void stage_batch(float* x, const ImageSet& images, const std::uint32_t* idx, std::size_t batch) {
   const std::size_t n = pixels_per_image(images);
   for (std::size_t b = 0; b < batch; ++b) {
@@ -245,7 +257,7 @@ void stage_batch(float* x, const ImageSet& images, const std::uint32_t* idx, std
       if (b + kStageAhead < hi) prefetch(b + kStageAhead);
       const std::uint8_t* src = image_data(images, idx[b]);  // (rows*cols)
       float* dst = x + b * n;                          // (rows*cols) row b of x (B, rows*cols)
-      for (std::size_t p = 0; p < n; ++p) dst[p] = static_cast<float>(src[p]) / 255.0f;
+      bytes_to_unit(dst, src, n);
     }
   });
 }

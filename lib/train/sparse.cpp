@@ -2,21 +2,24 @@
 //
 // Two variants of each product kernel: AVX-512 (intrinsics under a target attribute, chosen at
 // run time by CPUID, as the release build targets baseline x86-64) and portable loops, which are
-// the reference of the test and what any other CPU runs. Both add the same terms in the same order
-// per output element; the AVX-512 code fuses each multiply-add (as OpenBLAS does), the portable
-// code does not, so the two agree within float rounding, not bit for bit.
+// the reference of the test and what any other CPU runs. The AVX-512 code fuses each multiply-add
+// (as OpenBLAS does) and its dW sums a column's even and odd entries apart, adding the two at the
+// end; the portable code does neither, so the two agree within float rounding, not bit for bit.
 //
-// Register blocking: an output row of H floats is done in chunks of at most 13 AVX-512 vectors
-// (H = 400: 13 + 12), each a set of accumulators that stays in registers over the entries of the
-// row (forward, y[r, :]) or of the column (dW, dW^T[j, :]), each entry one broadcast and one
-// fused multiply-add per vector. The forward walks W^T (made for the batch's non-zero columns
-// only) in blocks of 64 non-zero columns; dW builds dW^T for 64 columns at a time in a tile on the
-// stack and transposes it into dW's (H, D) layout in 16 x 16 blocks in registers.
+// The AVX-512 kernels give each thread a part of H (the layer's outputs: 208 + 192 of 400 at 2
+// threads), so every thread sees every row and column of x and the work splits evenly whatever the
+// digits look like. A part is done in chunks of accumulators that stay in registers: the forward
+// (chunks of at most 8 vectors) makes W^T for its chunk, then adds each row's entries into
+// y[r, chunk] one block of 128 columns of x at a time (the block's W^T rows stay in L1), with the
+// bias first and ReLU last; dW (chunks of at most 4 vectors, two sets of accumulators) first drops
+// the units whose dy column is zero (ReLU units dead for the whole batch, about half of enc_fc's
+// on MNIST) and writes their rows as exact zeros, then builds dW^T of the rest 16 columns of x at a
+// time in a stack tile and transposes it into dW's rows in 16 x 16 blocks in registers.
 //
-// Where the time goes (docs/performance.md, "Sparse first layer"): each vector multiply-add takes
-// about 2.5 times as long as in OpenBLAS's dense kernel (each of ours loads its operand; a GEMM
-// kernel reuses each load for several), plus the index (~0.1 ms a batch) and W's transpose; so
-// 19% non-zeros make the two products ~1.5-2x faster, not 5x.
+// Where the time goes (docs/performance.md, "Sparse first layer" and "per part of H"): the
+// multiply-adds run at about 1 per cycle (each loads its operand; a GEMM kernel reuses each load
+// for several), and W's transpose costs about a third of the forward; so 19% non-zeros make the
+// two products about 2x faster than the dense ones, not 5x.
 #include "vae/sparse.hpp"
 
 #include <algorithm>
