@@ -70,5 +70,9 @@ Dataset load_mnist(const std::string& dir, Split split);
 // Stage a batch: x (B, rows*cols) floats in [0,1] = pixel / 255, for images idx[0..B).
 // No allocation; an idx[b] >= image_count(images) throws vae::Error before anything is written.
 void stage_batch(float* x, const ImageSet& images, const std::uint32_t* idx, std::size_t batch);
+// Asks the memory system for the images idx[0..batch) (prefetches into L2; no effect on results):
+// the Trainer calls it for the next batch before it takes a step, so that a shuffled batch's
+// images, scattered over the training set and long out of every cache, arrive during the step.
+void prefetch_images(const ImageSet& images, const std::uint32_t* idx, std::size_t batch);
 
 }  // namespace vae

@@ -178,6 +178,10 @@ class Trainer {
       const std::size_t first = b * opt_.batch;
       const std::size_t B = std::min(opt_.batch, count() - first);
       Staging::stage(model_, train_, order_.data() + first, B);
+      if (b + 1 < nb) {   // the next batch's images, on their way during this step
+        const std::size_t next = first + opt_.batch;
+        prefetch_images(Staging::images(train_), order_.data() + next, std::min(opt_.batch, count() - next));
+      }
       running.add(Staging::train_step(model_, B, opt_, rng_));
       progress(Report{b + 1, nb, running});
     }

@@ -229,6 +229,16 @@ void bytes_to_unit(float* __restrict dst, const std::uint8_t* __restrict src, st
 }
 }  // namespace
 
+void prefetch_images(const ImageSet& images, const std::uint32_t* idx, std::size_t batch) {
+  const std::size_t n = pixels_per_image(images), count = image_count(images);
+  for (std::size_t b = 0; b < batch; ++b) {
+    if (idx[b] >= count) continue;   // stage_batch reports it
+    const char* p = reinterpret_cast<const char*>(image_data(images, idx[b]));
+    for (std::size_t o = 0; o < n; o += 64) __builtin_prefetch(p + o, 0, 2);
+    if (n > 0) __builtin_prefetch(p + n - 1, 0, 2);
+  }
+}
+
 void stage_batch(float* x, const ImageSet& images, const std::uint32_t* idx, std::size_t batch) {
   const std::size_t n = pixels_per_image(images);
   for (std::size_t b = 0; b < batch; ++b) {
