@@ -371,9 +371,9 @@ VAE_AVX512 void for_chunks(std::size_t lo, std::size_t hi, A... a) {
 // --- forward: y[:, o0:o1) for every row, one part of H per thread ------------------------------
 // A chunk [o0, o0 + 16 NA) of the outputs. W^T is made for the chunk only, in a region of its own
 // (wt + o0 D, rows of 16 NA floats): wc[j, :] = W[o0 : o0 + width, j] for the 16-column blocks of W
-// holding a non-zero column (col16; a zero column's row is written too, and never read). Then, a block of
-// kBlockCols columns of x at a time (its W^T rows in L1), every row's entries in the block are added
-// into y[r, chunk]: the bias first, the entries in column order, ReLU after the last block.
+// holding a non-zero column (col16; a zero column's row is written too, and never read). Then, a
+// block of kBlockCols columns of x at a time (its W^T rows in L1), every row's entries in the block
+// are added into y[r, chunk]: the bias first, the entries in column order, ReLU after the last block.
 template <int NV, bool Tail>
 struct FwdKernel {
   VAE_AVX512 static void run(float* y, const float* w, const float* bias, bool relu, const SparseBatch* sp,
@@ -390,7 +390,8 @@ struct FwdKernel {
         const std::size_t nr = std::min<std::size_t>(16, width - 16 * i);
         for (std::size_t q = 0; q < s.n_col16; ++q) {
           const std::size_t j0 = s.col16[q];
-          transpose_block(wc + j0 * TW + 16 * i, TW, nullptr, wi + j0, D, nr, std::min<std::size_t>(16, D - j0), 0xffffu);
+          transpose_block(wc + j0 * TW + 16 * i, TW, nullptr, wi + j0, D, nr, std::min<std::size_t>(16, D - j0),
+                          0xffffu);
         }
       }
       Chunk<NV, Tail> c;
@@ -612,7 +613,9 @@ void sparse_xwt(float* y, const float* w, const float* bias, bool relu, SparseBa
 #endif
   // W^T's rows for the batch's non-zero columns (wt[j, :] = W[:, j]), then the rows.
   parallel_for(s.K, 16, [&](std::size_t, std::size_t lo, std::size_t hi) { transpose_w_portable(s, w, lo, hi); });
-  parallel_for(s.B, 16, [&](std::size_t, std::size_t lo, std::size_t hi) { fwd_rows_portable(y, bias, relu, s, lo, hi); });
+  parallel_for(s.B, 16, [&](std::size_t, std::size_t lo, std::size_t hi) {
+    fwd_rows_portable(y, bias, relu, s, lo, hi);
+  });
 }
 
 void sparse_dytx(float* dw, const float* dy, SparseBatch& s) {
