@@ -148,9 +148,17 @@ struct Dense {
   // all of it while the block is in its core's cache: the bias is written into the block, the
   // product added to it (beta = 1, the same bits as a separate bias pass), the ReLU applied.
   void forward(const Rows<Out>& y, const Rows<In>& x, std::size_t B, Act act = Act::none) const {
-    const BiasFillHook bias{b.data()};
+    const BiasFillHook bias = bias_fill_hook();
     const ReluHook relu;
-    matmul_xwt(y, x, w, B, 1.0f, bias.hook(), act == Act::relu ? relu.hook() : BlockHook{});
+    sgemm(forward_call(y, x, B, bias.hook(), act == Act::relu ? relu.hook() : BlockHook{}));
+  }
+  // forward's parts, for a caller that issues the product with others (sgemm_each): the hook that
+  // writes the bias into each block of y before the product is added (a local beside the call:
+  // hook() points at it), and the call.
+  BiasFillHook bias_fill_hook() const { return {b.data()}; }
+  GemmCall forward_call(const Rows<Out>& y, const Rows<In>& x, std::size_t B, BlockHook before,
+                        BlockHook after = {}) const {
+    return gemm_xwt(y, x, w, B, 1.0f, before, after);
   }
 
   // dW (Out, In) = dy^T x;  db (Out) = column sums of dy;  then the input gradient:

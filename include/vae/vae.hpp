@@ -94,9 +94,9 @@ struct Encoder {
     }
     // The two heads (Dense::forward each: bias, then the product added) side by side in one
     // dispatch, one on each core (sgemm_each): each is too small to split well.
-    const BiasFillHook mu_bias{mu_head.b.data()}, logvar_bias{logvar_head.b.data()};
-    const GemmCall heads[] = {gemm_xwt(mu, h, mu_head.w, B, 1.0f, mu_bias.hook()),
-                              gemm_xwt(logvar, h, logvar_head.w, B, 1.0f, logvar_bias.hook())};
+    const BiasFillHook mu_bias = mu_head.bias_fill_hook(), logvar_bias = logvar_head.bias_fill_hook();
+    const GemmCall heads[] = {mu_head.forward_call(mu, h, B, mu_bias.hook()),
+                              logvar_head.forward_call(logvar, h, B, logvar_bias.hook())};
     sgemm_each(heads, 2);
   }
   // From d_mu, d_logvar (B, Z): parameter gradients. The input gradient is not needed (x is data).
