@@ -166,7 +166,9 @@ double epoch_gemm_flops(std::size_t count) {
 // sparse-aware paths: K_eff = the mean non-zeros of a row (sparse) or the mean non-zero columns
 // of a batch (packed), set by first_layer_work() from the training set; D on the dense path.
 // The sparse dW also skips the units whose d_h column is zero (ReLU units dead for the whole
-// batch): its rows are live_share of H, measured over one untimed epoch (enc_live_share below).
+// batch): its rows are live_share of H, measured over one untimed epoch of a fresh model
+// (enc_live_share below) and applied to every state, a checkpoint's too (its share differs a
+// little: about half of the units stay dead from the first epoch on).
 double g_enc_fc_k = static_cast<double>(D);
 double g_enc_fc_live = 1.0;
 double executed_flops(std::size_t i) {
@@ -982,7 +984,7 @@ int main(int argc, char** argv) {
       t.row("  timed before / after the epochs", cells(results, [](const ThreadResult& r) {
               return fmt("%.1f", r.ceiling_before) + "/" + fmt("%.1f", r.ceiling_after); }));
       if (g_enc_fc_live < 1.0) {
-        t.row("  enc_fc dW: share of live units (untimed epoch)",
+        t.row("  enc_fc dW: live units (fresh model's 1st epoch; all states)",
               cells(results, [&](const ThreadResult&) { return fmt("%.3f", g_enc_fc_live); }));
       }
       t.row("epoch GFLOP, dense / executed (sum of the products)",

@@ -106,16 +106,25 @@ void check_kernels(const Case& c, FirstLayerPath path, bool simd, bool relu) {
     for (std::size_t r = 0; r < c.B; ++r) any = any || x[r * c.D + j] != 0.0f;
     if (any) continue;
     ++zero_cols;
-    for (std::size_t o = 0; o < c.H; ++o) ASSERT_EQ(dw[o * c.D + j], 0.0f) << "dW[" << o << ", " << j << "]";
+    for (std::size_t o = 0; o < c.H; ++o) {
+      ASSERT_EQ(dw[o * c.D + j], 0.0f) << "dW[" << o << ", " << j << "]";
+      ASSERT_FALSE(std::signbit(dw[o * c.D + j])) << "dW[" << o << ", " << j << "] is -0";
+    }
   }
   EXPECT_GE(zero_cols, c.D / 3);
   EXPECT_EQ(s.K, c.D - zero_cols);
   // Units with a zero dy column: exactly zero rows of dW.
   for (std::size_t o = 0; o < c.H; o += 5) {
-    for (std::size_t j = 0; j < c.D; ++j) ASSERT_EQ(dw[o * c.D + j], 0.0f) << "dW[" << o << ", " << j << "]";
+    for (std::size_t j = 0; j < c.D; ++j) {
+      ASSERT_EQ(dw[o * c.D + j], 0.0f) << "dW[" << o << ", " << j << "]";
+      ASSERT_FALSE(std::signbit(dw[o * c.D + j])) << "dW[" << o << ", " << j << "] is -0";
+    }
   }
   if (relu) {
-    for (float v : y) ASSERT_GE(v, 0.0f);
+    for (float v : y) {
+      ASSERT_GE(v, 0.0f);
+      ASSERT_FALSE(std::signbit(v)) << "ReLU gave -0";
+    }
   }
   vae::set_sparse_simd(true);
 }
@@ -129,8 +138,9 @@ TEST(SparseFirstLayer, KernelsMatchADoubleReferenceOnAwkwardShapes) {
       {40, 600, 9, 9, 0.3f},        // H wider than two chunks at one thread
       {16, 16, 1, 1, 0.0f},         // an all-zero batch
   };
-  // 4 threads, 80 images: the rows split as 32 + 32 + 16 + none, the columns in 4 parts; the part
-  // without rows still indexes its columns.
+  // 4 threads, 80 images: the AVX-512 index splits the rows as 32 + 32 + 16 + none and the columns
+  // in 4 parts; the part without rows still indexes its columns. (Without AVX-512 the portable
+  // loops run this case, which split rows and columns in dispatches of their own.)
   vae::set_blas_threads(4);
   for (bool relu : {false, true}) check_kernels({300, 40, 80, 80, 0.3f}, FirstLayerPath::sparse, true, relu);
   for (int threads : {1, 2}) {
@@ -144,6 +154,43 @@ TEST(SparseFirstLayer, KernelsMatchADoubleReferenceOnAwkwardShapes) {
       }
     }
   }
+}
+
+// The kernels' results do not depend on the thread count (each output element is computed by one
+// part, in an order fixed by the data): y and dW bit for bit at 1, 2, 3 and 4 threads.
+TEST(SparseFirstLayer, ResultsDoNotDependOnTheThreadCount) {
+  const std::size_t D = 300, H = 200, B = 70;
+  vae_rt::Rng rng;
+  vae_rt::rng_seed(&rng, 17, 0);
+  std::vector<float> x(B * D, 0.0f), w(H * D), dy(B * H), bias(H);
+  for (float& v : x) v = vae_rt::rng_uniform(&rng, 0.0f, 1.0f) < 0.2f ? vae_rt::rng_uniform(&rng, 0.0f, 1.0f) : 0.0f;
+  for (float& v : w) v = vae_rt::rng_uniform(&rng, -0.05f, 0.05f);
+  for (std::size_t i = 0; i < dy.size(); ++i) dy[i] = i % H % 3 == 0 ? 0.0f : vae_rt::rng_uniform(&rng, -1.0f, 1.0f);
+  for (float& v : bias) v = vae_rt::rng_uniform(&rng, -0.1f, 0.1f);
+  vae::Arena arena(vae::SparseBatch::bytes(D, H, B));
+  vae::SparseBatch s;
+  s.carve(arena, D, H, B);
+  std::vector<float> y_first, dw_first;
+  for (bool simd : {true, false}) {
+    vae::set_sparse_simd(simd);
+    for (int threads : {1, 2, 3, 4}) {
+      SCOPED_TRACE(std::string(simd ? "simd" : "portable") + ", threads " + std::to_string(threads));
+      vae::set_blas_threads(threads);
+      std::vector<float> y(B * H), dw(H * D);
+      vae::sparse_index(s, x.data(), B);
+      vae::sparse_xwt(y.data(), w.data(), bias.data(), true, s);
+      vae::sparse_dytx(dw.data(), dy.data(), s);
+      if (threads == 1) {
+        y_first = y;
+        dw_first = dw;
+        continue;
+      }
+      EXPECT_EQ(std::memcmp(y.data(), y_first.data(), y.size() * sizeof(float)), 0);
+      EXPECT_EQ(std::memcmp(dw.data(), dw_first.data(), dw.size() * sizeof(float)), 0);
+    }
+  }
+  vae::set_sparse_simd(true);
+  vae::set_blas_threads(2);
 }
 
 // The gradients of one step on a real MNIST batch: every parameter block of the sparse (and the

@@ -227,15 +227,21 @@ void bytes_to_unit(float* __restrict dst, const std::uint8_t* __restrict src, st
 #pragma omp simd
   for (std::size_t p = 0; p < n; ++p) dst[p] = static_cast<float>(src[p]) / 255.0f;
 }
+
+// Every cache line of the n bytes at p, into the cache level `Locality` names (__builtin_prefetch:
+// 3 all levels, 2 L2 and beyond).
+template <int Locality>
+void prefetch_image(const std::uint8_t* image, std::size_t n) {
+  const char* p = reinterpret_cast<const char*>(image);
+  for (std::size_t o = 0; o < n; o += 64) __builtin_prefetch(p + o, 0, Locality);
+  if (n > 0) __builtin_prefetch(p + n - 1, 0, Locality);   // the last line when n is not a multiple
+}
 }  // namespace
 
 void prefetch_images(const ImageSet& images, const std::uint32_t* idx, std::size_t batch) {
   const std::size_t n = pixels_per_image(images), count = image_count(images);
   for (std::size_t b = 0; b < batch; ++b) {
-    if (idx[b] >= count) continue;   // stage_batch reports it
-    const char* p = reinterpret_cast<const char*>(image_data(images, idx[b]));
-    for (std::size_t o = 0; o < n; o += 64) __builtin_prefetch(p + o, 0, 2);
-    if (n > 0) __builtin_prefetch(p + n - 1, 0, 2);
+    if (idx[b] < count) prefetch_image<2>(image_data(images, idx[b]), n);   // else stage_batch reports it
   }
 }
 
@@ -256,11 +262,7 @@ void stage_batch(float* x, const ImageSet& images, const std::uint32_t* idx, std
   // one it converts: 0.054 ms for a shuffled batch at 2 threads, 0.019 ms from consecutive
   // images, measured between real steps (docs/performance.md, issue 19).
   constexpr std::size_t kStageAhead = 2;
-  auto prefetch = [&](std::size_t b) {
-    const char* p = reinterpret_cast<const char*>(image_data(images, idx[b]));
-    for (std::size_t o = 0; o < n; o += 64) __builtin_prefetch(p + o, 0, 3);
-    if (n > 0) __builtin_prefetch(p + n - 1, 0, 3);   // the last line when n is not a multiple
-  };
+  auto prefetch = [&](std::size_t b) { prefetch_image<3>(image_data(images, idx[b]), n); };
   parallel_for(batch, 16, [&](std::size_t, std::size_t lo, std::size_t hi) {
     for (std::size_t b = lo; b < hi && b < lo + kStageAhead; ++b) prefetch(b);
     for (std::size_t b = lo; b < hi; ++b) {

@@ -28,6 +28,7 @@
 
 #include "vae/blas.hpp"
 #include "vae/error.hpp"
+#include "vae/layers.hpp"   // bias_rows, relu_forward (the packed path's bias and ReLU passes)
 #include "vae/parallel.hpp"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(VAE_NO_SPARSE_SIMD)
@@ -55,7 +56,9 @@ double nonzero_fraction(const std::uint8_t* pixels, std::size_t n) {
 }
 
 void SparseBatch::carve(Arena& arena, std::size_t d, std::size_t h, std::size_t mb) {
-  if (d > 65536 || mb > 65536) throw Error("sparse first layer: 16-bit indices need D and the batch <= 65536");
+  if (d > 65536 || h > 65536 || mb > 65536) {
+    throw Error("sparse first layer: 16-bit indices need D, H and the batch <= 65536");
+  }
   D = d;
   H = h;
   max_batch = mb;
@@ -80,9 +83,10 @@ namespace {
 bool g_simd_allowed = true;
 // The AVX-512 kernels do a part of an output row in chunks of at most kFwdVectors (forward) or
 // kDwVectors (dW) accumulators, sized so that what each entry's multiply-adds read stays in L1
-// (48 KB here, and L2 behind it): the forward's W^T for one block of kBlockCols columns of x (at
-// most 128 x 8 vectors, ~60 KB for the ~85 of them that are non-zero in an MNIST batch), dW's
-// packed dy for the whole batch (128 x 4 vectors = 32 KB). Chosen by measurement (docs/performance.md).
+// (48 KB on the machine they were measured on, and L2 behind it): the forward's W^T for one block
+// of kBlockCols columns of x (at most 128 x 8 vectors; ~43 KB for the ~85 of them that are
+// non-zero in an MNIST batch), dW's packed dy for the whole batch (128 x 4 vectors = 32 KB).
+// Chosen by measurement (docs/performance.md).
 [[maybe_unused]] constexpr int kFwdVectors = 8;
 constexpr std::size_t kBlockCols = SparseBatch::block_cols;
 [[maybe_unused]] constexpr int kDwVectors = 4;
@@ -251,7 +255,13 @@ VAE_AVX512 inline __mmask16 lanes(std::size_t n) {
 template <int NV, bool Tail>
 struct Chunk {
   static constexpr int NA = NV + (Tail ? 1 : 0);
+  static constexpr std::size_t TW = 16 * NA;   // the floats a chunk spans (its row stride)
   __m512 acc[NA > 0 ? NA : 1];
+
+  // The chunk's outputs: NV full vectors and the tail's lanes.
+  static std::size_t width(__mmask16 tail) {
+    return 16 * NV + (Tail ? static_cast<std::size_t>(__builtin_popcount(tail)) : 0);
+  }
 
   VAE_AVX512 void zero() {
 #pragma GCC unroll 16
@@ -380,9 +390,9 @@ struct FwdKernel {
                              std::size_t o0, __mmask16 tail) {
     if constexpr (NV > 0 || Tail) {
       const SparseBatch& s = *sp;
-      constexpr std::size_t NA = Chunk<NV, Tail>::NA, TW = 16 * NA;
+      constexpr std::size_t NA = Chunk<NV, Tail>::NA, TW = Chunk<NV, Tail>::TW;
       const std::size_t H = s.H, D = s.D, B = s.B, NB = s.col_blocks;
-      const std::size_t width = 16 * NV + (Tail ? static_cast<std::size_t>(__builtin_popcount(tail)) : 0);
+      const std::size_t width = Chunk<NV, Tail>::width(tail);
       float* wc = s.wt + o0 * D;
       // W^T by 16 rows of W at a time, along them (the hardware prefetcher follows 16 streams).
       for (std::size_t i = 0; i < NA; ++i) {
@@ -436,9 +446,9 @@ struct DwKernel {
   VAE_AVX512 static void run(float* dw, const float* dy, const SparseBatch* sp, std::size_t p0, __mmask16 tail) {
     if constexpr (NV > 0 || Tail) {
       const SparseBatch& s = *sp;
-      constexpr std::size_t NA = Chunk<NV, Tail>::NA, TW = 16 * NA;
+      constexpr std::size_t NA = Chunk<NV, Tail>::NA, TW = Chunk<NV, Tail>::TW;
       const std::size_t D = s.D, H = s.H, B = s.B, MB = s.max_batch;
-      const std::size_t width = 16 * NV + (Tail ? static_cast<std::size_t>(__builtin_popcount(tail)) : 0);
+      const std::size_t width = Chunk<NV, Tail>::width(tail);
       const std::uint16_t* units = s.live + p0;
       float* dc = s.dyp + p0 * B;
       for (std::size_t r = 0; r < B; ++r) {
@@ -581,13 +591,14 @@ void sparse_index(SparseBatch& s, const float* x, std::size_t B) {
   if (simd) {
     // Dispatched as `parts` ranges of 16 so that every part runs, even one whose rows are empty.
     const std::size_t parts = parallel_plan(B, 16);
-    parallel_for(parts * 16, 16, [&](std::size_t p, std::size_t, std::size_t) {
+    const std::size_t ran = parallel_for(parts * 16, 16, [&](std::size_t p, std::size_t, std::size_t) {
       std::size_t lo, hi;
       parallel_range(B, parts, p, lo, hi);
       index_rows_avx512(s, x, lo, hi);
       parallel_range(s.D, parts, p, lo, hi);
       index_cols_avx512(s, x, B, lo, hi);
     });
+    if (ran != parts) throw Error("sparse_index: the pool ran " + std::to_string(ran) + " parts, not " + std::to_string(parts));
     list_nonzero_columns(s);
     return;
   }
@@ -659,15 +670,13 @@ void packed_index(SparseBatch& s, const float* x, std::size_t B) {
 
 void packed_xwt(float* y, const float* w, const float* bias, bool relu, SparseBatch& s) {
   const std::size_t D = s.D, H = s.H, K = s.K;
-  parallel_for(s.B, 16, [&](std::size_t, std::size_t lo, std::size_t hi) {
-    for (std::size_t r = lo; r < hi; ++r) {
-      if (bias) {
-        std::copy_n(bias, H, y + r * H);
-      } else {
-        std::fill_n(y + r * H, H, 0.0f);
-      }
-    }
-  });
+  if (bias) {
+    bias_rows(y, bias, s.B, H);
+  } else {
+    parallel_for(s.B * H, 16384, [&](std::size_t, std::size_t lo, std::size_t hi) {
+      std::fill(y + lo, y + hi, 0.0f);
+    });
+  }
   if (K > 0) {
     parallel_for(H, 16, [&](std::size_t, std::size_t lo, std::size_t hi) {
       for (std::size_t o = lo; o < hi; ++o) {
@@ -676,11 +685,7 @@ void packed_xwt(float* y, const float* w, const float* bias, bool relu, SparseBa
     });
     sgemm(Trans::no, Trans::yes, s.B, H, K, 1.0f, s.xval, K, s.wt, K, 1.0f, y, H);
   }
-  if (relu) {
-    parallel_for(s.B * H, 16384, [&](std::size_t, std::size_t lo, std::size_t hi) {
-      for (std::size_t i = lo; i < hi; ++i) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
-    });
-  }
+  if (relu) relu_forward(y, s.B * H);
 }
 
 void packed_dytx(float* dw, const float* dy, SparseBatch& s) {
