@@ -21,13 +21,16 @@ struct Rng {
   uint64_t inc = 1;   // stream selector, always odd
 };
 
+// The LCG's multiplier: each draw steps the state to state * rng_multiplier + inc.
+constexpr uint64_t rng_multiplier = 6364136223846793005ull;
+
 // PCG32's reference seeding: distinct `stream`s give independent sequences for the same seed.
 inline void rng_seed(Rng* r, uint64_t seed, uint64_t stream = 0) {
   r->state = 0;
   r->inc = (stream << 1u) | 1u;
-  r->state = r->state * 6364136223846793005ull + r->inc;
+  r->state = r->state * rng_multiplier + r->inc;
   r->state += seed;
-  r->state = r->state * 6364136223846793005ull + r->inc;
+  r->state = r->state * rng_multiplier + r->inc;
 }
 
 // PCG32's output: the permutation (XSH RR) of the state before the step.
@@ -39,7 +42,7 @@ inline uint32_t rng_output(uint64_t old) {
 
 inline uint32_t rng_u32(Rng* r) {
   const uint64_t old = r->state;
-  r->state = old * 6364136223846793005ull + r->inc;
+  r->state = old * rng_multiplier + r->inc;
   return rng_output(old);
 }
 

@@ -146,7 +146,7 @@ void fill_normal(vae_rt::Rng& rng, float* out, std::size_t n) {
   // PCG32's LCG s' = a s + c taken four steps at a time, s4 = a^4 s + c (a^3 + a^2 + a + 1): four
   // lanes started at four consecutive states give the stream in order, with four independent
   // multiply chains instead of one (the one chain was the loop's limit).
-  constexpr std::uint64_t a = 6364136223846793005ull;
+  constexpr std::uint64_t a = vae_rt::rng_multiplier;
   const std::uint64_t c = rng.inc;
   const std::uint64_t a4 = a * a * a * a;
   const std::uint64_t c4 = c * (a * a * a + a * a + a + 1u);
