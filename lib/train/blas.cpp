@@ -37,6 +37,13 @@ void sgemm_block(const GemmCall& g, bool split_rows, std::size_t lo, std::size_t
   }
 }
 
+// Part `part` of `parts` of a split product's C: rows (split_rows) or columns [lo, hi).
+GemmBlock part_block(const GemmCall& g, bool split_rows, std::size_t lo, std::size_t hi, std::size_t part,
+                     std::size_t parts) {
+  return split_rows ? GemmBlock{g.C, g.ldc, lo, hi, 0, g.N, part, parts}
+                    : GemmBlock{g.C, g.ldc, 0, g.M, lo, hi, part, parts};
+}
+
 // Products added into one C, split as one (sgemm_sum): each part runs every product on its block.
 struct SumJob {
   const GemmCall* calls;
@@ -47,10 +54,8 @@ struct SumJob {
 
   void run(std::size_t part, std::size_t lo, std::size_t hi) const {
     if (lo >= hi) return;
-    const GemmCall& g = calls[0];
     for (std::size_t i = 0; i < n; ++i) sgemm_block(calls[i], split_rows, lo, hi);
-    after(split_rows ? GemmBlock{g.C, g.ldc, lo, hi, 0, g.N, part, parts}
-                     : GemmBlock{g.C, g.ldc, 0, g.M, lo, hi, part, parts});
+    after(part_block(calls[0], split_rows, lo, hi, part, parts));
   }
 };
 
@@ -70,12 +75,10 @@ struct GemmJob {
 
   void run(std::size_t part, std::size_t lo, std::size_t hi) const {
     if (lo >= hi) return;
-    const GemmCall& g = call;
-    const GemmBlock block = split_rows ? GemmBlock{g.C, g.ldc, lo, hi, 0, g.N, part, parts}
-                                       : GemmBlock{g.C, g.ldc, 0, g.M, lo, hi, part, parts};
-    g.before(block);
-    sgemm_block(g, split_rows, lo, hi);
-    g.after(block);
+    const GemmBlock block = part_block(call, split_rows, lo, hi, part, parts);
+    call.before(block);
+    sgemm_block(call, split_rows, lo, hi);
+    call.after(block);
   }
 };
 
@@ -85,6 +88,9 @@ struct GemmJob {
 bool worth_splitting(double flops, std::size_t M, std::size_t N, bool has_after) {
   return flops >= 4e6 || (has_after && M * N >= 16384);
 }
+// The grain parallel_run is given for a product's extent (rows or columns of C): parts of whole
+// 16s when the product is split, else one part.
+std::size_t split_grain(std::size_t extent, bool split) { return split ? 16 : extent + 1; }
 double gemm_flops(const GemmCall& g) {
   return 2.0 * static_cast<double>(g.M) * static_cast<double>(g.N) * static_cast<double>(g.K);
 }
@@ -157,9 +163,9 @@ void sgemm(Trans trans_a, Trans trans_b, std::size_t M, std::size_t N, std::size
   GemmJob gemm{GemmCall{trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, before, after},
                sgemm_splits_rows(M, N), 1};
   const std::size_t extent = gemm.split_rows ? M : N;
-  const bool split = worth_splitting(gemm_flops(gemm.call), M, N, static_cast<bool>(after));
-  gemm.parts = parallel_plan(extent, split ? 16 : extent + 1);
-  parallel_run(extent, split ? 16 : extent + 1,
+  const std::size_t grain = split_grain(extent, worth_splitting(gemm_flops(gemm.call), M, N, static_cast<bool>(after)));
+  gemm.parts = parallel_plan(extent, grain);
+  parallel_run(extent, grain,
                [](void* ctx, std::size_t part, std::size_t lo, std::size_t hi) {
                  static_cast<const GemmJob*>(ctx)->run(part, lo, hi);
                },
@@ -203,9 +209,9 @@ void sgemm_sum(const GemmCall* calls, std::size_t n, BlockHook after) {
     flops += gemm_flops(calls[i]);
   }
   const std::size_t extent = job.split_rows ? g.M : g.N;
-  const bool split = worth_splitting(flops, g.M, g.N, static_cast<bool>(after));
-  job.parts = parallel_plan(extent, split ? 16 : extent + 1);
-  parallel_run(extent, split ? 16 : extent + 1,
+  const std::size_t grain = split_grain(extent, worth_splitting(flops, g.M, g.N, static_cast<bool>(after)));
+  job.parts = parallel_plan(extent, grain);
+  parallel_run(extent, grain,
                [](void* ctx, std::size_t part, std::size_t lo, std::size_t hi) {
                  static_cast<const SumJob*>(ctx)->run(part, lo, hi);
                },
