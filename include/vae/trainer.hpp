@@ -176,11 +176,11 @@ class Trainer {
     const std::size_t nb = batches_per_epoch();
     for (std::size_t b = 0; b < nb; ++b) {
       const std::size_t first = b * opt_.batch;
-      const std::size_t B = std::min(opt_.batch, count() - first);
+      const std::size_t B = batch_at(first, count());
       Staging::stage(model_, train_, order_.data() + first, B);
       if (b + 1 < nb) {   // the next batch's images, on their way during this step
         const std::size_t next = first + opt_.batch;
-        prefetch_images(Staging::images(train_), order_.data() + next, std::min(opt_.batch, count() - next));
+        prefetch_images(Staging::images(train_), order_.data() + next, batch_at(next, count()));
       }
       running.add(Staging::train_step(model_, B, opt_, rng_));
       progress(Report{b + 1, nb, running});
@@ -203,7 +203,7 @@ class Trainer {
     vae_rt::rng_seed(&eval_rng, opt_.seed + static_cast<std::uint64_t>(epoch_), 1);
     Sums sums;
     for (std::size_t first = 0; first < image_count(images); first += opt_.batch) {
-      const std::size_t B = std::min(opt_.batch, image_count(images) - first);
+      const std::size_t B = batch_at(first, image_count(images));
       for (std::size_t i = 0; i < B; ++i) batch_idx_[i] = static_cast<std::uint32_t>(first + i);
       Staging::stage(model_, set, batch_idx_.data(), B);
       sums.add(Staging::eval_step(model_, B, opt_, sample_z ? &eval_rng : nullptr));
@@ -219,6 +219,8 @@ class Trainer {
     }
   }
   std::size_t count() const { return image_count(Staging::images(train_)); }
+  // The images of the batch that starts at `first` of `total`: a full batch, or the last, partial one.
+  std::size_t batch_at(std::size_t first, std::size_t total) const { return std::min(opt_.batch, total - first); }
 
   Model& model_;
   const Data& train_;
