@@ -901,7 +901,8 @@ int main(int argc, char** argv) {
     const vae::FirstLayerPath path = vae::choose_first_layer(o.first_layer, density);
     if (path == vae::FirstLayerPath::sparse) {
       g_enc_fc_k = density * static_cast<double>(D);
-      g_enc_fc_live = enc_live_share(train, fresh_loss);
+      // Only the split's executed-FLOP figures use it: an epoch of start-up saved with --epoch-only.
+      if (!o.epoch_only) g_enc_fc_live = enc_live_share(train, fresh_loss);
     }
     if (path == vae::FirstLayerPath::packed) {   // mean non-zero columns of consecutive batches
       const std::size_t n = vae::image_count(train), batches = n / batch;
