@@ -108,7 +108,8 @@ void check_batch(const SparseBatch& s, std::size_t B) {
   }
 }
 
-// The non-zero columns from col_nnz, ascending, and the batch's entry count.
+// From col_nnz: the non-zero columns, ascending (K of them), the batch's entry count, and the
+// 16-column blocks that hold a non-zero column (col16, which the AVX-512 forward transposes).
 void list_nonzero_columns(SparseBatch& s) {
   std::size_t k = 0, nnz = 0;
   for (std::size_t j = 0; j < s.D; ++j) {
@@ -128,7 +129,8 @@ void list_nonzero_columns(SparseBatch& s) {
 }
 
 // --- the index -------------------------------------------------------------------------------
-// CSR of rows [lo, hi) of x: branch-free, every value written, the cursor advanced on non-zeros.
+// CSR of rows [lo, hi) of x: every value written, the cursor advanced on non-zeros; where each
+// block of kBlockCols columns starts, in row_blocks.
 void index_rows(SparseBatch& s, const float* x, std::size_t lo, std::size_t hi) {
   for (std::size_t r = lo; r < hi; ++r) {
     const float* xr = x + r * s.D;
