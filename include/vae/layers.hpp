@@ -249,5 +249,9 @@ double reparam_kl_forward(float* z, const float* mu, const float* logvar, const 
                           std::size_t n);
 void reparam_kl_backward(float* d_mu, float* d_logvar, const float* dz, const float* mu,
                          const float* logvar, const float* eps, std::size_t n, float beta);
+// reparam_kl_forward over `rows` rows of Z values, each row's KL sum into row_kl[r] (its terms
+// added in index order, as reparam_kl_forward adds them); z gets the same bits.
+void reparam_kl_rows(float* z, double* row_kl, const float* mu, const float* logvar, const float* eps,
+                     std::size_t rows, std::size_t Z);
 
 }  // namespace vae

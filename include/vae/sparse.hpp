@@ -121,6 +121,9 @@ void sparse_index(SparseBatch& s, const float* x, std::size_t B);
 // y (B, H) = act(bias + x W^T): bias (H) or null for none, act ReLU if relu, else none.
 void sparse_xwt(float* y, const float* w, const float* bias, bool relu, SparseBatch& s);
 void sparse_dytx(float* dw, const float* dy, SparseBatch& s);        // dW = dy^T x
+// Rows [lo, hi) of sparse_dytx's dW (a part of parallel_for(H, 16)), for a caller that runs the
+// parts in its own dispatch (the latent block's backward_enc). The AVX-512 kernel: sparse_simd().
+void sparse_dytx_part(float* dw, const float* dy, SparseBatch& s, std::size_t lo, std::size_t hi);
 // packed: find the non-zero columns and gather x's, then the products.
 void packed_index(SparseBatch& s, const float* x, std::size_t B);
 void packed_xwt(float* y, const float* w, const float* bias, bool relu, SparseBatch& s);   // as sparse_xwt
@@ -148,6 +151,11 @@ struct SparseFirstLayer {
     }
   }
   // dW (H, D) = dy^T (H, B) x (B, D), from the index that forward built for the same x.
+  // Whether backward_dw_part can run dW by parts of H inside another dispatch.
+  static bool dw_by_parts(FirstLayerPath path) { return path == FirstLayerPath::sparse && sparse_simd(); }
+  void backward_dw_part(float* dw, const float* dy, std::size_t lo, std::size_t hi) {
+    sparse_dytx_part(dw, dy, batch, lo, hi);
+  }
   void backward_dw(float* dw, const float* dy, FirstLayerPath path) {
     if (path == FirstLayerPath::packed) {
       packed_dytx(dw, dy, batch);

@@ -22,10 +22,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 #include "vae/adam.hpp"
 #include "vae/arena.hpp"
 #include "vae/error.hpp"
+#include "vae/latent.hpp"
 #include "vae/layers.hpp"
 #include "vae/losses.hpp"
 #include "vae/param_block.hpp"
@@ -87,11 +89,20 @@ struct Encoder {
 
   // mu, logvar (B, Z) from x (B, D); x may be any caller memory.
   void forward(const Rows<D>& x, std::size_t B) {
+    forward_fc(x, B);
+    forward_heads(B);
+  }
+  // forward's two halves (the fused latent block runs the heads in its own dispatch).
+  // h (B, H) = relu(enc_fc(x)).
+  void forward_fc(const Rows<D>& x, std::size_t B) {
     if (first_layer == FirstLayerPath::dense || first_layer == FirstLayerPath::automatic) {
       fc.forward(h, x, B, Act::relu);   // bias + product + ReLU per block of h
     } else {   // bias, product and ReLU in the sparse kernel's one pass
       fc_sparse.forward(h.data(), x.data(), fc.w.data(), fc.b.data(), B, first_layer);
     }
+  }
+  // mu, logvar (B, Z) from h.
+  void forward_heads(std::size_t B) {
     // The two heads (Dense::forward each: bias, then the product added) side by side in one
     // dispatch, one on each core (sgemm_each): each is too small to split well.
     const BiasFillHook mu_bias = mu_head.bias_fill_hook(), logvar_bias = logvar_head.bias_fill_hook();
@@ -102,6 +113,11 @@ struct Encoder {
   // From d_mu, d_logvar (B, Z): parameter gradients. The input gradient is not needed (x is data).
   // On the sparse and packed paths, forward(x, B) must have run on the same x just before.
   void backward(const Rows<D>& x, const Rows<Z>& d_mu, const Rows<Z>& d_logvar, std::size_t B) {
+    backward_heads(d_mu, d_logvar, B);
+    backward_fc(x, B);
+  }
+  // backward's two halves. The heads' parameter gradients, and d_h (ReLU' applied) with enc_fc's db.
+  void backward_heads(const Rows<Z>& d_mu, const Rows<Z>& d_logvar, std::size_t B) {
     // The heads' dW (and db in the same task, Dense::weight_grad's hook) side by side in one
     // dispatch, as in forward().
     const BiasGradHook mu_db = mu_head.bias_grad_hook(d_mu, B);
@@ -116,10 +132,29 @@ struct Encoder {
                            gemm_dyw(d_h, d_logvar, logvar_head.w, B, 1.0f)};
     relu_grad_product(d_h.data(), h.data(), fc.db.data(), B, H,
                       [&](BlockHook after) { sgemm_sum(dh, 2, after); });
+  }
+  // enc_fc's dW from d_h (its db is backward_heads').
+  void backward_fc(const Rows<D>& x, std::size_t B) {
     if (first_layer == FirstLayerPath::dense || first_layer == FirstLayerPath::automatic) {
       fc.weight_grad(d_h, x, B, /*bias=*/false);   // dW = d_h^T x; db made above
     } else {   // dW from the index forward() built for this x; db made above
       fc_sparse.backward_dw(fc.dw.data(), d_h.data(), first_layer);
+    }
+  }
+  // backward with the heads in the fused latent block's dispatch (latent_backward_enc), whose
+  // parts of H also run the sparse first layer's dW when it can go by parts.
+  void backward_fused(const Rows<D>& x, const LatentBlock& latent, std::size_t B) {
+    if (SparseFirstLayer<D, H>::dw_by_parts(first_layer)) {
+      latent_backward_enc(
+          latent, B,
+          [](void* ctx, std::size_t, std::size_t lo, std::size_t hi) {
+            Encoder& e = *static_cast<Encoder*>(ctx);
+            e.fc_sparse.backward_dw_part(e.fc.dw.data(), e.d_h.data(), lo, hi);
+          },
+          this);
+    } else {
+      latent_backward_enc(latent, B, nullptr, nullptr);
+      backward_fc(x, B);
     }
   }
 };
@@ -172,14 +207,24 @@ struct Decoder {
   // logits (B, D) only: training fuses the sigmoid into the loss (sigmoid_recon_loss).
   void forward_logits(const Rows<Z>& z, std::size_t B) {
     fc.forward(h, z, B, Act::relu);   // bias + product + ReLU per block of h
-    out.forward(logits, h, B);
+    forward_out(B);
   }
+  // logits from h (the fused latent block makes h).
+  void forward_out(std::size_t B) { out.forward(logits, h, B); }
   // From d_logits (B, D): parameter gradients and d_z (B, Z).
   void backward(const Rows<Z>& d_z, const Rows<Z>& z, std::size_t B) {
+    backward_out(B);
+    backward_fc(d_z, z, B);
+  }
+  // backward's two halves. dec_out's gradients, and d_h (ReLU' applied) with dec_fc's db.
+  void backward_out(std::size_t B) {
     using Grad = typename decltype(out)::Grad;
     out.weight_grad(d_logits, h, B);   // dW, and db in the same tasks
     // d_h = d_logits W_out, with ReLU' and dec_fc's bias gradient in the product's parts.
     out.input_grad_relu(d_h, d_logits, h, fc.db.data(), B, Grad::assign);
+  }
+  // dec_fc's dW and d_z from d_h.
+  void backward_fc(const Rows<Z>& d_z, const Rows<Z>& z, std::size_t B) {
     // dec_fc's dW (db made above) and d_z, both small and both from d_h: side by side in one
     // dispatch (sgemm_each).
     const GemmCall fc_grads[] = {fc.weight_grad_call(d_h, z, B, BlockHook{}), gemm_dyw(d_z, d_h, fc.w, B, 0.0f)};
@@ -212,7 +257,8 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
            + floats_bytes(B * D)                               // x
            + 5 * floats_bytes(B * Z)                           // eps, z, d_z, d_mu, d_logvar
            + encoder_type::activation_bytes(B) + Dec::activation_bytes(B)
-           + encoder_type::sparse_bytes(B);                    // the sparse first layer, last
+           + encoder_type::sparse_bytes(B)                     // the sparse first layer
+           + LatentBlock::bytes(Z, B);                            // the fused latent block, last
   }
 
   // The arena is allocated here (arena_bytes(max_batch)), or the caller's buffer is borrowed.
@@ -223,6 +269,14 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
 
   encoder_type enc;
   Dec dec;
+
+  // The latent block (enc_mu, enc_logvar, reparameterization + KL, dec_fc) in three fused
+  // dispatches (vae/latent.hpp) instead of the layers' own calls: train_step's forward and
+  // backward() take it when fuse_latent is on. Default: where latent_fused_available(Z), for the
+  // model's own Decoder. Either way the mathematics is the same (tests/test_latent.cpp).
+  static constexpr bool latent_fusable = std::is_same_v<Dec, Decoder<Z, H, D>>;
+  bool fuse_latent = false;   // read only where latent_fusable
+  LatentBlock latent;   // its views over this arena (set in carve) and its scratch
 
   // The parameter block and its companions (params, grads, adam_m, adam_v, adam_t) are
   // ParamBlock's members, (P) each, P = num_params, laid out as
@@ -272,6 +326,12 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
   }
   // Gradients of recon + beta KL w.r.t. every parameter, after loss(spec, B, true).
   void backward(const LossSpec& spec, std::size_t B) {
+    if (latent_on()) {
+      dec.backward_out(B);
+      latent_backward_dec(latent, B, spec.beta);   // dec_fc's dW, d_z, reparam' + KL'
+      enc.backward_fused(x, latent, B);
+      return;
+    }
     dec.backward(d_z, z, B);
     // The reparameterization's gradient and KL's in one pass.
     reparam_kl_backward(d_mu.data(), d_logvar.data(), d_z.data(), enc.mu.data(), enc.logvar.data(),
@@ -291,15 +351,24 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
   // The same step with the noise already in eps (B, Z): for tests against fixed references.
   LossSums train_step_given_eps(std::size_t B, const LossSpec& spec, const AdamConfig& adam) {
     check_batch_size(B, this->max_batch_, "model");
-    encode(B);
     LossSums s;
-    s.kl = reparameterize_kl(B);
+    if (latent_on()) {   // enc_fc, then heads + reparameterization + KL + dec_fc in one dispatch
+      enc.forward_fc(x, B);
+      s.kl = latent_forward(latent, B);
+    } else {
+      encode(B);
+      s.kl = reparameterize_kl(B);
+    }
     // The decoder's sigmoid and the reconstruction loss in one pass (the same arithmetic as
     // decode() followed by loss()). Measured against running them in dec_out's forward epilogue
     // (per block of logits, while in cache): that was 0.01 ms slower at 2 threads (0.486 against
     // 0.475 ms for decode + loss, interleaved in one process on the quiet machine), so this pass
     // stays.
-    dec.forward_logits(z, B);
+    if (latent_on()) {
+      dec.forward_out(B);
+    } else {
+      dec.forward_logits(z, B);
+    }
     s.recon = sigmoid_recon_loss(spec.recon, dec.xhat.data(), dec.d_logits.data(),
                                  dec.logits.data(), x.data(), B * D);
     s.total = s.recon + static_cast<double>(spec.beta) * s.kl;
@@ -324,6 +393,14 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
   }
 
  private:
+  bool latent_on() const {
+    if constexpr (latent_fusable) {
+      return fuse_latent;
+    } else {
+      return false;
+    }
+  }
+
   // Every byte of the arena is carved here, in this order (arena_bytes() is the same sum).
   void carve() {
     const std::size_t B = this->max_batch_;
@@ -337,11 +414,43 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
     enc.carve(this->arena_, B);
     dec.carve(this->arena_, B);
     enc.carve_sparse(this->arena_, B);
+    latent.carve(this->arena_, H, Z, B);
     this->bind_layers([&](float*& p, float*& g) {
       enc.bind(p, g);
       dec.bind(p, g);
     });
     this->check_carve(arena_bytes(B));
+    if constexpr (latent_fusable) {
+      bind_latent();
+      fuse_latent = latent_fused_available(Z);
+    }
+  }
+  // The latent block's views: the heads', dec_fc's and the activations' buffers.
+  void bind_latent() {
+    LatentBlock& l = latent;
+    l.w_mu = enc.mu_head.w.data();
+    l.b_mu = enc.mu_head.b.data();
+    l.w_logvar = enc.logvar_head.w.data();
+    l.b_logvar = enc.logvar_head.b.data();
+    l.dw_mu = enc.mu_head.dw.data();
+    l.db_mu = enc.mu_head.db.data();
+    l.dw_logvar = enc.logvar_head.dw.data();
+    l.db_logvar = enc.logvar_head.db.data();
+    l.w_dec = dec.fc.w.data();
+    l.b_dec = dec.fc.b.data();
+    l.dw_dec = dec.fc.dw.data();
+    l.h_enc = enc.h.data();
+    l.d_h_enc = enc.d_h.data();
+    l.db_enc = enc.fc.db.data();
+    l.eps = eps.data();
+    l.mu = enc.mu.data();
+    l.logvar = enc.logvar.data();
+    l.z = z.data();
+    l.d_z = d_z.data();
+    l.d_mu = d_mu.data();
+    l.d_logvar = d_logvar.data();
+    l.h_dec = dec.h.data();
+    l.d_h_dec = dec.d_h.data();
   }
 };
 

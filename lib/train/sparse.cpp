@@ -31,10 +31,7 @@
 #include "vae/layers.hpp"   // bias_rows, relu_forward (the packed path's bias and ReLU passes)
 #include "vae/parallel.hpp"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(VAE_NO_SPARSE_SIMD)
-#define VAE_SPARSE_AVX512 1
-#include <immintrin.h>
-#endif
+#include "avx512.h"   // VAE_SPARSE_AVX512, VAE_AVX512, lanes, transpose_block
 
 namespace vae {
 
@@ -91,14 +88,6 @@ bool g_simd_allowed = true;
 constexpr std::size_t kBlockCols = SparseBatch::block_cols;
 [[maybe_unused]] constexpr int kDwVectors = 4;
 
-bool cpu_has_avx512() {
-#if defined(VAE_SPARSE_AVX512)
-  static const bool has = __builtin_cpu_supports("avx512f");
-  return has;
-#else
-  return false;
-#endif
-}
 bool use_simd() { return g_simd_allowed && cpu_has_avx512(); }
 
 void check_batch(const SparseBatch& s, std::size_t B) {
@@ -240,18 +229,10 @@ void dw_transpose_portable(float* dw, const SparseBatch& s, std::size_t lo, std:
 
 #if defined(VAE_SPARSE_AVX512)
 // --- AVX-512 kernels -------------------------------------------------------------------------
-#define VAE_AVX512 __attribute__((target("avx512f")))
-// GCC 12's intrinsics start some results from _mm512_undefined_ps(), which -Wuninitialized
-// reports at -O3 (a false positive: every lane is written).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#if !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
-VAE_AVX512 inline __mmask16 lanes(std::size_t n) {
-  return static_cast<__mmask16>(n >= 16 ? 0xffffu : (1u << n) - 1u);
-}
+VAE_AVX512_BEGIN
+using simd::lanes;
+using simd::transpose_block;
+using simd::transpose16;
 
 // A chunk of an output row: NV full vectors, then one masked vector if Tail.
 template <int NV, bool Tail>
@@ -303,46 +284,6 @@ struct Chunk {
     }
   }
 };
-
-// 16 x 16 transpose in registers (r[i] row i in, column i out): 64 shuffles.
-VAE_AVX512 inline void transpose16(__m512 r[16]) {
-  __m512 t[16];
-  for (int i = 0; i < 8; ++i) {
-    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  for (int i = 0; i < 4; ++i) {
-    r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
-    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
-    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
-  }
-  for (int h = 0; h < 2; ++h) {
-    for (int i = 0; i < 4; ++i) {
-      t[8 * h + i] = _mm512_shuffle_f32x4(r[8 * h + i], r[8 * h + 4 + i], 0x88);
-      t[8 * h + 4 + i] = _mm512_shuffle_f32x4(r[8 * h + i], r[8 * h + 4 + i], 0xDD);
-    }
-  }
-  for (int i = 0; i < 8; ++i) {
-    r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
-    r[8 + i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xDD);
-  }
-}
-
-// The transpose of src (nr <= 16 rows at stride lds, nc <= 16 lanes read; rows with a zero bit in
-// `live` read as zeros) into nc rows of nr lanes: row i at dst + i * ldd, or, given `rows`, at
-// dst + rows[i] * ldd.
-VAE_AVX512 inline void transpose_block(float* dst, std::size_t ldd, const std::uint16_t* rows, const float* src,
-                                       std::size_t lds, std::size_t nr, std::size_t nc, std::uint32_t live) {
-  __m512 r[16];
-  const __mmask16 cm = lanes(nc);
-  for (std::size_t i = 0; i < 16; ++i) {
-    r[i] = i < nr && (live >> i & 1u) ? _mm512_maskz_loadu_ps(cm, src + i * lds) : _mm512_setzero_ps();
-  }
-  transpose16(r);
-  const __mmask16 rm = lanes(nr);
-  for (std::size_t i = 0; i < nc; ++i) _mm512_mask_storeu_ps(dst + (rows ? rows[i] : i) * ldd, rm, r[i]);
-}
 
 // Calls Kernel<N, Tail>::run(args..., o0, tail) for a chunk of N full vectors (+ a masked one).
 template <template <int, bool> class Kernel, int MaxV, int N = 0, class... A>
@@ -575,7 +516,7 @@ VAE_AVX512 void index_rows_avx512(SparseBatch& s, const float* x, std::size_t lo
     s.row_nnz[r] = static_cast<std::uint32_t>(n);
   }
 }
-#pragma GCC diagnostic pop
+VAE_AVX512_END
 #endif
 
 }  // namespace
@@ -646,6 +587,17 @@ void sparse_dytx(float* dw, const float* dy, SparseBatch& s) {
     dw_cols_portable(dy, s, lo, hi);
     dw_transpose_portable(dw, s, lo, hi);
   });
+}
+
+void sparse_dytx_part(float* dw, const float* dy, SparseBatch& s, std::size_t lo, std::size_t hi) {
+#if defined(VAE_SPARSE_AVX512)
+  if (use_simd()) {
+    dw_avx512(dw, dy, s, lo, hi);
+    return;
+  }
+#endif
+  (void)dw, (void)dy, (void)s, (void)lo, (void)hi;
+  throw Error("sparse_dytx_part: the AVX-512 kernels are not in use here (sparse_simd() is false)");
 }
 
 // --- packed ----------------------------------------------------------------------------------
