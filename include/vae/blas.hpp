@@ -79,10 +79,15 @@ struct GemmCall {
 void sgemm(const GemmCall& call);
 // Each product whole (one part, the whole of its C, as a product too small to split runs in
 // sgemm), all in one dispatch: with 2 threads and 2 products, one on each core. If any of them
-// is big enough for sgemm to split (the heads at a batch of 250 or more), each is issued through
-// sgemm instead, one after the other. Either way each product is computed as sgemm computes it,
+// is big enough for sgemm to split and they are not one per thread (the heads at a batch of 250
+// or more, at 4 threads), each is issued through sgemm instead, one after the other. Either way each product is computed as sgemm computes it,
 // and does not depend on the thread that runs it, so the bits are sgemm's for each call.
 void sgemm_each(const GemmCall* calls, std::size_t n);
+// Whether sgemm_each runs these calls side by side, each whole: when they are all too small to
+// split, or when there are exactly as many as the pool's threads (dec_out's dW and d_h, 80 MFLOP
+// each, one per core at 2 threads: no split, no hand-off between them). A caller whose hooks need
+// a whole C (a column sum over all rows) asks first.
+bool sgemm_side_by_side(const GemmCall* calls, std::size_t n);
 // C = the products added in order into ONE C (calls[0].C, all calls with the same M, N, C, ldc;
 // calls after the first have beta = 1), split as sgemm splits C (M, N): each part runs every
 // product on its block, in order, then `after` on the block. For d_h = d_mu W_mu + d_logvar

@@ -218,6 +218,16 @@ struct Decoder {
   }
   // backward's two halves. dec_out's gradients, and d_h (ReLU' applied) with dec_fc's db.
   void backward_out(std::size_t B) {
+    // The two products side by side, each whole on its own core, where the pool has two threads
+    // (sgemm_each): dW with dec_out's db, d_h with ReLU' and dec_fc's db over all its rows.
+    const BiasGradHook db = out.bias_grad_hook(d_logits, B);   // a whole block: every row
+    const ReluGradHook relu_db{h.data(), fc.db.data()};
+    const GemmCall both[] = {out.weight_grad_call(d_logits, h, B, db.hook()),
+                             gemm_dyw(d_h, d_logits, out.w, B, 0.0f, BlockHook{}, relu_db.hook())};
+    if (sgemm_side_by_side(both, 2)) {
+      sgemm_each(both, 2);
+      return;
+    }
     using Grad = typename decltype(out)::Grad;
     out.weight_grad(d_logits, h, B);   // dW, and db in the same tasks
     // d_h = d_logits W_out, with ReLU' and dec_fc's bias gradient in the product's parts.

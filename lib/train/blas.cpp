@@ -176,14 +176,21 @@ void sgemm(const GemmCall& g) {
   sgemm(g.ta, g.tb, g.M, g.N, g.K, g.alpha, g.A, g.lda, g.B, g.ldb, g.beta, g.C, g.ldc, g.before, g.after);
 }
 
-void sgemm_each(const GemmCall* calls, std::size_t n) {
-  // A product big enough for sgemm to split (the heads at a batch of 250 or more) is split, one
-  // after the other, as sgemm would: side by side, each whole, they would leave cores idle.
+bool sgemm_side_by_side(const GemmCall* calls, std::size_t n) {
+  if (n == parallel_parts()) return true;
   for (std::size_t i = 0; i < n; ++i) {
-    if (worth_splitting(gemm_flops(calls[i]), calls[i].M, calls[i].N, static_cast<bool>(calls[i].after))) {
-      for (std::size_t j = 0; j < n; ++j) sgemm(calls[j]);
-      return;
-    }
+    if (worth_splitting(gemm_flops(calls[i]), calls[i].M, calls[i].N, static_cast<bool>(calls[i].after))) return false;
+  }
+  return true;
+}
+
+void sgemm_each(const GemmCall* calls, std::size_t n) {
+  // A product big enough for sgemm to split is split, one after the other, as sgemm would, unless
+  // there is one product per thread: side by side, each whole, fewer products than threads would
+  // leave cores idle.
+  if (!sgemm_side_by_side(calls, n)) {
+    for (std::size_t j = 0; j < n; ++j) sgemm(calls[j]);
+    return;
   }
   struct Each {
     const GemmCall* calls;
