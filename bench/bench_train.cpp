@@ -12,14 +12,18 @@
 //   step     Vae::train_step on a batch of 128 images staged outside the timed region.
 //   split    the step's phases as separate calls (noise, encode, reparameterize + KL value,
 //            decode to logits, sigmoid + loss, backward, Adam), as Vae::train_step_given_eps
-//            makes them. The elementwise work around the products runs inside the products' pool
+//            makes them; with the latent block fused (Vae::fuse_latent, vae/latent.hpp) the
+//            three forward phases are enc_fc, the block (heads, z + KL, dec_fc: its products
+//            included) and dec_out. The elementwise work around the products runs inside the products' pool
 //            tasks (issue 19: bias + ReLU, ReLU' + bias gradients), so it shows only as a pass's
 //            time beyond its products'.
 //            The GEMM time inside the passes: in each timed step, between the backward pass and
 //            Adam, the same 14 products are called alone on that step's own operands (C to
 //            scratch) and timed, issued as the step issues them: the latent heads' small products
-//            two at a time in one dispatch (vae::sgemm_each, vae::sgemm_sum), each pair timed as
-//            one and its time shared by its two products in proportion to their FLOPs (equal);
+//            and dec_out's dW and d_h two at a time in one dispatch (vae::sgemm_each,
+//            vae::sgemm_sum), each pair timed as one and its time shared by its two products in
+//            proportion to their FLOPs (equal); with the latent block fused, its six products are
+//            timed here all the same but belong to no phase's GEMM time;
 //            "elementwise" is a pass's median time minus the median times of its products (the
 //            ceiling above still times every product alone, through vae::sgemm). Timing them in
 //            the same loop as the phases keeps both under the same machine load; the products'
@@ -125,24 +129,27 @@ struct Gemm {
   float beta;
   Issue issue = Issue::alone;
   int group = 0;   // products of one group (> 0) are issued together
+  // One of the latent block's small products (the heads, dec_fc): with Vae::fuse_latent the step
+  // runs them in the block's fused kernels (vae/latent.hpp), not through sgemm.
+  bool latent = false;
   double flops() const { return 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K); }
 };
 std::vector<Gemm> step_gemms(std::size_t B) {
   using vae::Trans;
   return {
       {"enc_fc     fwd  x W^T", Phase::encode, Trans::no, Trans::yes, B, H, D, 1.0f},
-      {"enc_mu     fwd  h W^T", Phase::encode, Trans::no, Trans::yes, B, Z, H, 1.0f, Issue::each, 1},
-      {"enc_logvar fwd  h W^T", Phase::encode, Trans::no, Trans::yes, B, Z, H, 1.0f, Issue::each, 1},
-      {"dec_fc     fwd  z W^T", Phase::decode, Trans::no, Trans::yes, B, H, Z, 1.0f},
+      {"enc_mu     fwd  h W^T", Phase::encode, Trans::no, Trans::yes, B, Z, H, 1.0f, Issue::each, 1, true},
+      {"enc_logvar fwd  h W^T", Phase::encode, Trans::no, Trans::yes, B, Z, H, 1.0f, Issue::each, 1, true},
+      {"dec_fc     fwd  z W^T", Phase::decode, Trans::no, Trans::yes, B, H, Z, 1.0f, Issue::alone, 0, true},
       {"dec_out    fwd  h W^T", Phase::decode, Trans::no, Trans::yes, B, D, H, 1.0f},
-      {"dec_out    dW   dy^T h", Phase::backward, Trans::yes, Trans::no, D, H, B, 0.0f},
-      {"dec_out    dx   dy W", Phase::backward, Trans::no, Trans::no, B, H, D, 0.0f},
-      {"dec_fc     dW   dy^T z", Phase::backward, Trans::yes, Trans::no, H, Z, B, 0.0f, Issue::each, 2},
-      {"dec_fc     dz   dy W", Phase::backward, Trans::no, Trans::no, B, Z, H, 0.0f, Issue::each, 2},
-      {"enc_mu     dW   dy^T h", Phase::backward, Trans::yes, Trans::no, Z, H, B, 0.0f, Issue::each, 3},
-      {"enc_logvar dW   dy^T h", Phase::backward, Trans::yes, Trans::no, Z, H, B, 0.0f, Issue::each, 3},
-      {"enc_mu     dh   dy W", Phase::backward, Trans::no, Trans::no, B, H, Z, 0.0f, Issue::sum, 4},
-      {"enc_logvar dh  +dy W", Phase::backward, Trans::no, Trans::no, B, H, Z, 1.0f, Issue::sum, 4},
+      {"dec_out    dW   dy^T h", Phase::backward, Trans::yes, Trans::no, D, H, B, 0.0f, Issue::each, 5},
+      {"dec_out    dx   dy W", Phase::backward, Trans::no, Trans::no, B, H, D, 0.0f, Issue::each, 5},
+      {"dec_fc     dW   dy^T z", Phase::backward, Trans::yes, Trans::no, H, Z, B, 0.0f, Issue::each, 2, true},
+      {"dec_fc     dz   dy W", Phase::backward, Trans::no, Trans::no, B, Z, H, 0.0f, Issue::each, 2, true},
+      {"enc_mu     dW   dy^T h", Phase::backward, Trans::yes, Trans::no, Z, H, B, 0.0f, Issue::each, 3, true},
+      {"enc_logvar dW   dy^T h", Phase::backward, Trans::yes, Trans::no, Z, H, B, 0.0f, Issue::each, 3, true},
+      {"enc_mu     dh   dy W", Phase::backward, Trans::no, Trans::no, B, H, Z, 0.0f, Issue::sum, 4, true},
+      {"enc_logvar dh  +dy W", Phase::backward, Trans::no, Trans::no, B, H, Z, 1.0f, Issue::sum, 4, true},
       {"enc_fc     dW   dy^T x", Phase::backward, Trans::yes, Trans::no, H, D, B, 0.0f},
   };
 }
@@ -236,6 +243,7 @@ struct Phases {   // medians, seconds
 
 struct StateResult {
   bool measured = false;
+  bool fused_latent = false;     // the step ran the latent block fused (Vae::fuse_latent)
   std::string label;             // "fresh" or "late (epoch 50)"
   vae::LossSpec loss;
   int first_epoch = 1;           // the number of the first timed epoch
@@ -362,7 +370,7 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
       r.step_s[i] = seconds_since(t0);
     }
     // The phases of the same step as separate calls: the body of Vae::train_step_given_eps
-    // (vae/vae.hpp), statement for statement. Keep the two in step; the table prints the sum of
+    // (vae/vae.hpp), statement for statement, on the latent block's fused path or not. Keep the two in step; the table prints the sum of
     // the phases next to the whole step, so a drift shows.
     std::vector<double> noise(reps), enc(reps), rep(reps), dec(reps), loss(reps), bwd(reps), adm(reps), bound(reps);
     volatile std::uint32_t zero_mask = 0;   // adam_stream_bound writes every value back unchanged
@@ -376,11 +384,23 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
       const auto t0 = Clock::now();
       vae::fill_normal(rng, m.eps.data(), batch * Z);
       const auto t1 = Clock::now();
-      m.encode(batch);
+      if (m.fuse_latent) {   // enc_fc; the latent block (heads, z + KL, dec_fc); dec_out
+        m.enc.forward_fc(m.x, batch);
+      } else {
+        m.encode(batch);
+      }
       const auto t2 = Clock::now();
-      m.reparameterize_kl(batch);
+      if (m.fuse_latent) {
+        vae::latent_forward(m.latent, batch);
+      } else {
+        m.reparameterize_kl(batch);
+      }
       const auto t3 = Clock::now();
-      m.dec.forward_logits(m.z, batch);
+      if (m.fuse_latent) {
+        m.dec.forward_out(batch);
+      } else {
+        m.dec.forward_logits(m.z, batch);
+      }
       const auto t4 = Clock::now();
       vae::sigmoid_recon_loss(r.loss.recon, m.dec.xhat.data(), m.dec.d_logits.data(), m.dec.logits.data(), m.x.data(), batch * D);
       const auto t5 = Clock::now();
@@ -445,6 +465,7 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
     r.phases = Phases{median(noise), median(enc), median(rep), median(dec), median(loss), median(bwd), median(adm), median(bound)};
     for (const auto& t : gemm_t) r.gemm_s.push_back(median(t));
     r.subnormals = model_subnormals(m, r.subnormals_checked);
+    r.fused_latent = m.fuse_latent;
   }
   // Epochs, from the state itself (a fresh setup: the step loops above trained their own copy).
   Setup s = make_setup(train, r.loss, o.ftz, ck, o.resume);
@@ -691,10 +712,13 @@ void state_rows(Table& t, const std::vector<ThreadResult>& rs, StateResult Threa
     t.row("  GEMM share of ceiling (%)", cells(rs, [&](const ThreadResult& r) {
             return fmt("%.1f", 100.0 * step_executed_flops() / median((r.*which).step_s) / (r.ceiling * 1e9)); }));
     t.section("  split of one step, phases as separate calls (ms):");
+    // The products a phase issues through sgemm (with the fused latent block, not its six).
     auto gemm_of = [&](const ThreadResult& r, Phase p) {
       double s = 0;
       const auto g = step_gemms(batch);
-      for (std::size_t i = 0; i < g.size(); ++i) s += g[i].phase == p ? (r.*which).gemm_s[i] : 0.0;
+      for (std::size_t i = 0; i < g.size(); ++i) {
+        if (g[i].phase == p && !(g[i].latent && (r.*which).fused_latent)) s += (r.*which).gemm_s[i];
+      }
       return s;
     };
     t.row("  GEMM (the 14 products alone, step's operands and path)", cells(rs, [&](const ThreadResult& r) {
@@ -707,9 +731,12 @@ void state_rows(Table& t, const std::vector<ThreadResult>& rs, StateResult Threa
             return ms(p.encode + p.decode - gemm_of(r, Phase::encode) - gemm_of(r, Phase::decode)); }));
     t.row("  noise + reparameterize + KL value", cells(rs, [&](const ThreadResult& r) {
             const Phases& p = (r.*which).phases;
-            return ms(p.noise + p.reparam); }));
+            return (r.*which).fused_latent ? std::string("-") : ms(p.noise + p.reparam); }));
+    t.row("  noise + the latent block fused (heads, z, KL, dec_fc)", cells(rs, [&](const ThreadResult& r) {
+            const Phases& p = (r.*which).phases;
+            return (r.*which).fused_latent ? ms(p.noise + p.reparam) : std::string("-"); }));
     t.row("  sigmoid + loss (recon, d_logits)", cells(rs, [&](const ThreadResult& r) { return ms((r.*which).phases.loss); }));
-    t.row("  elementwise bwd (ReLU', db fused; reparam' + KL')", cells(rs, [&](const ThreadResult& r) {
+    t.row("  elementwise bwd (ReLU', db, reparam', KL'; latent block)", cells(rs, [&](const ThreadResult& r) {
             return ms((r.*which).phases.backward - gemm_of(r, Phase::backward)); }));
     t.row("  Adam", cells(rs, [&](const ThreadResult& r) { return ms((r.*which).phases.adam); }));
     t.row("  sum of the phases", cells(rs, [&](const ThreadResult& r) { return ms((r.*which).phases.sum()); }));
@@ -773,6 +800,7 @@ Json json_state(const StateResult& r, const ThreadResult& tr, std::size_t train_
     j["step_ms_median"] = median(r.step_s) * 1e3;
     j["step_ms_best"] = min_of(r.step_s) * 1e3;
     j["stage_batch_ms_median"] = median(r.stage_s) * 1e3;
+    j["latent_fused"] = r.fused_latent;   // then phases.reparam is the latent block (heads, z + KL, dec_fc)
     j["phases_ms_median"] = {{"noise", p.noise * 1e3},   {"encode", p.encode * 1e3},
                              {"reparameterize", p.reparam * 1e3}, {"decode", p.decode * 1e3},
                              {"loss", p.loss * 1e3},     {"backward", p.backward * 1e3},
