@@ -377,8 +377,10 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
     const std::vector<Gemm> gemms = step_gemms(batch);
     const auto ops = step_operands(m);
     std::vector<std::vector<double>> gemm_t(gemms.size(), std::vector<double>(reps));
-    AlignedFloats scratch(D * H);
-    std::fill(scratch.p, scratch.p + D * H, 0.0f);
+    // Room for the biggest C (D x H) and, after it, a pair's second C (dec_out's d_h: the two
+    // of a pair run side by side, so their Cs must not overlap).
+    AlignedFloats scratch(D * H + batch * H);
+    std::fill(scratch.p, scratch.p + D * H + batch * H, 0.0f);
     for (std::size_t i = 0; i < reps; ++i) {
       stage(m, train, k++);
       const auto t0 = Clock::now();
@@ -421,7 +423,7 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
       for (std::size_t g = 0; g < gemms.size(); ++g) {
         const Gemm& p = gemms[g];
         if (p.issue != Issue::alone) {   // this product and the next, in one dispatch as the step has them
-          const vae::GemmCall pair[] = {call(g, scratch.p), call(g + 1, p.issue == Issue::sum ? scratch.p : scratch.p + batch * H)};
+          const vae::GemmCall pair[] = {call(g, scratch.p), call(g + 1, p.issue == Issue::sum ? scratch.p : scratch.p + D * H)};
           const auto g0 = Clock::now();
           if (p.issue == Issue::each) vae::sgemm_each(pair, 2);
           else vae::sgemm_sum(pair, 2, vae::BlockHook{});

@@ -106,7 +106,8 @@ TEST_P(Sgemm, ParallelForCoversEveryIndexOnce) {
 // the next adding), then the epilogue once per block: the latent heads' shapes, as vae/vae.hpp
 // issues them.
 // At batch 128 the heads' products are small and run whole, side by side; at 512 they are big
-// enough for sgemm to split, and sgemm_each issues them through sgemm, sgemm_sum splits by rows.
+// enough for sgemm to split: sgemm_each issues them through sgemm unless there is one product per
+// thread (2 threads), when it runs them whole side by side all the same; sgemm_sum splits by rows.
 TEST_P(Sgemm, EachAndSumEqualTheProductsIssuedAlone) {
   for (const std::size_t B : {std::size_t{128}, std::size_t{512}}) {
   SCOPED_TRACE(B);

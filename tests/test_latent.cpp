@@ -139,7 +139,8 @@ TEST(Latent, OneMnistStepMatchesTheLayersPath) {
   }
 }
 
-// Sizes that are not multiples of 16 (H), 8 (rows) or 4 (outputs), and Z from 2 to 20.
+// Sizes that are not multiples of 16 or 32 (H), 8 (rows) or 4 (outputs), and Z from 2 to 64 (one
+// to four vectors of W's rows in d_z).
 TEST(Latent, SmallModelsMatchTheLayersPath) {
   if (!vae::latent_fused_available(2)) GTEST_SKIP() << "no AVX-512 here: the model runs the layers' path only";
   for (int threads : {1, 3}) {
@@ -150,6 +151,8 @@ TEST(Latent, SmallModelsMatchTheLayersPath) {
       small_model_case<vae::Vae<36, 12, 4>>(B);
       small_model_case<vae::Vae<25, 37, 2>>(B);
       small_model_case<vae::Vae<30, 50, 17>>(B);
+      small_model_case<vae::Vae<30, 40, 40>>(B);
+      small_model_case<vae::Vae<20, 24, 64>>(B);
     }
   }
   vae::set_blas_threads(2);
@@ -162,7 +165,7 @@ TEST(Latent, SmallModelsMatchTheLayersPath) {
 TEST(Latent, KernelsRepeatBitForBitAtAnyThreadCount) {
   if (!vae::latent_fused_available(20)) GTEST_SKIP() << "no AVX-512 here: the model runs the layers' path only";
   using Model = vae::Vae<100, 72, 20>;
-  constexpr std::size_t B = 53, H = 72, Z = 20;
+  constexpr std::size_t B = 100, H = 72, Z = 20;   // 4 parts of rows at 4 threads
   auto m = std::make_unique<Model>(B);
   vae_rt::Rng rng;
   vae_rt::rng_seed(&rng, 29, 0);
@@ -207,13 +210,25 @@ TEST(Latent, KernelsRepeatBitForBitAtAnyThreadCount) {
   vae::set_blas_threads(2);
 }
 
-// Without the model's own decoder (a deeper one, say) the block cannot be fused, and the model
-// says so rather than guessing.
+// Without the model's own decoder (a deeper one, say) the block cannot be fused: the model keeps
+// the layers' path, and a step still trains.
+struct OtherDecoder : vae::Decoder<3, 8, 16> {};   // another type with the decoder concept
 TEST(Latent, OnlyTheModelsOwnDecoderIsFused) {
   static_assert(vae::Vae784_400_20::latent_fusable);
-  vae::Vae<16, 8, 3> m(4);
-  EXPECT_EQ(m.fuse_latent, vae::latent_fused_available(3));
+  static_assert(!vae::Vae<16, 8, 3, OtherDecoder>::latent_fusable);
+  vae::Vae<16, 8, 3> own(4);
+  EXPECT_EQ(own.fuse_latent, vae::latent_fused_available(3));
   EXPECT_FALSE(vae::latent_fused_available(vae::kLatentMaxZ + 1));
+  vae::Vae<16, 8, 3, OtherDecoder> other(4);
+  EXPECT_FALSE(other.fuse_latent);
+  vae_rt::Rng rng;
+  vae_rt::rng_seed(&rng, 1, 0);
+  other.init_params(rng);
+  const std::vector<float> x = random_images(4, 16, 2);
+  std::copy(x.begin(), x.end(), other.x.data());
+  const vae::LossSums s = other.train_step(4, vae::LossSpec{}, vae::AdamConfig{}, rng);
+  EXPECT_TRUE(std::isfinite(s.total));
+  EXPECT_GT(s.total, 0.0);
 }
 
 }  // namespace test_latent

@@ -80,8 +80,10 @@ void sgemm(const GemmCall& call);
 // Each product whole (one part, the whole of its C, as a product too small to split runs in
 // sgemm), all in one dispatch: with 2 threads and 2 products, one on each core. If any of them
 // is big enough for sgemm to split and they are not one per thread (the heads at a batch of 250
-// or more, at 4 threads), each is issued through sgemm instead, one after the other. Either way each product is computed as sgemm computes it,
-// and does not depend on the thread that runs it, so the bits are sgemm's for each call.
+// or more, at 4 threads), each is issued through sgemm instead, one after the other. A product
+// does not depend on the thread that runs it. Whole where sgemm would split it, its bits are
+// OpenBLAS's for the whole C: the same as sgemm's split into blocks of rows or columns for the
+// shapes tests/test_blas.cpp checks (each element's sum over K is cut alike), not promised.
 void sgemm_each(const GemmCall* calls, std::size_t n);
 // Whether sgemm_each runs these calls side by side, each whole: when they are all too small to
 // split, or when there are exactly as many as the pool's threads (dec_out's dW and d_h, 80 MFLOP

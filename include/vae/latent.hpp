@@ -20,10 +20,12 @@
 // are register-blocked AVX-512 loops, three dispatches instead of seven.
 //
 // The mathematics is the model's (vae/vae.hpp): the same sums, added in another order (float
-// reassociation); the elementwise parts (reparam_kl_forward, reparam_kl_backward, bias_grad_cols)
-// are the same functions, so they keep their bits. Each output is computed by one thread in an
-// order that does not depend on the thread count, and the KL sum adds the rows' sums in row
-// order, so a fixed seed repeats bit for bit at any thread count.
+// reassociation). The elementwise parts keep their bits: z is reparam_kl_forward's (through
+// reparam_kl_rows), d_mu and d_logvar reparam_kl_backward's, the heads' db bias_grad_cols'. The
+// KL sum is each row's sum, the rows then added in order: the same terms as reparam_kl_forward's
+// one chain, so it may differ from it in the last bits. Each output is computed by one thread in
+// an order that does not depend on the thread count, so a fixed seed repeats bit for bit at any
+// thread count.
 //
 // Which path runs: Vae::fuse_latent, on by default when latent_fused_available(Z) (AVX-512, Z <=
 // kLatentMaxZ) for the model's own Decoder; otherwise the OpenBLAS path in Vae, which is the
@@ -37,7 +39,7 @@
 
 namespace vae {
 
-// The forward keeps dec_fc's W^T for 16 units (Z x 16 floats) on the stack.
+// The forward keeps dec_fc's W^T for 32 units (Z x 32 floats) on the stack.
 inline constexpr std::size_t kLatentMaxZ = 64;
 
 // Whether the fused kernels run here: the CPU has AVX-512 and Z <= kLatentMaxZ.

@@ -3,12 +3,12 @@
 // Three register-blocked AVX-512 loops do all six products:
 //   dot4x4      4 rows of A by 4 rows of B, 16 dot products along H in 16 accumulators, each
 //               reduced at the end: the heads' forward (h by W_mu, W_logvar rows).
-//   outer_cols  16 columns of A (B, .) by up to 8 columns of S (B, .), summed over the rows in 8
-//               accumulators: dW = S^T A, 16 units at a time (the heads' dW directly in its rows,
-//               dec_fc's through a 16 x 16 transpose into its (H, Z) rows).
-//   rows of broadcast sums  acc[r] += s[r, k] W^T[k, 16 lanes] for 8 rows at a time: dec_fc's
-//               forward (W^T kept on the stack for 16 units), its input gradient d_z (W's rows
-//               of Z floats as they are) and the heads' input gradient.
+//   outer_cols  32 columns of A (B, .) by up to 8 columns of S (B, .), summed over the rows in 16
+//               accumulators: dW = S^T A, 32 units at a time (the heads' dW directly in its rows,
+//               dec_fc's through 16 x 16 transposes into its (H, Z) rows).
+//   rows_by_w   acc[r] += s[r, k] W^T[k, 32 lanes] for a panel of 8 rows: dec_fc's forward (W^T
+//               kept on the stack for 32 units) and the heads' input gradient; dec_fc's input
+//               gradient d_z the same way with W's rows of Z floats as they are (dz_rows).
 // Only the AVX-512 code exists here: without it the model runs the same graph through OpenBLAS
 // (Vae::fuse_latent is off), so there is no portable twin to keep.
 #include "vae/latent.hpp"
@@ -41,21 +41,20 @@ void check(const LatentBlock& l, std::size_t B, const char* what) {
     throw Error(std::string(what) + ": the fused latent kernels need AVX-512 and Z <= " +
                 std::to_string(kLatentMaxZ) + " (Z = " + std::to_string(l.Z) + ")");
   }
+  if (!l.h_enc || !l.row_kl) throw Error(std::string(what) + ": the latent block's views are not bound");
   if (B == 0 || B > l.max_batch) {
     throw Error(std::string(what) + ": batch of " + std::to_string(B) + " images, built for 1.." +
                 std::to_string(l.max_batch));
   }
 }
 
-// parts ranges of 16, so that every part runs even when its rows are empty (a part of the rows
-// may be empty while its part of H is not): f(part, parts).
+// f(part, parts) for the parts parallel_for(B, 16) would make, dispatched as that many ranges of
+// 16 so that every part runs even when its rows are empty (a part of the rows may be empty while
+// its part of H is not; the pool skips empty ranges).
 template <class F>
-void run_parts(std::size_t B, const char* what, F&& f) {
+void run_parts(std::size_t B, F&& f) {
   const std::size_t parts = parallel_plan(B, 16);
-  const std::size_t ran = parallel_for(parts * 16, 16, [&](std::size_t p, std::size_t, std::size_t) { f(p, parts); });
-  if (ran != parts) {
-    throw Error(std::string(what) + ": the pool ran " + std::to_string(ran) + " parts, not " + std::to_string(parts));
-  }
+  parallel_for(parts * 16, 16, [&](std::size_t p, std::size_t, std::size_t) { f(p, parts); });
 }
 
 #if defined(VAE_SPARSE_AVX512)
@@ -389,8 +388,7 @@ double latent_forward(const LatentBlock& l, std::size_t B) {
   check(l, B, "latent_forward");
 #if defined(VAE_SPARSE_AVX512)
   const std::size_t Z = l.Z;
-  parallel_for(B, 16, [&](std::size_t, std::size_t r0, std::size_t r1) {
-    if (r0 == r1) return;
+  parallel_for(B, 16, [&](std::size_t, std::size_t r0, std::size_t r1) {   // never an empty range
     heads_forward(l, r0, r1);
     const std::size_t lo = r0 * Z;
     reparam_kl_rows(l.z + lo, l.row_kl + r0, l.mu + lo, l.logvar + lo, l.eps + lo, r1 - r0, Z);
@@ -407,7 +405,7 @@ void latent_backward_dec(const LatentBlock& l, std::size_t B, float beta) {
   check(l, B, "latent_backward_dec");
 #if defined(VAE_SPARSE_AVX512)
   const std::size_t H = l.H;
-  run_parts(B, "latent_backward_dec", [&](std::size_t p, std::size_t parts) {
+  run_parts(B, [&](std::size_t p, std::size_t parts) {
     std::size_t r0, r1, u0, u1;
     parallel_range(B, parts, p, r0, r1);
     parallel_range(H, parts, p, u0, u1);
