@@ -268,7 +268,7 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
            + 5 * floats_bytes(B * Z)                           // eps, z, d_z, d_mu, d_logvar
            + encoder_type::activation_bytes(B) + Dec::activation_bytes(B)
            + encoder_type::sparse_bytes(B)                     // the sparse first layer
-           + LatentBlock::bytes(Z, B);                            // the fused latent block, last
+           + LatentBlock::bytes(Z, B);                         // the fused latent block, last
   }
 
   // The arena is allocated here (arena_bytes(max_batch)), or the caller's buffer is borrowed.
