@@ -48,4 +48,14 @@ std::size_t parallel_for(std::size_t n, std::size_t grain, F&& f) {
       const_cast<void*>(static_cast<const void*>(&f)));
 }
 
+// f(part, parts) for every part parallel_for(n, grain, ...) would make, an empty one included
+// (parallel_for skips those): for a dispatch that splits two ranges alike with parallel_range,
+// where a part may have nothing of one and something of the other. Dispatched as `parts` ranges
+// of 16, which the pool splits into exactly `parts` parts.
+template <class F>
+void parallel_for_parts(std::size_t n, std::size_t grain, F&& f) {
+  const std::size_t parts = parallel_plan(n, grain);
+  parallel_for(parts * 16, 16, [&](std::size_t p, std::size_t, std::size_t) { f(p, parts); });
+}
+
 }  // namespace vae

@@ -48,15 +48,6 @@ void check(const LatentBlock& l, std::size_t B, const char* what) {
   }
 }
 
-// f(part, parts) for the parts parallel_for(B, 16) would make, dispatched as that many ranges of
-// 16 so that every part runs even when its rows are empty (a part of the rows may be empty while
-// its part of H is not; the pool skips empty ranges).
-template <class F>
-void run_parts(std::size_t B, F&& f) {
-  const std::size_t parts = parallel_plan(B, 16);
-  parallel_for(parts * 16, 16, [&](std::size_t p, std::size_t, std::size_t) { f(p, parts); });
-}
-
 #if defined(VAE_SPARSE_AVX512)
 VAE_AVX512_BEGIN
 using simd::lanes;
@@ -405,7 +396,8 @@ void latent_backward_dec(const LatentBlock& l, std::size_t B, float beta) {
   check(l, B, "latent_backward_dec");
 #if defined(VAE_SPARSE_AVX512)
   const std::size_t H = l.H;
-  run_parts(B, [&](std::size_t p, std::size_t parts) {
+  // Every part runs, even one whose rows are empty: its units may not be.
+  parallel_for_parts(B, 16, [&](std::size_t p, std::size_t parts) {
     std::size_t r0, r1, u0, u1;
     parallel_range(B, parts, p, r0, r1);
     parallel_range(H, parts, p, u0, u1);

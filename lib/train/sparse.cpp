@@ -532,16 +532,14 @@ void sparse_index(SparseBatch& s, const float* x, std::size_t B) {
 #if defined(VAE_SPARSE_AVX512)
   // One dispatch: each part makes the CSR of its rows and the CSC of its columns, both from x.
   if (simd) {
-    // Dispatched as `parts` ranges of 16 so that every part runs, even one whose rows are empty.
-    const std::size_t parts = parallel_plan(B, 16);
-    const std::size_t ran = parallel_for(parts * 16, 16, [&](std::size_t p, std::size_t, std::size_t) {
+    // Every part runs, even one whose rows are empty: its columns may not be.
+    parallel_for_parts(B, 16, [&](std::size_t p, std::size_t parts) {
       std::size_t lo, hi;
       parallel_range(B, parts, p, lo, hi);
       index_rows_avx512(s, x, lo, hi);
       parallel_range(s.D, parts, p, lo, hi);
       index_cols_avx512(s, x, B, lo, hi);
     });
-    if (ran != parts) throw Error("sparse_index: the pool ran " + std::to_string(ran) + " parts, not " + std::to_string(parts));
     list_nonzero_columns(s);
     return;
   }
