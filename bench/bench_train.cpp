@@ -14,9 +14,9 @@
 //            decode to logits, sigmoid + loss, backward, Adam), as Vae::train_step_given_eps
 //            makes them; with the latent block fused (Vae::fuse_latent, vae/latent.hpp) the
 //            three forward phases are enc_fc, the block (heads, z + KL, dec_fc: its products
-//            included) and dec_out. The elementwise work around the products runs inside the products' pool
-//            tasks (issue 19: bias + ReLU, ReLU' + bias gradients), so it shows only as a pass's
-//            time beyond its products'.
+//            included) and dec_out. The elementwise work around the products runs inside the
+//            products' pool tasks (issue 19: bias + ReLU, ReLU' + bias gradients), so it shows
+//            only as a pass's time beyond its products'.
 //            The GEMM time inside the passes: in each timed step, between the backward pass and
 //            Adam, the same 14 products are called alone on that step's own operands (C to
 //            scratch) and timed, issued as the step issues them: the latent heads' small products
@@ -370,8 +370,9 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
       r.step_s[i] = seconds_since(t0);
     }
     // The phases of the same step as separate calls: the body of Vae::train_step_given_eps
-    // (vae/vae.hpp), statement for statement, on the latent block's fused path or not. Keep the two in step; the table prints the sum of
-    // the phases next to the whole step, so a drift shows.
+    // (vae/vae.hpp), statement for statement, on the latent block's fused path or not. Keep the
+    // two in step; the table prints the sum of the phases next to the whole step, so a drift
+    // shows.
     std::vector<double> noise(reps), enc(reps), rep(reps), dec(reps), loss(reps), bwd(reps), adm(reps), bound(reps);
     volatile std::uint32_t zero_mask = 0;   // adam_stream_bound writes every value back unchanged
     const std::vector<Gemm> gemms = step_gemms(batch);
