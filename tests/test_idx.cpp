@@ -29,6 +29,7 @@
 #include "vae/blas.hpp"
 #include "vae/error.hpp"
 #include "vae/idx.hpp"
+#include "vm_flags.hpp"
 
 namespace test_idx {
 
@@ -434,6 +435,24 @@ TEST(ReadIdx, SyntheticDatasetRoundTrip) {
   EXPECT_EQ(std::vector<std::uint8_t>(ds.images.begin(), ds.images.end()),
             std::vector<std::uint8_t>(file.begin() + 16, file.end()));
   EXPECT_EQ(ds.labels, (vae::Labels{0, 1, 2, 3, 4}));
+}
+
+// A training set's images are read at random, a batch from all over the set: its whole 2 MiB pages
+// are advised as huge pages (MADV_HUGEPAGE, "hg" in the mapping's VmFlags), and the bytes are the
+// file's. 8,000 images of 28 x 28: 6.3 MB, as large as MNIST's test set.
+TEST(ParseIdx, LargeImageSetIsAdvisedAsHugePages) {
+  const std::uint32_t count = 8000;
+  const std::vector<std::uint8_t> bytes = images_bytes(count, 28, 28, std::size_t{count} * 784);
+  const vae::ImageSet set = vae::parse_idx_images(bytes.data(), bytes.size(), "mem");
+  ASSERT_EQ(set.size(), std::size_t{count} * 784);
+  EXPECT_TRUE(std::equal(set.begin(), set.end(), bytes.begin() + 16));
+#if defined(__linux__)
+  // The first 2 MiB boundary inside the images: its page was advised.
+  const std::uintptr_t huge = std::uintptr_t{2} << 20;
+  const std::uintptr_t inside = (reinterpret_cast<std::uintptr_t>(set.data()) + huge - 1) / huge * huge;
+  const std::string flags = test_support::vm_flags_of(reinterpret_cast<const void*>(inside));
+  EXPECT_TRUE(test_support::has_vm_flag(flags, "hg")) << "VmFlags:" << flags;
+#endif
 }
 
 // ---------------------------------------------------------------------------------------------

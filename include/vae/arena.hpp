@@ -5,6 +5,10 @@
 // and never freed one by one; nothing is allocated afterwards. Running out is a loud vae::Error
 // that names the buffer and the shortfall, never silent corruption. Not thread-safe, not a
 // general-purpose allocator.
+//
+// An arena it allocates itself of 2 MiB or more is aligned to 2 MiB, rounded up to whole 2 MiB
+// pages and advised to Linux as huge pages (transparent huge pages, where the system has them on):
+// a training step walks all of it, and 4 KiB pages cost TLB misses (lib/train/huge_pages.h).
 #pragma once
 
 #include <cstddef>

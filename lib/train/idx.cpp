@@ -19,6 +19,7 @@
 
 #include "vae/error.hpp"
 #include "vae/parallel.hpp"
+#include "huge_pages.h"
 #include "vector_clones.h"
 
 namespace vae {
@@ -155,6 +156,9 @@ ImageSet parse_idx_images(const std::uint8_t* data, std::size_t size, const std:
   check_data_size(size, header_bytes, static_cast<std::size_t>(data_bytes), name, shape);
 
   ImageSet set = ImageSet::from_shape({count, rows, cols});  // (count, rows, cols)
+  // Each shuffled batch reads its images from all over the set: huge pages spare the TLB misses
+  // (huge_pages.h). Advised before the copy below first writes the pages.
+  detail::advise_huge_pages(set.data(), static_cast<std::size_t>(data_bytes));
   if (data_bytes) std::memcpy(set.data(), data + header_bytes, static_cast<std::size_t>(data_bytes));
   return set;
 }
