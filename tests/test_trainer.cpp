@@ -1,6 +1,7 @@
 // test_trainer.cpp - the training loop on real MNIST: zero heap allocations per step and per
 // evaluation (every first-layer path), bit-identical runs (1 thread; 2 threads on the sparse
-// path), sparse and dense first layers agree on 2-epoch losses, the latent-2 configuration trains.
+// path), sparse and dense first layers agree on 2-epoch losses, steps that stage the next batch
+// train as staging before each step, the latent-2 configuration trains.
 #include "vae/trainer.hpp"
 
 #include <gtest/gtest.h>
@@ -115,6 +116,87 @@ TEST(Trainer, SparsePathRunsAreBitIdentical) {
   const std::vector<float> a = params(7), b = params(7), c = params(8);
   EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0);
   EXPECT_NE(std::memcmp(a.data(), c.data(), a.size() * sizeof(float)), 0);
+}
+
+// The Trainer's steps stage the next batch themselves (Vae::train_step with a PendingBatch): in
+// the time a core waits in dec_out's backward where the first layer keeps its own index of x, else
+// after the backward pass. The reference is the same Trainer staging each batch before its step
+// (the policy with step_stages_next off). Two epochs of each must end with the same losses and
+// the same parameters and Adam state, bit for bit, on every first-layer path at 1-3 threads: x
+// rewritten while the step still read it (the dense path's dW) would change the gradients.
+struct StageBeforeEachStep : vae::StageImages {
+  static constexpr bool step_stages_next = false;
+};
+
+TEST(Trainer, StepsStagingTheNextBatchTrainAsStagingBeforeEachStep) {
+  using Model = vae::Vae784_400_20;
+  const vae::ImageSet train = vae::head(mnist(vae::Split::train).images, 128 * 6 + 40);   // 7 batches
+  for (int threads : {1, 2, 3}) {
+    for (vae::FirstLayerPath path : {vae::FirstLayerPath::dense, vae::FirstLayerPath::sparse, vae::FirstLayerPath::packed}) {
+      SCOPED_TRACE(std::to_string(threads) + " threads, " + vae::first_layer_name(path));
+      vae::set_blas_threads(threads);
+      Model a(128), b(128);
+      vae::TrainOptions opt;
+      opt.first_layer = path;
+      vae::Trainer<Model> pipelined(a, train, opt, vae::ParamInit::from_seed);
+      vae::Trainer<Model, StageBeforeEachStep> staged(b, train, opt, vae::ParamInit::from_seed);
+      for (int e = 0; e < 2; ++e) {
+        const vae::LossSums sa = pipelined.train_epoch(), sb = staged.train_epoch();
+        EXPECT_EQ(sa.total, sb.total);
+        EXPECT_EQ(sa.kl, sb.kl);
+      }
+      // The parameters, their gradients from the last step, Adam's m and v: one block each.
+      for (auto [pa, pb] : {std::pair{a.params.data(), b.params.data()}, std::pair{a.grads.data(), b.grads.data()},
+                            std::pair{a.adam_m.data(), b.adam_m.data()}, std::pair{a.adam_v.data(), b.adam_v.data()}}) {
+        EXPECT_EQ(std::memcmp(pa, pb, Model::num_params * sizeof(float)), 0);
+      }
+    }
+  }
+}
+
+// A step given the next batch leaves x holding it, as stage_batch writes it; a next batch it cannot
+// stage (an index past the set, more images than the model's batch, images of another size) throws
+// before the step changes anything.
+TEST(Trainer, StepStagesTheNextBatchIntoXAndRejectsABadOne) {
+  using Model = vae::Vae784_400_20;
+  vae::set_blas_threads(2);
+  const vae::ImageSet& images = mnist(vae::Split::train).images;
+  Model m(64);
+  vae_rt::Rng rng;
+  vae_rt::rng_seed(&rng, 3, 0);
+  m.init_params(rng);
+  m.enc.first_layer = vae::FirstLayerPath::sparse;
+  std::vector<std::uint32_t> now(64), next(50);
+  for (std::size_t i = 0; i < now.size(); ++i) now[i] = static_cast<std::uint32_t>(7 * i);
+  for (std::size_t i = 0; i < next.size(); ++i) next[i] = static_cast<std::uint32_t>(59999 - 11 * i);
+  vae::stage_batch(m.x.data(), images, now.data(), now.size());
+  m.train_step(64, vae::LossSpec{}, vae::AdamConfig{}, rng, vae::PendingBatch{&images, next.data(), next.size()});
+  std::vector<float> expect(50 * 784);
+  vae::stage_batch(expect.data(), images, next.data(), next.size());
+  EXPECT_EQ(std::memcmp(m.x.data(), expect.data(), expect.size() * sizeof(float)), 0);
+
+  const std::vector<float> params(m.params.data(), m.params.data() + Model::num_params);
+  const std::vector<float> x(m.x.data(), m.x.data() + 64 * 784);
+  std::vector<std::uint32_t> bad = next;
+  bad[17] = 60000;
+  const vae::ImageSet small = xt::zeros<std::uint8_t>({std::size_t{100}, std::size_t{8}, std::size_t{8}});
+  const std::vector<std::uint32_t> many(65, 0);
+  const std::pair<vae::PendingBatch, const char*> cases[] = {
+      {{&images, bad.data(), bad.size()}, "index 60000 at batch row 17"},
+      {{&images, many.data(), many.size()}, "65"},
+      {{&small, next.data(), 10}, "784 pixels"},
+      {{nullptr, next.data(), 10}, "784 pixels"}};
+  for (const auto& [pending, phrase] : cases) {
+    SCOPED_TRACE(phrase);
+    try {
+      m.train_step(50, vae::LossSpec{}, vae::AdamConfig{}, rng, pending);
+      ADD_FAILURE() << "no error";
+    } catch (const vae::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(phrase), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(std::memcmp(m.params.data(), params.data(), params.size() * sizeof(float)), 0);
+    EXPECT_EQ(std::memcmp(m.x.data(), x.data(), x.size() * sizeof(float)), 0);
+  }
 }
 
 std::vector<float> train_params(std::uint64_t seed) {

@@ -48,6 +48,19 @@ struct BlockHook {
   void operator()(const GemmBlock& block) const { if (fn) fn(ctx, block); }
 };
 
+// Two hooks as one: `first`, then `second`, on the same block (either may be empty).
+struct HookPair {
+  BlockHook first, second;
+  BlockHook hook() const {
+    return {[](const void* c, const GemmBlock& block) {
+              const auto* p = static_cast<const HookPair*>(c);
+              p->first(block);
+              p->second(block);
+            },
+            this};
+  }
+};
+
 // sgemm with a prologue and an epilogue per part (either may be empty). Without hooks it is the
 // same call as sgemm above: the same parts, the same bits. With an epilogue, a product too small to
 // be worth splitting alone (< 4 MFLOP) is still split when C has 16K values or more, so that the

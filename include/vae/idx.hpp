@@ -70,9 +70,23 @@ Dataset load_mnist(const std::string& dir, Split split);
 // Stage a batch: x (B, rows*cols) floats in [0,1] = pixel / 255, for images idx[0..B).
 // No allocation; an idx[b] >= image_count(images) throws vae::Error before anything is written.
 void stage_batch(float* x, const ImageSet& images, const std::uint32_t* idx, std::size_t batch);
+// stage_batch's check alone: throws vae::Error naming the first idx[b] >= image_count(images).
+void check_batch_indices(const ImageSet& images, const std::uint32_t* idx, std::size_t batch);
+
+// A batch named but not staged yet: images[idx[b]] for b < B. A training step can stage it into
+// x while it runs (Vae::train_step with a next batch, which the Trainer's epochs use).
+struct PendingBatch {
+  const ImageSet* images = nullptr;
+  const std::uint32_t* idx = nullptr;
+  std::size_t B = 0;
+};
+// stage_batch on the calling thread alone, with no pool dispatch (for work already inside one) and
+// no check: the caller has run check_batch_indices on the same batch. The same bits as stage_batch.
+void stage_batch_serial(float* x, const PendingBatch& batch) noexcept;
 // Asks the memory system for the images idx[0..batch) (prefetches into L2; no effect on results):
-// the Trainer calls it for the next batch before it takes a step, so that a shuffled batch's
-// images, scattered over the training set and long out of every cache, arrive during the step.
+// the Trainer calls it for the next batch before a step that does not stage that batch itself
+// (the Classifier's), so that a shuffled batch's images, scattered over the training set and long
+// out of every cache, arrive during the step.
 void prefetch_images(const ImageSet& images, const std::uint32_t* idx, std::size_t batch);
 
 }  // namespace vae

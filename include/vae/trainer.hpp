@@ -3,7 +3,8 @@
 //
 // Trainer<Model, Staging> shuffles the training set each epoch with its one RNG stream, iterates
 // batches of `batch` images (the last one may be partial), stages each batch into the model's
-// arena and takes one step, tracks the running sums, and evaluates a data set batch by batch. It
+// arena and takes one step (a Vae's step stages the next batch itself, in time its backward pass
+// leaves a core idle), tracks the running sums, and evaluates a data set batch by batch. It
 // prints nothing: progress goes to a callback. What differs between models is the staging policy:
 //   StageImages            an ImageSet; stages model.x; the model's steps are
 //                          train_step(B, loss, adam, rng) and eval_step(B, loss, rng*) (Vae),
@@ -89,6 +90,13 @@ struct StageImages {
   static auto train_step(Model& m, std::size_t B, const TrainOptions& opt, vae_rt::Rng& rng) {
     return m.train_step(B, opt.loss, opt.adam, rng);
   }
+  // The model's step stages the next batch itself (Vae::train_step with a PendingBatch).
+  static constexpr bool step_stages_next = true;
+  template <class Model>
+  static auto train_step(Model& m, std::size_t B, const TrainOptions& opt, vae_rt::Rng& rng,
+                         const PendingBatch& next) {
+    return m.train_step(B, opt.loss, opt.adam, rng, next);
+  }
   template <class Model>
   static auto eval_step(Model& m, std::size_t B, const TrainOptions& opt, vae_rt::Rng* rng) {
     return m.eval_step(B, opt.loss, rng);
@@ -122,6 +130,7 @@ struct StageImagesWithLabels {
   static auto train_step(Model& m, std::size_t B, const TrainOptions& opt, vae_rt::Rng&) {
     return m.train_step(B, opt.adam);
   }
+  static constexpr bool step_stages_next = false;   // the Trainer stages every batch
   template <class Model>
   static auto eval_step(Model& m, std::size_t B, const TrainOptions&, vae_rt::Rng*) {
     return m.eval_step(B);
@@ -175,14 +184,26 @@ class Trainer {
     Sums running;
     const std::size_t nb = batches_per_epoch();
     for (std::size_t b = 0; b < nb; ++b) {
-      const std::size_t first = b * opt_.batch;
+      const std::size_t first = b * opt_.batch, next = first + opt_.batch;
       const std::size_t B = batch_at(first, count());
-      Staging::stage(model_, train_, order_.data() + first, B);
-      if (b + 1 < nb) {   // the next batch's images, on their way during this step
-        const std::size_t next = first + opt_.batch;
-        prefetch_images(Staging::images(train_), order_.data() + next, batch_at(next, count()));
+      const bool last = b + 1 == nb;
+      if constexpr (Staging::step_stages_next) {
+        // The first batch is staged here; each later one by the step before it, while that step
+        // no longer reads x (Vae::train_step with a PendingBatch).
+        if (b == 0) Staging::stage(model_, train_, order_.data(), B);
+        if (last) {
+          running.add(Staging::train_step(model_, B, opt_, rng_));
+        } else {
+          const PendingBatch pending{&Staging::images(train_), order_.data() + next, batch_at(next, count())};
+          running.add(Staging::train_step(model_, B, opt_, rng_, pending));
+        }
+      } else {
+        Staging::stage(model_, train_, order_.data() + first, B);
+        if (!last) {   // the next batch's images, on their way during this step
+          prefetch_images(Staging::images(train_), order_.data() + next, batch_at(next, count()));
+        }
+        running.add(Staging::train_step(model_, B, opt_, rng_));
       }
-      running.add(Staging::train_step(model_, B, opt_, rng_));
       progress(Report{b + 1, nb, running});
     }
     ++epoch_;

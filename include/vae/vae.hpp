@@ -27,6 +27,7 @@
 #include "vae/adam.hpp"
 #include "vae/arena.hpp"
 #include "vae/error.hpp"
+#include "vae/idx.hpp"
 #include "vae/latent.hpp"
 #include "vae/layers.hpp"
 #include "vae/losses.hpp"
@@ -217,21 +218,26 @@ struct Decoder {
     backward_fc(d_z, z, B);
   }
   // backward's two halves. dec_out's gradients, and d_h (ReLU' applied) with dec_fc's db.
-  void backward_out(std::size_t B) {
+  // Returns whether the two products ran side by side, one per core; then `idle` (if any) ran on
+  // the core that made dW, after dW and db, while the other core finished d_h (dW is the shorter
+  // of the two: 1,204 against 1,307 kcycles alone). Otherwise `idle` did not run.
+  bool backward_out(std::size_t B, BlockHook idle = {}) {
     // The two products side by side, each whole on its own core, where the pool has two threads
     // (sgemm_each): dW with dec_out's db, d_h with ReLU' and dec_fc's db over all its rows.
     const BiasGradHook db = out.bias_grad_hook(d_logits, B);   // a whole block: every row
+    const HookPair db_then_idle{db.hook(), idle};
     const ReluGradHook relu_db{h.data(), fc.db.data()};
-    const GemmCall both[] = {out.weight_grad_call(d_logits, h, B, db.hook()),
+    const GemmCall both[] = {out.weight_grad_call(d_logits, h, B, db_then_idle.hook()),
                              gemm_dyw(d_h, d_logits, out.w, B, 0.0f, BlockHook{}, relu_db.hook())};
     if (sgemm_side_by_side(both, 2)) {
       sgemm_each(both, 2);
-      return;
+      return true;
     }
     using Grad = typename decltype(out)::Grad;
     out.weight_grad(d_logits, h, B);   // dW, and db in the same tasks
     // d_h = d_logits W_out, with ReLU' and dec_fc's bias gradient in the product's parts.
     out.input_grad_relu(d_h, d_logits, h, fc.db.data(), B, Grad::assign);
+    return false;
   }
   // dec_fc's dW and d_z from d_h.
   void backward_fc(const Rows<Z>& d_z, const Rows<Z>& z, std::size_t B) {
@@ -335,18 +341,21 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
     return s;
   }
   // Gradients of recon + beta KL w.r.t. every parameter, after loss(spec, B, true).
-  void backward(const LossSpec& spec, std::size_t B) {
+  // Returns whether `idle` ran (on the core that finishes dec_out's dW first, see
+  // Decoder::backward_out): only on the fused path with the two products side by side.
+  bool backward(const LossSpec& spec, std::size_t B, BlockHook idle = {}) {
     if (latent_on()) {
-      dec.backward_out(B);
+      const bool side_by_side = dec.backward_out(B, idle);
       latent_backward_dec(latent, B, spec.beta);   // dec_fc's dW, d_z, reparam' + KL'
       enc.backward_fused(x, latent, B);
-      return;
+      return side_by_side && idle;
     }
     dec.backward(d_z, z, B);
     // The reparameterization's gradient and KL's in one pass.
     reparam_kl_backward(d_mu.data(), d_logvar.data(), d_z.data(), enc.mu.data(), enc.logvar.data(),
                         eps.data(), B * Z, spec.beta);
     enc.backward(x, d_mu, d_logvar, B);
+    return false;
   }
 
   // One optimization step on the staged batch x (B images): eps from rng, forward, loss,
@@ -355,12 +364,67 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
                       vae_rt::Rng& rng) {
     check_batch_size(B, this->max_batch_, "model");
     fill_normal(rng, eps.data(), B * Z);   // rng_fill_normal's draws, vectorized (vae/layers.hpp)
-    return train_step_given_eps(B, spec, adam);
+    return step(B, spec, adam, nullptr);
   }
 
-  // The same step with the noise already in eps (B, Z): for tests against fixed references.
+  // The same step, which also stages the batch the next step will train on: on return x holds
+  // next's images (as stage_batch writes them), and everything else is as the step above gives.
+  // The Trainer's epochs take their steps this way. Why: x is free once the forward has read it
+  // when the first layer keeps its own index of x (the sparse and packed paths); there the core
+  // that finishes dec_out's dW first stages the images while the other finishes d_h, time it
+  // would otherwise spend waiting. A shuffled batch's images are cache misses: staging them took
+  // ~35 us of a 1.8 ms step (issue 19, docs/performance.md). On the other paths they are staged
+  // after the backward pass, before Adam. next's images and indices are checked first: a bad one
+  // throws vae::Error before the step changes anything.
+  LossSums train_step(std::size_t B, const LossSpec& spec, const AdamConfig& adam, vae_rt::Rng& rng,
+                      const PendingBatch& next) {
+    check_batch_size(B, this->max_batch_, "model");
+    check_batch_size(next.B, this->max_batch_, "model (next batch)");
+    if (!next.images || pixels_per_image(*next.images) != D) {
+      throw Error("train_step: the next batch's images are not " + std::to_string(D) + " pixels each");
+    }
+    check_batch_indices(*next.images, next.idx, next.B);
+    fill_normal(rng, eps.data(), B * Z);
+    return step(B, spec, adam, &next);
+  }
+
+  // The step with the noise already in eps (B, Z): for tests against fixed references.
   LossSums train_step_given_eps(std::size_t B, const LossSpec& spec, const AdamConfig& adam) {
     check_batch_size(B, this->max_batch_, "model");
+    return step(B, spec, adam, nullptr);
+  }
+
+  // Loss of the staged batch without training. rng: draw z as in training; null: z = mu.
+  LossSums eval_step(std::size_t B, const LossSpec& spec, vae_rt::Rng* rng) {
+    check_batch_size(B, this->max_batch_, "model");
+    encode(B);
+    if (rng) {
+      fill_normal(*rng, eps.data(), B * Z);
+      reparameterize(B);
+    } else {
+      std::copy_n(enc.mu.data(), B * Z, z.data());
+    }
+    decode(B);
+    return loss(spec, B, false);
+  }
+
+ private:
+  // Stages a pending batch into x from inside a product's task (backward's idle core).
+  struct StageHook {
+    float* x;
+    PendingBatch next;
+    BlockHook hook() const {
+      return {[](const void* c, const GemmBlock&) {
+                const auto* h = static_cast<const StageHook*>(c);
+                stage_batch_serial(h->x, h->next);
+              },
+              this};
+    }
+  };
+
+  // Forward, loss, backward and Adam on x with the noise in eps; stages `next` into x (if any)
+  // once the step no longer reads x.
+  LossSums step(std::size_t B, const LossSpec& spec, const AdamConfig& adam, const PendingBatch* next) {
     LossSums s;
     if (latent_on()) {   // enc_fc; heads + reparameterization + KL + dec_fc in one dispatch; dec_out
       enc.forward_fc(x, B);
@@ -380,26 +444,16 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
                                  dec.logits.data(), x.data(), B * D);
     s.total = s.recon + static_cast<double>(spec.beta) * s.kl;
     s.images = B;
-    backward(spec, B);
+    // x is read by the backward pass only through the dense first layer's dW.
+    const StageHook stage_next{x.data(), next ? *next : PendingBatch{}};
+    const bool x_read_after_forward =
+        enc.first_layer == FirstLayerPath::dense || enc.first_layer == FirstLayerPath::automatic;
+    const bool staged = backward(spec, B, next && !x_read_after_forward ? stage_next.hook() : BlockHook{});
+    if (next && !staged) stage_batch(x.data(), *next->images, next->idx, next->B);
     this->adam_update(adam);
     return s;
   }
 
-  // Loss of the staged batch without training. rng: draw z as in training; null: z = mu.
-  LossSums eval_step(std::size_t B, const LossSpec& spec, vae_rt::Rng* rng) {
-    check_batch_size(B, this->max_batch_, "model");
-    encode(B);
-    if (rng) {
-      fill_normal(*rng, eps.data(), B * Z);
-      reparameterize(B);
-    } else {
-      std::copy_n(enc.mu.data(), B * Z, z.data());
-    }
-    decode(B);
-    return loss(spec, B, false);
-  }
-
- private:
   bool latent_on() const {
     if constexpr (latent_fusable) {
       return fuse_latent;
