@@ -8,9 +8,9 @@
 //
 // The sigmoid stays a plain loop over the runtime's rt_sigmoidf: it is the device's decode
 // arithmetic, and in training it is fused into the loss (lib/train/losses.cpp).
-// The block passes (issue 19) are xtensor too, row by row over each block; the fused
-// reparameterization + KL passes are cloned plain loops, measured 6-16x faster than the
-// xtensor forms (the reason is beside them).
+// The block passes (issue 19), which run inside the products' tasks, and the fused
+// reparameterization + KL passes are cloned plain loops, measured faster than the xtensor forms
+// (the reasons are beside them).
 #include "vae/layers.hpp"
 
 #include <xtensor/xadapt.hpp>
@@ -70,43 +70,54 @@ void relu_backward(float* dx, const float* dy, const float* y, std::size_t n) {
 }
 
 // --- on one block of a product's output (vae/layers.hpp) -----------------------------------------
-// Row by row over 1-D adaptors: each row's [c0, c1) is contiguous, xtensor's linear path.
-void bias_fill_block(const GemmBlock& y, const float* b) {
-  const std::size_t w = y.c1 - y.c0;
-  const auto bias = span(b + y.c0, w);
-  for (std::size_t i = y.r0; i < y.r1; ++i) {
-    auto yi = span(y.c + i * y.ldc + y.c0, w);
-    xt::noalias(yi) = bias;
+// Plain loops over each row's [c0, c1), cloned per vector width (vector_clones.h), as the fused
+// reparameterization passes below. These run inside the products' tasks, and ReLU' with dec_fc's
+// db sits on the longer side of dec_out's backward pair: as xtensor expressions they compiled to
+// an out-of-line assignment at the baseline's 4 floats a vector (issue 19, session 9: 1% of an
+// epoch's samples in perf). The same operations in the same order per element: the same bits.
+namespace {
+VAE_VECTOR_CLONES
+void relu_row(float* __restrict v, std::size_t n) {
+  for (std::size_t j = 0; j < n; ++j) v[j] = v[j] > 0.0f ? v[j] : 0.0f;
+}
+
+// d = where(y > 0, d, 0), then db += d (if db).
+VAE_VECTOR_CLONES
+void relu_grad_row(float* __restrict d, const float* __restrict y, float* __restrict db, std::size_t n) {
+  for (std::size_t j = 0; j < n; ++j) d[j] = y[j] > 0.0f ? d[j] : 0.0f;
+  if (db) {
+    for (std::size_t j = 0; j < n; ++j) db[j] += d[j];
   }
 }
 
-void relu_block(const GemmBlock& y) {
+VAE_VECTOR_CLONES
+void add_row(float* __restrict acc, const float* __restrict v, std::size_t n) {
+  for (std::size_t j = 0; j < n; ++j) acc[j] += v[j];
+}
+}  // namespace
+
+void bias_fill_block(const GemmBlock& y, const float* b) {
   const std::size_t w = y.c1 - y.c0;
-  for (std::size_t i = y.r0; i < y.r1; ++i) {
-    auto v = span(y.c + i * y.ldc + y.c0, w);
-    xt::noalias(v) = xt::where(v > 0.0f, v, 0.0f);
-  }
+  for (std::size_t i = y.r0; i < y.r1; ++i) std::copy_n(b + y.c0, w, y.c + i * y.ldc + y.c0);
+}
+
+void relu_block(const GemmBlock& y) {
+  for (std::size_t i = y.r0; i < y.r1; ++i) relu_row(y.c + i * y.ldc + y.c0, y.c1 - y.c0);
 }
 
 void relu_grad_block(const GemmBlock& dy, const float* y, float* db) {
   const std::size_t w = dy.c1 - dy.c0;
-  if (db) span(db + dy.c0, w).fill(0.0f);
+  if (db) std::fill_n(db + dy.c0, w, 0.0f);
   for (std::size_t i = dy.r0; i < dy.r1; ++i) {
-    auto d = span(dy.c + i * dy.ldc + dy.c0, w);
-    xt::noalias(d) = xt::where(span(y + i * dy.ldc + dy.c0, w) > 0.0f, d, 0.0f);
-    if (db) {
-      auto s = span(db + dy.c0, w);
-      xt::noalias(s) += d;
-    }
+    relu_grad_row(dy.c + i * dy.ldc + dy.c0, y + i * dy.ldc + dy.c0, db ? db + dy.c0 : nullptr, w);
   }
 }
 
 void bias_grad_cols(float* db, const float* dy, std::size_t B, std::size_t N, std::size_t lo,
                     std::size_t hi) {
   if (lo >= hi) return;
-  auto d = span(db + lo, hi - lo);
-  d.fill(0.0f);
-  for (std::size_t i = 0; i < B; ++i) xt::noalias(d) += span(dy + i * N + lo, hi - lo);
+  std::fill(db + lo, db + hi, 0.0f);
+  for (std::size_t i = 0; i < B; ++i) add_row(db + lo, dy + i * N + lo, hi - lo);
 }
 
 void sigmoid_forward(float* y, const float* x, std::size_t n) {
