@@ -56,8 +56,8 @@ TEST(Arena, LargeArenaIsAlignedAndAdvisedAsHugePages) {
   vae::Arena a(capacity);
   EXPECT_EQ(reinterpret_cast<std::uintptr_t>(a.base()) % (std::size_t{2} << 20), 0u);
   EXPECT_EQ(a.capacity(), vae::align_up(capacity));
-  const std::string flags = test_support::vm_flags_of(a.base());
-  EXPECT_TRUE(test_support::has_vm_flag(flags, "hg")) << "VmFlags:" << flags;
+  const std::string flags = vae_test::vm_flags_of(a.base());
+  EXPECT_TRUE(vae_test::has_vm_flag(flags, "hg")) << "VmFlags:" << flags;
   // The whole capacity is still there to carve, zeroed, to its last byte.
   auto* p = static_cast<std::uint8_t*>(a.carve_bytes(a.capacity(), "all"));
   EXPECT_EQ(p[a.capacity() - 1], 0u);

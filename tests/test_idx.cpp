@@ -450,8 +450,8 @@ TEST(ParseIdx, LargeImageSetIsAdvisedAsHugePages) {
   // The first 2 MiB boundary inside the images: its page was advised.
   const std::uintptr_t huge = std::uintptr_t{2} << 20;
   const std::uintptr_t inside = (reinterpret_cast<std::uintptr_t>(set.data()) + huge - 1) / huge * huge;
-  const std::string flags = test_support::vm_flags_of(reinterpret_cast<const void*>(inside));
-  EXPECT_TRUE(test_support::has_vm_flag(flags, "hg")) << "VmFlags:" << flags;
+  const std::string flags = vae_test::vm_flags_of(reinterpret_cast<const void*>(inside));
+  EXPECT_TRUE(vae_test::has_vm_flag(flags, "hg")) << "VmFlags:" << flags;
 #endif
 }
 

@@ -8,7 +8,7 @@
 #include <sstream>
 #include <string>
 
-namespace test_support {
+namespace vae_test {
 
 // The VmFlags line of the mapping containing `p` ("rd wr mr mw me ac sd hg" ...), or "" when
 // there is no /proc/self/smaps (not Linux) or no mapping holds it.
@@ -37,4 +37,4 @@ inline bool has_vm_flag(const std::string& flags, const std::string& flag) {
   return false;
 }
 
-}  // namespace test_support
+}  // namespace vae_test
