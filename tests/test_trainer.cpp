@@ -155,8 +155,8 @@ TEST(Trainer, StepsStagingTheNextBatchTrainAsStagingBeforeEachStep) {
 }
 
 // A step given the next batch leaves x holding it, as stage_batch writes it; a next batch it cannot
-// stage (an index past the set, more images than the model's batch, images of another size) throws
-// before the step changes anything.
+// stage (an index past the set, more images than the model's batch, images of another size or
+// none, no indices) throws before the step changes anything.
 TEST(Trainer, StepStagesTheNextBatchIntoXAndRejectsABadOne) {
   using Model = vae::Vae784_400_20;
   vae::set_blas_threads(2);
@@ -185,7 +185,8 @@ TEST(Trainer, StepStagesTheNextBatchIntoXAndRejectsABadOne) {
       {{&images, bad.data(), bad.size()}, "index 60000 at batch row 17"},
       {{&images, many.data(), many.size()}, "65"},
       {{&small, next.data(), 10}, "784 pixels"},
-      {{nullptr, next.data(), 10}, "784 pixels"}};
+      {{nullptr, next.data(), 10}, "784 pixels"},
+      {{&images, nullptr, 10}, "no image indices"}};
   for (const auto& [pending, phrase] : cases) {
     SCOPED_TRACE(phrase);
     try {
