@@ -67,6 +67,12 @@ struct Encoder {
   // reassociation.
   FirstLayerPath first_layer = FirstLayerPath::dense;
   SparseFirstLayer<D, H> fc_sparse;   // the batch's index and the sparse paths' scratch
+  // Whether enc_fc runs as the dense sgemm (automatic, left unresolved, counts as dense). Only
+  // then does the backward pass read x again (dW = d_h^T x); the sparse and packed paths read
+  // their own index of it.
+  bool first_layer_dense() const {
+    return first_layer == FirstLayerPath::dense || first_layer == FirstLayerPath::automatic;
+  }
 
   static constexpr std::size_t activation_bytes(std::size_t B) {
     return 2 * floats_bytes(B * H) + 2 * floats_bytes(B * Z);
@@ -96,7 +102,7 @@ struct Encoder {
   // forward's two halves (the fused latent block runs the heads in its own dispatch).
   // h (B, H) = relu(enc_fc(x)).
   void forward_fc(const Rows<D>& x, std::size_t B) {
-    if (first_layer == FirstLayerPath::dense || first_layer == FirstLayerPath::automatic) {
+    if (first_layer_dense()) {
       fc.forward(h, x, B, Act::relu);   // bias + product + ReLU per block of h
     } else {   // bias, product and ReLU in the sparse kernel's one pass
       fc_sparse.forward(h.data(), x.data(), fc.w.data(), fc.b.data(), B, first_layer);
@@ -136,7 +142,7 @@ struct Encoder {
   }
   // enc_fc's dW from d_h (its db is backward_heads').
   void backward_fc(const Rows<D>& x, std::size_t B) {
-    if (first_layer == FirstLayerPath::dense || first_layer == FirstLayerPath::automatic) {
+    if (first_layer_dense()) {
       fc.weight_grad(d_h, x, B, /*bias=*/false);   // dW = d_h^T x; db made above
     } else {   // dW from the index forward() built for this x; db made above
       fc_sparse.backward_dw(fc.dw.data(), d_h.data(), first_layer);
@@ -447,9 +453,7 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
     s.images = B;
     // x is read by the backward pass only through the dense first layer's dW.
     const StageHook stage_next{x.data(), next ? *next : PendingBatch{}};
-    const bool x_read_after_forward =
-        enc.first_layer == FirstLayerPath::dense || enc.first_layer == FirstLayerPath::automatic;
-    const bool staged = backward(spec, B, next && !x_read_after_forward ? stage_next.hook() : BlockHook{});
+    const bool staged = backward(spec, B, next && !enc.first_layer_dense() ? stage_next.hook() : BlockHook{});
     if (next && !staged) stage_batch(x.data(), *next->images, next->idx, next->B);
     this->adam_update(adam);
     return s;
