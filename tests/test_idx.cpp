@@ -316,7 +316,7 @@ TEST(StageBatch, SplitAcrossThreadsEqualsTheSingleThreadedRows) {
   }
 }
 
-TEST(StageBatch, IndexOutOfRangeThrowsBeforeWriting) {
+TEST(StageBatch, IndexOutOfRangeOrNoIndicesThrowsBeforeWriting) {
   vae::ImageSet set = vae::ImageSet::from_shape({2, 2, 2});  // (2, 2, 2)
   set.fill(9);
   const std::uint32_t idx[] = {1, 2};
@@ -324,6 +324,8 @@ TEST(StageBatch, IndexOutOfRangeThrowsBeforeWriting) {
   std::fill(std::begin(x), std::end(x), -1.0f);
   expect_message(error_of([&] { vae::stage_batch(x, set, idx, 2); }),
                  {"stage_batch", "index 2", "expected < 2"});
+  expect_message(error_of([&] { vae::stage_batch(x, set, nullptr, 2); }),
+                 {"stage_batch", "no image indices", "batch of 2"});
   for (float v : x) EXPECT_EQ(v, -1.0f);
 }
 

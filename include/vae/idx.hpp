@@ -68,9 +68,11 @@ enum class Split { train, test };
 Dataset load_mnist(const std::string& dir, Split split);
 
 // Stage a batch: x (B, rows*cols) floats in [0,1] = pixel / 255, for images idx[0..B).
-// No allocation; an idx[b] >= image_count(images) throws vae::Error before anything is written.
+// No allocation; an idx[b] >= image_count(images), or a null idx, throws vae::Error before
+// anything is written.
 void stage_batch(float* x, const ImageSet& images, const std::uint32_t* idx, std::size_t batch);
-// stage_batch's check alone: throws vae::Error naming the first idx[b] >= image_count(images).
+// stage_batch's check alone: throws vae::Error naming the first idx[b] >= image_count(images), or
+// for no indices (idx null) at all.
 void check_batch_indices(const ImageSet& images, const std::uint32_t* idx, std::size_t batch);
 
 // A batch named but not staged yet: images[idx[b]] for b < B. A training step can stage it into

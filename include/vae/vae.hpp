@@ -389,7 +389,6 @@ class Vae : public ParamBlock<Encoder<D, H, Z>::num_params + Dec::num_params> {
     if (!next.images || pixels_per_image(*next.images) != D) {
       throw Error("train_step: the next batch's images are not " + std::to_string(D) + " pixels each");
     }
-    if (!next.idx) throw Error("train_step: the next batch has no image indices");
     check_batch_indices(*next.images, next.idx, next.B);
     fill_normal(rng, eps.data(), B * Z);
     return step(B, spec, adam, &next);

@@ -265,6 +265,7 @@ void prefetch_images(const ImageSet& images, const std::uint32_t* idx, std::size
 }
 
 void check_batch_indices(const ImageSet& images, const std::uint32_t* idx, std::size_t batch) {
+  if (!idx && batch > 0) throw Error("stage_batch: no image indices for a batch of " + std::to_string(batch));
   for (std::size_t b = 0; b < batch; ++b) {
     if (idx[b] >= image_count(images)) {
       throw Error("stage_batch: index " + std::to_string(idx[b]) + " at batch row " +
