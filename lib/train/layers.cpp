@@ -81,7 +81,8 @@ void relu_row(float* __restrict v, std::size_t n) {
   for (std::size_t j = 0; j < n; ++j) v[j] = v[j] > 0.0f ? v[j] : 0.0f;
 }
 
-// d = where(y > 0, d, 0), then db += d (if db).
+// d = where(y > 0, d, 0), then db += d (if db). The second loop is add_row's, kept here: calling
+// add_row for it instead measured 0.5-1% slower an epoch (nine of ten alternated runs).
 VAE_VECTOR_CLONES
 void relu_grad_row(float* __restrict d, const float* __restrict y, float* __restrict db, std::size_t n) {
   for (std::size_t j = 0; j < n; ++j) d[j] = y[j] > 0.0f ? d[j] : 0.0f;
