@@ -352,6 +352,9 @@ std::string summary_markdown(const std::vector<Run>& runs, const std::string& ou
     return fmt(r.metrics.at("run").value("epochs_seconds", 0.0) / 60, 1) + " min (" +
            std::to_string(r.metrics.at("settings").value("threads", 0)) + " threads)";
   });
+  row("OpenBLAS kernels", [&](const Run& r) {   // what the time and the last bits depend on
+    return r.metrics.at("run").value("openblas_kernels", std::string("-"));
+  });
   md += "\n## Loss curves\n\n![loss curves](loss_curves.png)\n\n"
         "Solid: training loss (running mean over the epoch); dashed: test loss after the epoch. "
         "Log scale, so that both objectives fit.\n\n";

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "run.hpp"
+#include "vae/blas.hpp"
 #include "vae/files/atomic_file.hpp"
 
 #ifndef VAE_SOURCE_DIR
@@ -114,7 +115,9 @@ void write_metrics_json(const std::string& path, const TrainSettings& s, const n
        {{"epochs_seconds", epoch_seconds},
         {"session_seconds", session_seconds},
         {"resumed_from_epoch", resumed_from >= 0 ? nlohmann::json(resumed_from) : nlohmann::json()},
-        {"git_commit", commit.empty() ? nlohmann::json() : nlohmann::json(commit)}}},
+        {"git_commit", commit.empty() ? nlohmann::json() : nlohmann::json(commit)},
+        // The products' last bits, and their speed, depend on these (vae/blas.hpp).
+        {"openblas_kernels", vae::blas_kernels()}}},
   };
   vae::write_file_atomic(path, j.dump(2) + "\n");
 }

@@ -123,6 +123,9 @@ int blas_threads();
 // it does not know (Intel family 6 model 207, with AVX-512, among them), about 3x slower; unless
 // OPENBLAS_CORETYPE is set, the library then selects the kernels the CPU supports when it loads,
 // and says so here: "SkylakeX (OpenBLAS chose Prescott for this CPU; OPENBLAS_CORETYPE overrides)".
+// A user's OPENBLAS_CORETYPE always wins; when it names kernels below the CPU's vector unit, this
+// says what the CPU runs: "Haswell (named by OPENBLAS_CORETYPE; this CPU runs Cooperlake, faster)".
+// vae_train records it in metrics.json and vae_report in its summary.
 std::string blas_kernels();
 
 // Set flush-to-zero and denormals-are-zero on the calling thread (x86 MXCSR); a no-op elsewhere.

@@ -109,28 +109,55 @@ double gemm_flops(const GemmCall& g) {
 // OpenBLAS; they are looked up with dlsym, so any other BLAS is left as it is. It runs from a
 // static initializer: after OpenBLAS's own constructor (a shared library's constructors run
 // before those of the program that links it) and before any product.
+//
+// A user's OPENBLAS_CORETYPE always wins, even one below the CPU (an environment may pin
+// Haswell's kernels on every machine, for the same last bits everywhere: on an AMD family 26
+// CPU with AVX-512 that halves the products' speed, bench_train's ceiling 153-174 GFLOP/s against
+// 280-312 with Cooperlake). Then blas_kernels() says what the CPU would run.
 struct BlasCore {
-  const char* chosen = nullptr;     // the core OpenBLAS picked itself
+  const char* chosen = nullptr;     // the core OpenBLAS picked itself (or OPENBLAS_CORETYPE named)
   const char* replaced = nullptr;   // what we asked for instead, or nullptr
+  const char* cpu_best = nullptr;   // the CPU's best core, when OPENBLAS_CORETYPE named a lower one
 };
+
+// The vector unit an OpenBLAS x86-64 core uses, by the core's name: 1 SSE, 2 AVX, 3 AVX2 + FMA,
+// 4 AVX-512; 0 for a name not listed (left alone).
+int blas_core_level(const char* name) {
+  struct Level {
+    const char* core;
+    int level;
+  };
+  static const Level levels[] = {
+      {"Prescott", 1},    {"Core2", 1},     {"Penryn", 1},    {"Dunnington", 1},  {"Nehalem", 1},
+      {"Atom", 1},        {"Barcelona", 1}, {"Opteron", 1},   {"Sandybridge", 2}, {"Bulldozer", 2},
+      {"Piledriver", 2},  {"Steamroller", 2}, {"Haswell", 3}, {"Excavator", 3},   {"Zen", 3},
+      {"SkylakeX", 4},    {"Cooperlake", 4}, {"SapphireRapids", 4},
+  };
+  for (const Level& l : levels) {
+    if (std::strcmp(name, l.core) == 0) return l.level;
+  }
+  return 0;
+}
 
 BlasCore select_blas_core() {
   BlasCore core;
   core.chosen = openblas_get_corename();
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (std::getenv("OPENBLAS_CORETYPE") != nullptr || core.chosen == nullptr) return core;
-  static const char* const sse_only[] = {"Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom"};
-  bool fallback = false;
-  for (const char* name : sse_only) fallback = fallback || std::strcmp(core.chosen, name) == 0;
-  if (!fallback) return core;
+  if (core.chosen == nullptr) return core;
   __builtin_cpu_init();
-  const char* want = nullptr;
+  const char* want = nullptr;   // the best core this CPU supports
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
     want = __builtin_cpu_supports("avx512bf16") ? "Cooperlake" : "SkylakeX";
   else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     want = "Haswell";
   if (want == nullptr) return core;
+  const int level = blas_core_level(core.chosen);
+  if (std::getenv("OPENBLAS_CORETYPE") != nullptr) {
+    if (level != 0 && level < blas_core_level(want)) core.cpu_best = want;
+    return core;
+  }
+  if (level != 1) return core;   // mended: the SSE-only fallbacks
   auto quit = reinterpret_cast<void (*)()>(dlsym(RTLD_DEFAULT, "gotoblas_dynamic_quit"));
   auto init = reinterpret_cast<void (*)()>(dlsym(RTLD_DEFAULT, "gotoblas_dynamic_init"));
   if (quit == nullptr || init == nullptr) return core;
@@ -229,6 +256,8 @@ std::string blas_kernels() {
   std::string name = openblas_get_corename();
   if (g_blas_core.replaced != nullptr)
     name += std::string(" (OpenBLAS chose ") + g_blas_core.chosen + " for this CPU; OPENBLAS_CORETYPE overrides)";
+  if (g_blas_core.cpu_best != nullptr)
+    name += std::string(" (named by OPENBLAS_CORETYPE; this CPU runs ") + g_blas_core.cpu_best + ", faster)";
   return name;
 }
 

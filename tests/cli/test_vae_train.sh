@@ -70,6 +70,7 @@ report)
     || fail "losses.csv header: $(head -1 rep/losses.csv)"
   grep -q '"test_loss_z_mu"' rep/metrics.json || fail "metrics.json lacks test_loss_z_mu"
   grep -q '"mode": "vae"' rep/metrics.json || fail "metrics.json lacks the settings"
+  grep -q '"openblas_kernels": "[A-Za-z]' rep/metrics.json || fail "metrics.json lacks the OpenBLAS kernels"
   # The weight file's header (docs/weights-format.md): "VAEW", version 1, dims 784 400 20.
   [[ "$(head -c 4 rep/weights.vaew)" == "VAEW" ]] || fail "weights.vaew has no VAEW magic"
   [[ "$(u32_at rep/weights.vaew 4) $(u32_at rep/weights.vaew 16) $(u32_at rep/weights.vaew 20) $(u32_at rep/weights.vaew 24)" == "1 784 400 20" ]] \
@@ -81,6 +82,7 @@ report)
   for f in summary.md loss_curves.png reconstructions.png samples.png; do
     [[ -s "cmp/$f" ]] || fail "vae_report did not write cmp/$f"
   done
+  grep -q '^| OpenBLAS kernels | [A-Za-z]' cmp/summary.md || fail "summary.md lacks the OpenBLAS kernels"
   # Latent 2 adds the manifold.
   "$train" "${small[@]}" --epochs 1 --latent 2 --mode ae --report rep2
   is_png rep2/manifold.png || fail "latent 2: manifold.png missing"
