@@ -64,7 +64,9 @@ struct HookPair {
 // sgemm with a prologue and an epilogue per part (either may be empty). Without hooks it is the
 // same call as sgemm above: the same parts, the same bits. With an epilogue, a product too small to
 // be worth splitting alone (< 4 MFLOP) is still split when C has 16K values or more, so that the
-// epilogue's pass is split too.
+// epilogue's pass is split too; on kernels whose last bits depend on the call's shape (OpenBLAS
+// 0.3.21's Haswell kernels; not SkylakeX's or Cooperlake's) it then differs from the same product
+// without an epilogue in the last bits.
 void sgemm(Trans trans_a, Trans trans_b, std::size_t M, std::size_t N, std::size_t K, float alpha,
            const float* A, std::size_t lda, const float* B, std::size_t ldb, float beta, float* C,
            std::size_t ldc, BlockHook before, BlockHook after);
@@ -95,8 +97,9 @@ void sgemm(const GemmCall& call);
 // is big enough for sgemm to split and they are not one per thread (the heads at a batch of 250
 // or more, at 4 threads), each is issued through sgemm instead, one after the other. A product
 // does not depend on the thread that runs it. Whole where sgemm would split it, its bits are
-// OpenBLAS's for the whole C: the same as sgemm's split into blocks of rows or columns for the
-// shapes tests/test_blas.cpp checks (each element's sum over K is cut alike), not promised.
+// OpenBLAS's for the whole C: the same as sgemm's split into blocks of rows or columns with
+// SkylakeX's and Cooperlake's kernels, not with Haswell's (an element's last bits there depend on
+// the call's shape), so not promised.
 void sgemm_each(const GemmCall* calls, std::size_t n);
 // Whether sgemm_each runs these calls side by side, each whole: when they are all too small to
 // split, or when there are exactly as many as the pool's threads (dec_out's dW and d_h, 80 MFLOP
