@@ -14,10 +14,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <strings.h>   // strcasecmp
 #include <cstdlib>
 #include <string>
 #include <vector>
+
+#include <strings.h>   // strcasecmp
 
 #include "alloc_counter.hpp"
 #include "vae/parallel.hpp"

@@ -184,10 +184,9 @@ TEST(Reparam, BackwardMatchesFiniteDifferences) {
 // share out (vae/blas.hpp), and some kernels give other last bits for the same element when the
 // call's shape changes (OpenBLAS 0.3.21's Haswell kernels, N = 208 against N = 400), so a
 // different split alone would tell the two apart.
-const vae::BlockHook same_split{[](const void*, const vae::GemmBlock&) {}, nullptr};
-
 template <std::size_t In, std::size_t Out>
 void check_fused_dense(std::size_t B, int threads) {
+  const vae::BlockHook same_split{[](const void*, const vae::GemmBlock&) {}, nullptr};
   vae::set_blas_threads(threads);
   vae::Dense<In, Out> layer;
   std::vector<float> params = randn(vae::Dense<In, Out>::num_params, 31, 0.1f);
