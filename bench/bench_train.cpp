@@ -539,7 +539,7 @@ void print_first_layer(std::FILE* f, const FirstLayerResult& r, int threads) {
   const double packed = ms(r.packed_index) + ms(r.packed_fwd) + ms(r.packed_dw);
   const double sparse = ms(r.sparse_index) + ms(r.sparse_fwd) + ms(r.sparse_dw);
   std::fprintf(f, "first layer (enc_fc fwd relu(b + x W^T) and dW dy^T x), %d threads, medians of %zu batches; kernels %s:\n",
-               threads, r.nnz.size(), vae::sparse_simd() ? "AVX-512" : "portable");
+               threads, r.nnz.size(), vae::sparse_isa_name(vae::sparse_isa()));
   std::fprintf(f, "  batch: %.0f non-zeros (%.1f%%, %.1f per image) in %.0f of %zu columns\n", median(r.nnz),
                100.0 * median(r.nnz) / static_cast<double>(batch * D), median(r.nnz) / static_cast<double>(batch),
                median(r.cols), D);
@@ -887,7 +887,11 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"automatic", "dense", "packed", "sparse"}));
   app.add_flag("--first-layer-only", o.first_layer_only, "time only the first layer's products, by each path");
   bool portable_sparse = false;
-  app.add_flag("--portable-sparse", portable_sparse, "the sparse kernels' portable loops, not their AVX-512 code");
+  app.add_flag("--portable-sparse", portable_sparse, "the sparse kernels' portable loops (as --sparse-kernels portable)");
+  std::string sparse_kernels = "best";
+  app.add_option("--sparse-kernels", sparse_kernels,
+                 "the sparse kernels' instruction set, at most: best (what the CPU has), avx2 or portable (default best)")
+      ->check(CLI::IsMember({"best", "avx2", "portable"}));
   app.add_option("--json", o.json, "also write the figures as JSON; '-' writes JSON to stdout, the table to stderr");
   try {
     app.parse(argc, argv);
@@ -898,7 +902,8 @@ int main(int argc, char** argv) {
       if (first_layer == vae::first_layer_name(p)) o.first_layer = p;
     }
     g_first_layer = o.first_layer;
-    if (portable_sparse) vae::set_sparse_simd(false);
+    if (sparse_kernels == "avx2") vae::set_sparse_isa(vae::SparseIsa::avx2);
+    if (portable_sparse || sparse_kernels == "portable") vae::set_sparse_isa(vae::SparseIsa::portable);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const std::exception& e) {   // CLI11's parse errors too: one line, exit 2, as the apps

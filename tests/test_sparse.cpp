@@ -43,11 +43,14 @@ struct Case {
 
 // y = act(bias + x W^T) and dW = dy^T x, by each sparse-aware path, against double sums; dy has
 // whole zero columns (units whose dW rows the sparse kernel skips).
-void check_kernels(const Case& c, FirstLayerPath path, bool simd, bool relu) {
+// The sparse kernels' instruction sets, each at most (a CPU without one runs the next below it).
+constexpr vae::SparseIsa kIsas[] = {vae::SparseIsa::avx512, vae::SparseIsa::avx2, vae::SparseIsa::portable};
+
+void check_kernels(const Case& c, FirstLayerPath path, vae::SparseIsa isa, bool relu) {
+  vae::set_sparse_isa(isa);
   SCOPED_TRACE("D " + std::to_string(c.D) + " H " + std::to_string(c.H) + " B " + std::to_string(c.B) +
-               " density " + std::to_string(c.density) + " " + vae::first_layer_name(path) +
-               (simd ? " simd" : " portable") + (relu ? " relu" : ""));
-  vae::set_sparse_simd(simd);
+               " density " + std::to_string(c.density) + " " + vae::first_layer_name(path) + " " +
+               vae::sparse_isa_name(vae::sparse_isa()) + (relu ? " relu" : ""));
   vae_rt::Rng rng;
   vae_rt::rng_seed(&rng, 11, 0);
   std::vector<float> x(c.B * c.D, 0.0f), w(c.H * c.D), dy(c.B * c.H), y(c.B * c.H, 5.0f), dw(c.H * c.D, 7.0f),
@@ -142,14 +145,15 @@ TEST(SparseFirstLayer, KernelsMatchADoubleReferenceOnAwkwardShapes) {
   // in 4 parts; the part without rows still indexes its columns. (Without AVX-512 the portable
   // loops run this case, which split rows and columns in dispatches of their own.)
   vae::set_blas_threads(4);
-  for (bool relu : {false, true}) check_kernels({300, 40, 80, 80, 0.3f}, FirstLayerPath::sparse, true, relu);
+  for (bool relu : {false, true}) {
+    for (vae::SparseIsa isa : kIsas) check_kernels({300, 40, 80, 80, 0.3f}, FirstLayerPath::sparse, isa, relu);
+  }
   for (int threads : {1, 2}) {
     vae::set_blas_threads(threads);
     for (const Case& c : cases) {
       for (FirstLayerPath p : {FirstLayerPath::sparse, FirstLayerPath::packed}) {
         for (bool relu : {false, true}) {
-          check_kernels(c, p, true, relu);
-          check_kernels(c, p, false, relu);
+          for (vae::SparseIsa isa : kIsas) check_kernels(c, p, isa, relu);
         }
       }
     }
@@ -171,10 +175,10 @@ TEST(SparseFirstLayer, ResultsDoNotDependOnTheThreadCount) {
   vae::SparseBatch s;
   s.carve(arena, D, H, B);
   std::vector<float> y_first, dw_first;
-  for (bool simd : {true, false}) {
-    vae::set_sparse_simd(simd);
+  for (vae::SparseIsa isa : kIsas) {
+    vae::set_sparse_isa(isa);
     for (int threads : {1, 2, 3, 4}) {
-      SCOPED_TRACE(std::string(simd ? "simd" : "portable") + ", threads " + std::to_string(threads));
+      SCOPED_TRACE(std::string(vae::sparse_isa_name(vae::sparse_isa())) + ", threads " + std::to_string(threads));
       vae::set_blas_threads(threads);
       std::vector<float> y(B * H), dw(H * D);
       vae::sparse_index(s, x.data(), B);
@@ -188,6 +192,67 @@ TEST(SparseFirstLayer, ResultsDoNotDependOnTheThreadCount) {
       EXPECT_EQ(std::memcmp(y.data(), y_first.data(), y.size() * sizeof(float)), 0);
       EXPECT_EQ(std::memcmp(dw.data(), dw_first.data(), dw.size() * sizeof(float)), 0);
     }
+  }
+  vae::set_sparse_simd(true);
+  vae::set_blas_threads(2);
+}
+
+// The AVX2 kernels take every sum in the AVX-512 kernels' order with the same fused multiply-adds:
+// the index, y and dW are the same bit for bit, on shapes whose parts end mid-vector (H 200 at 3
+// threads: 80 + 64 + 56, a masked tail of 8 lanes; D 300: the last block of 16 columns half used).
+TEST(SparseFirstLayer, Avx2KernelsGiveTheAvx512KernelsBits) {
+  vae::set_sparse_isa(vae::SparseIsa::avx512);
+  const bool both = vae::sparse_isa() == vae::SparseIsa::avx512;
+  vae::set_sparse_isa(vae::SparseIsa::avx2);
+  const bool avx2 = vae::sparse_isa() == vae::SparseIsa::avx2;
+  vae::set_sparse_simd(true);
+  if (!both) GTEST_SKIP() << "this CPU has no AVX-512 to compare the AVX2 kernels with (AVX2 "
+                          << (avx2 ? "runs" : "does not run") << " here; KernelsMatchADoubleReference... checks it)";
+  for (std::size_t H : {std::size_t{200}, std::size_t{400}, std::size_t{23}}) {
+    const std::size_t D = H == 23 ? 50 : 300, B = 70;
+    vae_rt::Rng rng;
+    vae_rt::rng_seed(&rng, 23, 0);
+    std::vector<float> x(B * D, 0.0f), w(H * D), dy(B * H), bias(H);
+    for (float& v : x) v = vae_rt::rng_uniform(&rng, 0.0f, 1.0f) < 0.25f ? vae_rt::rng_uniform(&rng, -1.0f, 1.0f) : 0.0f;
+    for (float& v : w) v = vae_rt::rng_uniform(&rng, -0.05f, 0.05f);
+    for (std::size_t i = 0; i < dy.size(); ++i) dy[i] = i % H % 3 == 0 ? 0.0f : vae_rt::rng_uniform(&rng, -1.0f, 1.0f);
+    for (float& v : bias) v = vae_rt::rng_uniform(&rng, -0.1f, 0.1f);
+    vae::Arena arena(2 * vae::SparseBatch::bytes(D, H, B));
+    vae::SparseBatch s[2];
+    std::vector<float> y[2], dw[2];
+    for (int k = 0; k < 2; ++k) {
+      SCOPED_TRACE("H " + std::to_string(H) + (k == 0 ? " AVX-512" : " AVX2"));
+      vae::set_sparse_isa(k == 0 ? vae::SparseIsa::avx512 : vae::SparseIsa::avx2);
+      vae::set_blas_threads(3);
+      s[k].carve(arena, D, H, B);
+      y[k].assign(B * H, 5.0f);
+      dw[k].assign(H * D, 7.0f);
+      vae::sparse_index(s[k], x.data(), B);
+      vae::sparse_xwt(y[k].data(), w.data(), bias.data(), /*relu=*/k == 0 || H != 23, s[k]);
+      vae::sparse_dytx(dw[k].data(), dy.data(), s[k]);
+    }
+    ASSERT_EQ(s[0].nnz, s[1].nnz);
+    ASSERT_EQ(s[0].K, s[1].K);
+    EXPECT_GT(s[0].nnz, B * D / 5);
+    for (std::size_t r = 0; r < B; ++r) {
+      ASSERT_EQ(s[0].row_nnz[r], s[1].row_nnz[r]);
+      for (std::size_t b = 0; b <= s[0].col_blocks; ++b) {
+        ASSERT_EQ(s[0].row_blocks[r * (s[0].col_blocks + 1) + b], s[1].row_blocks[r * (s[1].col_blocks + 1) + b]);
+      }
+      EXPECT_EQ(std::memcmp(s[0].xcol + r * s[0].row_stride, s[1].xcol + r * s[1].row_stride, s[0].row_nnz[r] * 2), 0);
+      EXPECT_EQ(std::memcmp(s[0].xval + r * s[0].row_stride, s[1].xval + r * s[1].row_stride, s[0].row_nnz[r] * 4), 0);
+    }
+    for (std::size_t j = 0; j < D; ++j) {
+      ASSERT_EQ(s[0].col_nnz[j], s[1].col_nnz[j]) << "column " << j;
+      EXPECT_EQ(std::memcmp(s[0].crow + j * B, s[1].crow + j * B, s[0].col_nnz[j] * 2), 0) << "column " << j;
+      EXPECT_EQ(std::memcmp(s[0].cval + j * B, s[1].cval + j * B, s[0].col_nnz[j] * 4), 0) << "column " << j;
+    }
+    if (H == 23) {
+      // Without ReLU on one side: the sums before it are the same too (ReLU only clamps).
+      for (float& v : y[1]) v = v > 0.0f ? v : 0.0f;
+    }
+    EXPECT_EQ(std::memcmp(y[0].data(), y[1].data(), y[0].size() * sizeof(float)), 0) << "H " << H;
+    EXPECT_EQ(std::memcmp(dw[0].data(), dw[1].data(), dw[0].size() * sizeof(float)), 0) << "H " << H;
   }
   vae::set_sparse_simd(true);
   vae::set_blas_threads(2);
@@ -255,6 +320,9 @@ TEST(SparseFirstLayer, TheTrainerChoosesByDensity) {
   vae::set_sparse_simd(true);   // the best this CPU has
   EXPECT_EQ(vae::choose_first_layer(FirstLayerPath::automatic, 0.191),
             vae::sparse_simd() ? FirstLayerPath::sparse : FirstLayerPath::dense);   // MNIST
+  vae::set_sparse_isa(vae::SparseIsa::avx2);   // the AVX2 kernels win on MNIST too
+  EXPECT_EQ(vae::choose_first_layer(FirstLayerPath::automatic, 0.191),
+            vae::sparse_isa() == vae::SparseIsa::avx2 ? FirstLayerPath::sparse : FirstLayerPath::dense);
   vae::set_sparse_simd(false);   // the portable loops lose to dense sgemm: dense
   EXPECT_EQ(vae::choose_first_layer(FirstLayerPath::automatic, 0.191), FirstLayerPath::dense);
   vae::set_sparse_simd(true);

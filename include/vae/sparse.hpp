@@ -13,7 +13,8 @@
 //   dense   Dense<D, H>::forward / backward, one sgemm each (the reference).
 //   sparse  the kept path. The batch is indexed as CSR (row s: its non-zero columns and values,
 //           and where each block of block_cols columns starts) and CSC (column j: its non-zero
-//           rows and values), both from x in one dispatch. The AVX-512 kernels give each thread a
+//           rows and values), both from x in one dispatch. The SIMD kernels (AVX-512, or AVX2
+//           with FMA: the same loops at 8 lanes, the same bits) give each thread a
 //           part of H: forward y[s, part] = relu(b + sum x[s,j] W^T[j, part]) over row s's
 //           entries, W^T made for the part's chunk and the batch's non-zero 16-column blocks;
 //           dW^T[j, live units of the part] = sum x[s,j] dy[s, live] over column j's entries,
@@ -60,13 +61,21 @@ double nonzero_fraction(const std::uint8_t* pixels, std::size_t n);
 // 19 asks, although the sparse path is now a little faster there too (see the docs).
 inline constexpr double sparse_density_threshold = 0.30;
 
-// Whether the sparse kernels use their AVX-512 code (the CPU has it and it is not switched off);
-// set_sparse_simd(false) selects the portable loops (for tests), true the best available.
+// The instruction set of the sparse kernels: AVX-512 (16 lanes), AVX2 with FMA (8 lanes; the same
+// loops, and the same bits: every sum is taken in the same order), or the portable loops.
+enum class SparseIsa : std::uint8_t { portable, avx2, avx512 };
+const char* sparse_isa_name(SparseIsa isa);   // "portable", "AVX2", "AVX-512"
+// The kernels in use: the best this CPU has, at most what set_sparse_isa allowed (the best at
+// start). Tests and the benchmark lower it; set_sparse_simd(on) is set_sparse_isa(on ? avx512 :
+// portable).
+SparseIsa sparse_isa();
+void set_sparse_isa(SparseIsa most);
+// Whether the sparse kernels use SIMD code (AVX-512 or AVX2): sparse_isa() != portable.
 bool sparse_simd();
 void set_sparse_simd(bool on);
 
 // The path for data of non-zero fraction `density`, given what was asked: automatic picks sparse
-// below sparse_density_threshold when the sparse kernels run their AVX-512 code, else dense; any
+// below sparse_density_threshold when the sparse kernels run SIMD code (AVX-512 or AVX2), else dense; any
 // other request is returned as it is. The portable loops lose to the dense sgemm even on MNIST
 // (enc_fc's two products, 2 threads: 5.1 ms against 0.8-1.3 ms; docs/performance.md).
 inline FirstLayerPath choose_first_layer(FirstLayerPath asked, double density) {
@@ -122,7 +131,7 @@ void sparse_index(SparseBatch& s, const float* x, std::size_t B);
 void sparse_xwt(float* y, const float* w, const float* bias, bool relu, SparseBatch& s);
 void sparse_dytx(float* dw, const float* dy, SparseBatch& s);        // dW = dy^T x
 // Rows [lo, hi) of sparse_dytx's dW (a part of parallel_for(H, 16)), for a caller that runs the
-// parts in its own dispatch (the latent block's backward_enc). The AVX-512 kernel: sparse_simd().
+// parts in its own dispatch (the latent block's backward_enc). The SIMD kernels: sparse_simd().
 void sparse_dytx_part(float* dw, const float* dy, SparseBatch& s, std::size_t lo, std::size_t hi);
 // packed: find the non-zero columns and gather x's, then the products.
 void packed_index(SparseBatch& s, const float* x, std::size_t B);

@@ -1,10 +1,11 @@
 // sparse.cpp - the sparse-aware first layer's kernels (see vae/sparse.hpp for what and why).
 //
-// Two variants of each product kernel: AVX-512 (intrinsics under a target attribute, chosen at
-// run time by CPUID, as the release build targets baseline x86-64) and portable loops, which are
-// the reference of the test and what any other CPU runs. The AVX-512 code fuses each multiply-add
-// (as OpenBLAS does) and its dW sums a column's even and odd entries apart, adding the two at the
-// end; the portable code does neither, so the two agree within float rounding, not bit for bit.
+// Three variants of each kernel: AVX-512 and AVX2 with FMA (intrinsics under target attributes,
+// chosen at run time by CPUID, as the release build targets baseline x86-64) and portable loops,
+// which are the reference of the test and what any other CPU runs. The two SIMD variants are the
+// same loops at 16 and 8 lanes and give the same bits; they fuse each multiply-add (as OpenBLAS
+// does) and their dW sums a column's even and odd entries apart, adding the two at the end; the
+// portable code does neither, so it agrees with them within float rounding, not bit for bit.
 //
 // The AVX-512 kernels give each thread a part of H (the layer's outputs: 208 + 192 of 400 at 2
 // threads), so every thread sees every row and column of x and the work splits evenly whatever the
@@ -77,7 +78,7 @@ void SparseBatch::carve(Arena& arena, std::size_t d, std::size_t h, std::size_t 
 
 namespace {
 
-bool g_simd_allowed = true;
+SparseIsa g_isa_max = SparseIsa::avx512;
 // The AVX-512 kernels do a part of an output row in chunks of at most kFwdVectors (forward) or
 // kDwVectors (dW) accumulators, sized so that what each entry's multiply-adds read stays in L1
 // (48 KB on the machine they were measured on, and L2 behind it): the forward's W^T for one block
@@ -88,7 +89,7 @@ bool g_simd_allowed = true;
 constexpr std::size_t kBlockCols = SparseBatch::block_cols;
 [[maybe_unused]] constexpr int kDwVectors = 4;
 
-bool use_simd() { return g_simd_allowed && cpu_has_avx512(); }
+SparseIsa isa();
 
 void check_batch(const SparseBatch& s, std::size_t B) {
   if (B == 0 || B > s.max_batch) {
@@ -519,46 +520,427 @@ VAE_AVX512 void index_rows_avx512(SparseBatch& s, const float* x, std::size_t lo
 VAE_AVX512_END
 #endif
 
+#if defined(VAE_SPARSE_AVX512)
+// --- AVX2 kernels ----------------------------------------------------------------------------
+// The AVX-512 kernels' loops with 8 lanes, for CPUs with AVX2 and FMA but not AVX-512 (most x86
+// laptops and desktops, AMD before Zen 4). Every sum is taken in the same order (the bias, then
+// a row's entries in column order; a column's even and odd entries apart, then added), with the
+// same fused multiply-adds, so they give the AVX-512 kernels' bits. 16 vector registers: the
+// forward keeps at most 13 accumulators, dW two sets of at most 6. AVX2 has no compress: the
+// index permutes by a table instead.
+#define VAE_AVX2 __attribute__((target("avx2,fma")))
+VAE_AVX512_BEGIN
+
+bool cpu_has_avx2_fma() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+
+constexpr int kFwdVectors8 = 13;
+constexpr int kDwVectors8 = 6;
+
+// Lanes [0, n) of 8, as maskload / maskstore's mask.
+VAE_AVX2 inline __m256i lanes8(std::size_t n) {
+  const __m256i idx = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n >= 8 ? 8 : n)), idx);
+}
+
+// The transpose of src (nr <= 8 rows at stride lds, nc <= 8 lanes read; rows with a zero bit in
+// `live` read as zeros) into nc rows of nr lanes: row i at dst + i * ldd, or, given `rows`, at
+// dst + rows[i] * ldd. (simd::transpose_block with 8 lanes.)
+// 8 x 8 transpose in registers (r[i] row i in, column i out).
+VAE_AVX2 inline void transpose8(__m256 r[8]) {
+  __m256 t[8];
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 2; ++i) {
+    r[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+    r[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+    r[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+    r[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+  }
+  for (int i = 0; i < 4; ++i) {
+    t[i] = _mm256_permute2f128_ps(r[i], r[4 + i], 0x20);       // columns 0-3 (rows 0-7)
+    t[4 + i] = _mm256_permute2f128_ps(r[i], r[4 + i], 0x31);   // columns 4-7
+  }
+  for (int i = 0; i < 8; ++i) r[i] = t[i];
+}
+
+VAE_AVX2 void transpose_block8(float* dst, std::size_t ldd, const std::uint16_t* rows, const float* src,
+                               std::size_t lds, std::size_t nr, std::size_t nc, std::uint32_t live) {
+  __m256 r[8];
+  const __m256i cm = lanes8(nc);
+  for (std::size_t i = 0; i < 8; ++i) {
+    r[i] = i < nr && (live >> i & 1u) ? _mm256_maskload_ps(src + i * lds, cm) : _mm256_setzero_ps();
+  }
+  transpose8(r);
+  const __m256i rm = lanes8(nr);
+  for (std::size_t i = 0; i < nc; ++i) _mm256_maskstore_ps(dst + (rows ? rows[i] : i) * ldd, rm, r[i]);
+}
+
+// AVX2 has no compress: for each 8-bit mask, the lanes of its set bits, ascending (then zeros),
+// as a permutevar8x32 index.
+struct CompressTable {
+  alignas(32) std::int32_t idx[256][8];
+  constexpr CompressTable() : idx{} {
+    for (int m = 0; m < 256; ++m) {
+      int n = 0;
+      for (int i = 0; i < 8; ++i) {
+        if (m >> i & 1) idx[m][n++] = i;
+      }
+    }
+  }
+};
+constexpr CompressTable kCompress;
+
+VAE_AVX2 inline __m256i compress_index(unsigned m) {
+  return _mm256_load_si256(reinterpret_cast<const __m256i*>(kCompress.idx[m]));
+}
+
+// index_rows_avx512 with 8 lanes: the non-zeros of 8 pixels at a time permuted to the front, a
+// whole vector stored at the cursor (values, and the columns as 16-bit).
+VAE_AVX2 void index_rows_avx2(SparseBatch& s, const float* x, std::size_t lo, std::size_t hi) {
+  const std::size_t D = s.D, NB = s.col_blocks;
+  const __m256i step = _mm256_set1_epi32(8);
+  for (std::size_t r = lo; r < hi; ++r) {
+    const float* xr = x + r * D;
+    std::uint16_t* col = s.xcol + r * s.row_stride;
+    float* val = s.xval + r * s.row_stride;
+    std::uint32_t* rb = s.row_blocks + r * (NB + 1);
+    std::size_t n = 0;
+    __m256i j = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+    for (std::size_t j0 = 0; j0 < D; j0 += 8) {
+      if (j0 % kBlockCols == 0) rb[j0 / kBlockCols] = static_cast<std::uint32_t>(n);
+      const __m256 v = _mm256_maskload_ps(xr + j0, lanes8(D - j0));   // lanes past D read as 0
+      const unsigned nz = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NEQ_UQ)));
+      const __m256i perm = compress_index(nz);
+      _mm256_storeu_ps(val + n, _mm256_permutevar8x32_ps(v, perm));
+      const __m256i c = _mm256_permutevar8x32_epi32(j, perm);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(col + n),
+                       _mm_packus_epi32(_mm256_castsi256_si128(c), _mm256_extracti128_si256(c, 1)));
+      n += static_cast<std::size_t>(__builtin_popcount(nz));
+      j = _mm256_add_epi32(j, step);
+    }
+    rb[NB] = static_cast<std::uint32_t>(n);
+    s.row_nnz[r] = static_cast<std::uint32_t>(n);
+  }
+}
+
+// index_cols_avx512 with 8 lanes: 8 rows x 8 columns at a time, transposed in registers, each
+// column's non-zeros appended to its list (rows ascending). The values are stored by a masked
+// store; the rows one by one (AVX2 has no 16-bit masked store, and a whole vector could run into
+// the next column's list).
+VAE_AVX2 void index_cols_avx2(SparseBatch& s, const float* x, std::size_t B, std::size_t lo, std::size_t hi) {
+  const std::size_t D = s.D, MB = s.max_batch;
+  for (std::size_t j0 = lo; j0 < hi; j0 += 8) {
+    const std::size_t nc = std::min<std::size_t>(8, hi - j0);
+    const __m256i cm = lanes8(nc);
+    std::uint32_t cnt[8] = {};
+    for (std::size_t r0 = 0; r0 < B; r0 += 8) {
+      const std::size_t nr = std::min<std::size_t>(8, B - r0);
+      __m256 r[8];
+      __m256 any = _mm256_setzero_ps();
+      for (std::size_t i = 0; i < 8; ++i) {
+        r[i] = i < nr ? _mm256_maskload_ps(x + (r0 + i) * D + j0, cm) : _mm256_setzero_ps();
+        any = _mm256_or_ps(any, _mm256_cmp_ps(r[i], _mm256_setzero_ps(), _CMP_NEQ_UQ));
+      }
+      if (_mm256_movemask_ps(any) == 0) continue;
+      transpose8(r);   // r[jj] lane i: x[r0 + i, j0 + jj]
+      for (std::size_t jj = 0; jj < nc; ++jj) {
+        unsigned m = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(r[jj], _mm256_setzero_ps(), _CMP_NEQ_UQ)));
+        if (!m) continue;
+        const std::uint32_t n = static_cast<std::uint32_t>(__builtin_popcount(m));
+        const std::size_t at = (j0 + jj) * MB + cnt[jj];
+        _mm256_maskstore_ps(s.cval + at, lanes8(n), _mm256_permutevar8x32_ps(r[jj], compress_index(m)));
+        for (std::size_t q = 0; m; ++q, m &= m - 1) {
+          s.crow[at + q] = static_cast<std::uint16_t>(r0 + static_cast<std::size_t>(__builtin_ctz(m)));
+        }
+        cnt[jj] += n;
+      }
+    }
+    for (std::size_t jj = 0; jj < nc; ++jj) s.col_nnz[j0 + jj] = cnt[jj];
+  }
+}
+
+// A chunk of an output row: NV full vectors of 8, then one masked vector if Tail.
+template <int NV, bool Tail>
+struct Chunk8 {
+  static constexpr int NA = NV + (Tail ? 1 : 0);
+  static constexpr std::size_t TW = 8 * NA;
+  __m256 acc[NA > 0 ? NA : 1];
+
+  static std::size_t width(std::size_t tail_lanes) { return 8 * NV + (Tail ? tail_lanes : 0); }
+
+  VAE_AVX2 void zero() {
+#pragma GCC unroll 16
+    for (int i = 0; i < NA; ++i) acc[i] = _mm256_setzero_ps();
+  }
+  VAE_AVX2 void load(const float* p, __m256i tail) {
+#pragma GCC unroll 16
+    for (int i = 0; i < NV; ++i) acc[i] = _mm256_loadu_ps(p + 8 * i);
+    if (Tail) acc[NV] = _mm256_maskload_ps(p + 8 * NV, tail);
+  }
+  VAE_AVX2 void store(float* p, __m256i tail) const {
+#pragma GCC unroll 16
+    for (int i = 0; i < NV; ++i) _mm256_storeu_ps(p + 8 * i, acc[i]);
+    if (Tail) _mm256_maskstore_ps(p + 8 * NV, tail, acc[NV]);
+  }
+  VAE_AVX2 void add_chunk(const Chunk8& o) {
+#pragma GCC unroll 16
+    for (int i = 0; i < NA; ++i) acc[i] = _mm256_add_ps(acc[i], o.acc[i]);
+  }
+  // max(acc, 0): +0 for negatives, -0 and NaN (maxps gives its second operand then).
+  VAE_AVX2 void relu() {
+#pragma GCC unroll 16
+    for (int i = 0; i < NA; ++i) acc[i] = _mm256_max_ps(acc[i], _mm256_setzero_ps());
+  }
+  // acc += sum over k of val[k] * base[idx[k] * stride, 0:8 NA]; the tail's lanes past the
+  // chunk's width are read as zeros (a masked load), so they stay what they were.
+  VAE_AVX2 void add(const float* base, std::size_t stride, const std::uint16_t* idx, const float* val,
+                    std::size_t n, __m256i tail) {
+    for (std::size_t k = 0; k < n; ++k) {
+      const __m256 v = _mm256_broadcast_ss(val + k);
+      const float* p = base + std::size_t{idx[k]} * stride;
+      __asm__("" : "+r"(p));   // one address register and constant offsets (as Chunk::add)
+#pragma GCC unroll 16
+      for (int i = 0; i < NV; ++i) acc[i] = _mm256_fmadd_ps(v, _mm256_loadu_ps(p + 8 * i), acc[i]);
+      if (Tail) acc[NV] = _mm256_fmadd_ps(v, _mm256_maskload_ps(p + 8 * NV, tail), acc[NV]);
+    }
+  }
+};
+
+// dispatch_chunk and for_chunks with 8 lanes.
+template <template <int, bool> class Kernel, int MaxV, int N = 0, class... A>
+VAE_AVX2 void dispatch_chunk8(int nv, bool t, std::size_t o0, std::size_t tl, A... a) {
+  if constexpr (N > MaxV) {
+    (void)nv, (void)t, (void)o0, (void)tl;
+    ((void)a, ...);
+  } else if (nv == N) {
+    if (t) {
+      Kernel<N, true>::run(a..., o0, tl);
+    } else {
+      Kernel<N, false>::run(a..., o0, tl);
+    }
+  } else {
+    dispatch_chunk8<Kernel, MaxV, N + 1>(nv, t, o0, tl, a...);
+  }
+}
+
+template <template <int, bool> class Kernel, int MaxV, class... A>
+VAE_AVX2 void for_chunks8(std::size_t lo, std::size_t hi, A... a) {
+  const std::size_t n = hi - lo;
+  if (n == 0) return;
+  const std::size_t V = (n + 7) / 8;
+  const std::size_t chunks = (V + MaxV - 1) / MaxV;
+  const std::size_t tl = n % 8 ? n % 8 : 8;
+  std::size_t v0 = 0;
+  for (std::size_t c = 0; c < chunks; ++c) {
+    const std::size_t nv = V / chunks + (c < V % chunks ? 1 : 0);
+    const bool last_masked = c + 1 == chunks && n % 8 != 0;
+    dispatch_chunk8<Kernel, MaxV>(static_cast<int>(last_masked ? nv - 1 : nv), last_masked, lo + v0 * 8, tl, a...);
+    v0 += nv;
+  }
+}
+
+// FwdKernel with 8 lanes: W^T for the chunk by 8 x 8 blocks (the 16-column blocks of col16, in two
+// halves), then every row's entries a block of kBlockCols columns at a time.
+template <int NV, bool Tail>
+struct FwdKernel8 {
+  VAE_AVX2 static void run(float* y, const float* w, const float* bias, bool relu, const SparseBatch* sp,
+                           std::size_t o0, std::size_t tl) {
+    if constexpr (NV > 0 || Tail) {
+      const SparseBatch& s = *sp;
+      constexpr std::size_t NA = Chunk8<NV, Tail>::NA, TW = Chunk8<NV, Tail>::TW;
+      const std::size_t H = s.H, D = s.D, B = s.B, NB = s.col_blocks;
+      const std::size_t width = Chunk8<NV, Tail>::width(tl);
+      const __m256i tail = lanes8(tl);
+      float* wc = s.wt + o0 * D;
+      for (std::size_t i = 0; i < NA; ++i) {
+        const float* wi = w + (o0 + 8 * i) * D;
+        const std::size_t nr = std::min<std::size_t>(8, width - 8 * i);
+        for (std::size_t q = 0; q < s.n_col16; ++q) {
+          for (std::size_t j0 = s.col16[q]; j0 < std::min<std::size_t>(D, s.col16[q] + 16u); j0 += 8) {
+            transpose_block8(wc + j0 * TW + 8 * i, TW, nullptr, wi + j0, D, nr, std::min<std::size_t>(8, D - j0), 0xffu);
+          }
+        }
+      }
+      Chunk8<NV, Tail> c;
+      for (std::size_t b = 0; b < NB; ++b) {
+        for (std::size_t r = 0; r < B; ++r) {
+          const std::uint32_t* rb = s.row_blocks + r * (NB + 1);
+          const std::size_t k0 = rb[b], k1 = rb[b + 1];
+          if (k0 == k1 && b > 0) continue;
+          float* yr = y + r * H + o0;
+          if (b == 0) {
+            if (bias) {
+              c.load(bias + o0, tail);
+            } else {
+              c.zero();
+            }
+          } else {
+            c.load(yr, tail);
+          }
+          c.add(wc, TW, s.xcol + r * s.row_stride + k0, s.xval + r * s.row_stride + k0, k1 - k0, tail);
+          c.store(yr, tail);
+        }
+      }
+      if (relu) {
+        for (std::size_t r = 0; r < B; ++r) {
+          c.load(y + r * H + o0, tail);
+          c.relu();
+          c.store(y + r * H + o0, tail);
+        }
+      }
+    }
+  }
+};
+
+// DwKernel with 8 lanes: the chunk's live units' dy columns packed, dW^T 8 columns of x at a time
+// in a stack tile, transposed into dW's rows in 8 x 8 blocks.
+template <int NV, bool Tail>
+struct DwKernel8 {
+  VAE_AVX2 static void run(float* dw, const float* dy, const SparseBatch* sp, std::size_t p0, std::size_t tl) {
+    if constexpr (NV > 0 || Tail) {
+      const SparseBatch& s = *sp;
+      constexpr std::size_t NA = Chunk8<NV, Tail>::NA, TW = Chunk8<NV, Tail>::TW;
+      const std::size_t D = s.D, H = s.H, B = s.B, MB = s.max_batch;
+      const std::size_t width = Chunk8<NV, Tail>::width(tl);
+      const __m256i tail = lanes8(tl);
+      const std::uint16_t* units = s.live + p0;
+      float* dc = s.dyp + p0 * B;
+      for (std::size_t r = 0; r < B; ++r) {
+        const float* d = dy + r * H;
+        float* p = dc + r * TW;
+        for (std::size_t l = 0; l < width; ++l) p[l] = d[units[l]];
+      }
+      alignas(32) float tile[8 * TW];   // (8 columns of x, the chunk's units): dW^T
+      Chunk8<NV, Tail> c, c2;
+      for (std::size_t j0 = 0; j0 < D; j0 += 8) {
+        const std::size_t nc = std::min<std::size_t>(8, D - j0);
+        std::uint32_t live_cols = 0;
+        for (std::size_t jj = 0; jj < nc; ++jj) {
+          const std::size_t j = j0 + jj, n = s.col_nnz[j];
+          if (n == 0) continue;
+          live_cols |= 1u << jj;
+          const std::uint16_t* rows = s.crow + j * MB;
+          const float* vals = s.cval + j * MB;
+          c.zero();
+          c2.zero();
+          std::size_t k = 0;
+          for (; k + 1 < n; k += 2) {
+            c.add(dc, TW, rows + k, vals + k, 1, tail);
+            c2.add(dc, TW, rows + k + 1, vals + k + 1, 1, tail);
+          }
+          if (k < n) c.add(dc, TW, rows + k, vals + k, 1, tail);
+          c.add_chunk(c2);
+          c.store(tile + jj * TW, tail);
+        }
+        for (std::size_t i = 0; i < NA; ++i) {
+          transpose_block8(dw + j0, D, units + 8 * i, tile + 8 * i, TW, nc, std::min<std::size_t>(8, width - 8 * i),
+                           live_cols);
+        }
+      }
+    }
+  }
+};
+
+// Rows [o0, o1) of dW with 8 lanes: list the live units, zero the others' rows, then the chunks.
+VAE_AVX2 void dw_avx2(float* dw, const float* dy, SparseBatch& s, std::size_t o0, std::size_t o1) {
+  const std::size_t H = s.H, D = s.D, B = s.B;
+  std::size_t n = 0;
+  for (std::size_t o = o0; o < o1; o += 8) {
+    const __m256i in = lanes8(o1 - o);
+    __m256 nz = _mm256_setzero_ps();
+    for (std::size_t r = 0; r < B; ++r) {
+      nz = _mm256_or_ps(nz, _mm256_cmp_ps(_mm256_maskload_ps(dy + r * H + o, in), _mm256_setzero_ps(), _CMP_NEQ_UQ));
+    }
+    const unsigned m = static_cast<unsigned>(_mm256_movemask_ps(nz));
+    for (std::size_t i = 0; i < 8 && o + i < o1; ++i) {
+      if (m >> i & 1u) {
+        s.live[o0 + n++] = static_cast<std::uint16_t>(o + i);
+      } else {
+        std::fill_n(dw + (o + i) * D, D, 0.0f);
+      }
+    }
+  }
+  for_chunks8<DwKernel8, kDwVectors8>(o0, o0 + n, dw, dy, static_cast<const SparseBatch*>(&s));
+}
+VAE_AVX512_END
+#endif
+
+// The kernels in use: the best the CPU has, up to what set_sparse_isa allowed.
+SparseIsa isa() {
+#if defined(VAE_SPARSE_AVX512)
+  if (g_isa_max >= SparseIsa::avx512 && cpu_has_avx512()) return SparseIsa::avx512;
+  if (g_isa_max >= SparseIsa::avx2 && cpu_has_avx2_fma()) return SparseIsa::avx2;
+#endif
+  return SparseIsa::portable;
+}
+
 }  // namespace
 
-bool sparse_simd() { return use_simd(); }
-void set_sparse_simd(bool on) { g_simd_allowed = on; }
+const char* sparse_isa_name(SparseIsa i) {
+  switch (i) {
+    case SparseIsa::portable: return "portable";
+    case SparseIsa::avx2: return "AVX2";
+    case SparseIsa::avx512: return "AVX-512";
+  }
+  return "?";
+}
+SparseIsa sparse_isa() { return isa(); }
+void set_sparse_isa(SparseIsa most) { g_isa_max = most; }
+bool sparse_simd() { return isa() != SparseIsa::portable; }
+void set_sparse_simd(bool on) { g_isa_max = on ? SparseIsa::avx512 : SparseIsa::portable; }
 
 // --- sparse ----------------------------------------------------------------------------------
 void sparse_index(SparseBatch& s, const float* x, std::size_t B) {
   check_batch(s, B);
   s.B = B;
-  const bool simd = use_simd();
 #if defined(VAE_SPARSE_AVX512)
   // One dispatch: each part makes the CSR of its rows and the CSC of its columns, both from x.
-  if (simd) {
+  const SparseIsa k = isa();
+  if (k != SparseIsa::portable) {
     // Every part runs, even one whose rows are empty: its columns may not be.
     parallel_for_parts(B, 16, [&](std::size_t p, std::size_t parts) {
       std::size_t lo, hi;
       parallel_range(B, parts, p, lo, hi);
-      index_rows_avx512(s, x, lo, hi);
+      if (k == SparseIsa::avx512) {
+        index_rows_avx512(s, x, lo, hi);
+      } else {
+        index_rows_avx2(s, x, lo, hi);
+      }
       parallel_range(s.D, parts, p, lo, hi);
-      index_cols_avx512(s, x, B, lo, hi);
+      if (k == SparseIsa::avx512) {
+        index_cols_avx512(s, x, B, lo, hi);
+      } else {
+        index_cols_avx2(s, x, B, lo, hi);
+      }
     });
     list_nonzero_columns(s);
     return;
   }
 #endif
-  (void)simd;
   parallel_for(B, 16, [&](std::size_t, std::size_t lo, std::size_t hi) { index_rows(s, x, lo, hi); });
   parallel_for(s.D, 16, [&](std::size_t, std::size_t lo, std::size_t hi) { index_cols(s, B, lo, hi); });
   list_nonzero_columns(s);
 }
 
 void sparse_xwt(float* y, const float* w, const float* bias, bool relu, SparseBatch& s) {
-  const bool simd = use_simd();
-  (void)simd;   // no AVX-512 code in this build (VAE_NO_SPARSE_SIMD or another CPU)
 #if defined(VAE_SPARSE_AVX512)
   // A part of H per thread, in chunks: W^T for the chunk's units, then every row's outputs for
   // them (no barrier between: each chunk reads only the W^T it wrote).
-  if (simd) {
+  const SparseIsa k = isa();
+  if (k == SparseIsa::avx512) {
     parallel_for(s.H, 16, [&](std::size_t, std::size_t lo, std::size_t hi) {
       for_chunks<FwdKernel, kFwdVectors>(lo, hi, y, w, bias, relu, static_cast<const SparseBatch*>(&s));
+    });
+    return;
+  }
+  if (k == SparseIsa::avx2) {
+    parallel_for(s.H, 16, [&](std::size_t, std::size_t lo, std::size_t hi) {
+      for_chunks8<FwdKernel8, kFwdVectors8>(lo, hi, y, w, bias, relu, static_cast<const SparseBatch*>(&s));
     });
     return;
   }
@@ -571,12 +953,10 @@ void sparse_xwt(float* y, const float* w, const float* bias, bool relu, SparseBa
 }
 
 void sparse_dytx(float* dw, const float* dy, SparseBatch& s) {
-  const bool simd = use_simd();
-  (void)simd;
 #if defined(VAE_SPARSE_AVX512)
   // A part of dW's rows per thread (vae/sparse.hpp).
-  if (simd) {
-    parallel_for(s.H, 16, [&](std::size_t, std::size_t lo, std::size_t hi) { dw_avx512(dw, dy, s, lo, hi); });
+  if (sparse_simd()) {
+    parallel_for(s.H, 16, [&](std::size_t, std::size_t lo, std::size_t hi) { sparse_dytx_part(dw, dy, s, lo, hi); });
     return;
   }
 #endif
@@ -589,13 +969,18 @@ void sparse_dytx(float* dw, const float* dy, SparseBatch& s) {
 
 void sparse_dytx_part(float* dw, const float* dy, SparseBatch& s, std::size_t lo, std::size_t hi) {
 #if defined(VAE_SPARSE_AVX512)
-  if (use_simd()) {
+  const SparseIsa k = isa();
+  if (k == SparseIsa::avx512) {
     dw_avx512(dw, dy, s, lo, hi);
+    return;
+  }
+  if (k == SparseIsa::avx2) {
+    dw_avx2(dw, dy, s, lo, hi);
     return;
   }
 #endif
   (void)dw, (void)dy, (void)s, (void)lo, (void)hi;
-  throw Error("sparse_dytx_part: the AVX-512 kernels are not in use here (sparse_simd() is false)");
+  throw Error("sparse_dytx_part: the SIMD kernels are not in use here (sparse_simd() is false)");
 }
 
 // --- packed ----------------------------------------------------------------------------------
