@@ -355,6 +355,9 @@ std::string summary_markdown(const std::vector<Run>& runs, const std::string& ou
   row("OpenBLAS kernels", [&](const Run& r) {   // what the time and the last bits depend on
     return r.metrics.at("run").value("openblas_kernels", std::string("-"));
   });
+  row("first layer", [&](const Run& r) {   // enc_fc's products: dense, or sparse by which kernels
+    return r.metrics.at("run").value("first_layer", std::string("-"));
+  });
   md += "\n## Loss curves\n\n![loss curves](loss_curves.png)\n\n"
         "Solid: training loss (running mean over the epoch); dashed: test loss after the epoch. "
         "Log scale, so that both objectives fit.\n\n";

@@ -70,6 +70,9 @@ const char* sparse_isa_name(SparseIsa isa);   // "portable", "AVX2", "AVX-512"
 // portable).
 SparseIsa sparse_isa();
 void set_sparse_isa(SparseIsa most);
+// What enc_fc's products run as, for reports: "dense", "packed", or "sparse (AVX-512)", "sparse
+// (AVX2)", "sparse (portable)" by the kernels in use now.
+const char* first_layer_description(FirstLayerPath p);
 // Whether the sparse kernels use SIMD code (AVX-512 or AVX2): sparse_isa() != portable.
 bool sparse_simd();
 void set_sparse_simd(bool on);

@@ -889,6 +889,15 @@ const char* sparse_isa_name(SparseIsa i) {
   }
   return "?";
 }
+const char* first_layer_description(FirstLayerPath p) {
+  if (p != FirstLayerPath::sparse) return first_layer_name(p);
+  switch (isa()) {
+    case SparseIsa::avx512: return "sparse (AVX-512)";
+    case SparseIsa::avx2: return "sparse (AVX2)";
+    case SparseIsa::portable: break;
+  }
+  return "sparse (portable)";
+}
 SparseIsa sparse_isa() { return isa(); }
 void set_sparse_isa(SparseIsa most) { g_isa_max = most; }
 bool sparse_simd() { return isa() != SparseIsa::portable; }

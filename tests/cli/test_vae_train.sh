@@ -71,6 +71,8 @@ report)
   grep -q '"test_loss_z_mu"' rep/metrics.json || fail "metrics.json lacks test_loss_z_mu"
   grep -q '"mode": "vae"' rep/metrics.json || fail "metrics.json lacks the settings"
   grep -q '"openblas_kernels": "[A-Za-z]' rep/metrics.json || fail "metrics.json lacks the OpenBLAS kernels"
+  grep -Eq '"first_layer": "(dense|sparse \((AVX-512|AVX2|portable)\))"' rep/metrics.json \
+    || fail "metrics.json lacks the first layer's path: $(grep first_layer rep/metrics.json)"
   # The weight file's header (docs/weights-format.md): "VAEW", version 1, dims 784 400 20.
   [[ "$(head -c 4 rep/weights.vaew)" == "VAEW" ]] || fail "weights.vaew has no VAEW magic"
   [[ "$(u32_at rep/weights.vaew 4) $(u32_at rep/weights.vaew 16) $(u32_at rep/weights.vaew 20) $(u32_at rep/weights.vaew 24)" == "1 784 400 20" ]] \
@@ -83,6 +85,7 @@ report)
     [[ -s "cmp/$f" ]] || fail "vae_report did not write cmp/$f"
   done
   grep -q '^| OpenBLAS kernels | [A-Za-z]' cmp/summary.md || fail "summary.md lacks the OpenBLAS kernels"
+  grep -Eq '^\| first layer \| (dense|sparse)' cmp/summary.md || fail "summary.md lacks the first layer's path"
   # Latent 2 adds the manifold.
   "$train" "${small[@]}" --epochs 1 --latent 2 --mode ae --report rep2
   is_png rep2/manifold.png || fail "latent 2: manifold.png missing"
