@@ -545,9 +545,6 @@ VAE_AVX2 inline __m256i lanes8(std::size_t n) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n >= 8 ? 8 : n)), idx);
 }
 
-// The transpose of src (nr <= 8 rows at stride lds, nc <= 8 lanes read; rows with a zero bit in
-// `live` read as zeros) into nc rows of nr lanes: row i at dst + i * ldd, or, given `rows`, at
-// dst + rows[i] * ldd. (simd::transpose_block with 8 lanes.)
 // 8 x 8 transpose in registers (r[i] row i in, column i out).
 VAE_AVX2 inline void transpose8(__m256 r[8]) {
   __m256 t[8];
@@ -568,6 +565,9 @@ VAE_AVX2 inline void transpose8(__m256 r[8]) {
   for (int i = 0; i < 8; ++i) r[i] = t[i];
 }
 
+// The transpose of src (nr <= 8 rows at stride lds, nc <= 8 lanes read; rows with a zero bit in
+// `live` read as zeros) into nc rows of nr lanes: row i at dst + i * ldd, or, given `rows`, at
+// dst + rows[i] * ldd. (simd::transpose_block with 8 lanes.)
 VAE_AVX2 void transpose_block8(float* dst, std::size_t ldd, const std::uint16_t* rows, const float* src,
                                std::size_t lds, std::size_t nr, std::size_t nc, std::uint32_t live) {
   __m256 r[8];
