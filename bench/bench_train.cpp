@@ -47,6 +47,13 @@
 //            (vae::set_flush_denormals), and the table reports the mode and how many subnormal
 //            values the model's buffers hold after the timed steps. --no-ftz leaves the mode off.
 //
+// Cold caches (--cold-caches): before every timed step and every rep of the split, a buffer of
+// twice the last-level cache is written across the pool's threads, so the step starts with its
+// parameters, Adam state and activations in DRAM. This shared host has phases in which the step
+// runs 40-60% slower while the ceiling hardly moves (docs/performance.md, session 12): the
+// neighbours evict the step's ~13 MB from the shared L3 between its touches. The flag makes such a
+// phase on demand. The epochs and the ceiling stay warm (only their steps' own data are evicted).
+//
 // Statistics: every time is the MEDIAN of its repetitions (the epoch also shows the best), after
 // warm-up: 10 calls before each timed product or step loop, and the step loops run before the
 // epochs in the same process. The fresh state is seed 1's initialization (vae_train's default).
@@ -93,6 +100,7 @@
 #include "vae/checkpoint.hpp"
 #include "vae/error.hpp"
 #include "vae/idx.hpp"
+#include "vae/parallel.hpp"
 #include "vae/sparse.hpp"
 #include "vae/trainer.hpp"
 #include "vae/vae.hpp"
@@ -317,6 +325,31 @@ struct Options {
   std::string json;
   vae::FirstLayerPath first_layer = vae::FirstLayerPath::automatic;   // --first-layer
   bool first_layer_only = false;
+  bool cold_caches = false;   // --cold-caches
+};
+
+// --cold-caches: the L3 this CPU sees (sysfs, as lscpu reads it; 32 MiB where it says nothing:
+// glibc's sysconf gave the whole host's 384 MiB here), and a buffer of twice that which evict()
+// writes, split across the pool, each thread its own part.
+std::size_t llc_bytes() {
+  std::size_t kib = 0;
+  if (std::FILE* f = std::fopen("/sys/devices/system/cpu/cpu0/cache/index3/size", "r")) {
+    if (std::fscanf(f, "%zuK", &kib) != 1) kib = 0;
+    std::fclose(f);
+  }
+  return kib > 0 ? kib << 10 : std::size_t{32} << 20;
+}
+struct CacheEvictor {
+  std::vector<float> buf;
+  explicit CacheEvictor(bool on) : buf(on ? 2 * llc_bytes() / sizeof(float) : 0, 1.0f) {}
+  void evict() {
+    if (buf.empty()) return;
+    float* p = buf.data();
+    vae::parallel_for(buf.size(), 1 << 16, [p](std::size_t, std::size_t lo, std::size_t hi) {
+      for (std::size_t i = lo; i < hi; ++i) p[i] += 1.0f;
+    });
+    __asm__ volatile("" : : "r"(p) : "memory");   // the stores stay
+  }
 };
 
 vae::FirstLayerPath g_first_layer = vae::FirstLayerPath::automatic;   // --first-layer, for every Setup
@@ -359,9 +392,11 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
       m.train_step(batch, r.loss, adam, rng);
     }
     // The whole step.
+    CacheEvictor cold(o.cold_caches);
     r.step_s.resize(reps);
     r.stage_s.resize(reps);
     for (std::size_t i = 0; i < reps; ++i) {
+      cold.evict();
       auto t0 = Clock::now();
       stage(m, train, k++);
       r.stage_s[i] = seconds_since(t0);
@@ -383,6 +418,7 @@ void measure_state(StateResult& r, const vae::ImageSet& train, const Options& o,
     AlignedFloats scratch(D * H + batch * H);
     std::fill(scratch.p, scratch.p + D * H + batch * H, 0.0f);
     for (std::size_t i = 0; i < reps; ++i) {
+      cold.evict();
       stage(m, train, k++);
       const auto t0 = Clock::now();
       vae::fill_normal(rng, m.eps.data(), batch * Z);
@@ -712,6 +748,8 @@ void state_rows(Table& t, const std::vector<ThreadResult>& rs, StateResult Threa
   auto ms = [](double s) { return fmt("%.3f", s * 1e3); };
   if (!o.epoch_only) {
     t.row("train_step (ms)", cells(rs, [&](const ThreadResult& r) { return ms(median((r.*which).step_s)); }));
+    t.row("  / the dense floor's step (x)", cells(rs, [&](const ThreadResult& r) {
+            return fmt("%.3f", median((r.*which).step_s) / (step_gemm_flops(batch) / (r.ceiling * 1e9))); }));
     t.row("  GEMM share of ceiling (%)", cells(rs, [&](const ThreadResult& r) {
             return fmt("%.1f", 100.0 * step_executed_flops() / median((r.*which).step_s) / (r.ceiling * 1e9)); }));
     t.section("  split of one step, phases as separate calls (ms):");
@@ -801,6 +839,7 @@ Json json_state(const StateResult& r, const ThreadResult& tr, std::size_t train_
     j["epoch_over_dense_floor"] = ep / (epoch_gemm_flops(train_count) / (tr.ceiling * 1e9));
     j["adam_bound_ms_median"] = p.adam_bound * 1e3;
     j["step_ms_median"] = median(r.step_s) * 1e3;
+    j["step_over_dense_floor_step"] = median(r.step_s) / (step_gemm_flops(batch) / (tr.ceiling * 1e9));
     j["step_ms_best"] = min_of(r.step_s) * 1e3;
     j["stage_batch_ms_median"] = median(r.stage_s) * 1e3;
     j["latent_fused"] = r.fused_latent;   // then phases.reparam is the latent block (heads, z + KL, dec_fc)
@@ -892,6 +931,8 @@ int main(int argc, char** argv) {
   app.add_option("--sparse-kernels", sparse_kernels,
                  "the sparse kernels' instruction set, at most: best (what the CPU has), avx2 or portable (default best)")
       ->check(CLI::IsMember({"best", "avx2", "portable"}));
+  app.add_flag("--cold-caches", o.cold_caches,
+               "evict the caches before every timed step and split rep (a busy shared host's phase, on demand)");
   app.add_option("--json", o.json, "also write the figures as JSON; '-' writes JSON to stdout, the table to stderr");
   try {
     app.parse(argc, argv);
@@ -1003,6 +1044,10 @@ int main(int argc, char** argv) {
     std::fprintf(out, "first layer: %s (--first-layer %s; training set %.1f%% non-zero, sparse below %.0f%%)\n",
                  vae::first_layer_name(path), vae::first_layer_name(o.first_layer), 100.0 * density,
                  100.0 * vae::sparse_density_threshold);
+    if (o.cold_caches) {
+      std::fprintf(out, "caches: cold (--cold-caches): %.0f MiB written across the threads before every timed step and split rep; epochs and ceiling warm\n",
+                   static_cast<double>(2 * llc_bytes()) / (1 << 20));
+    }
     std::fprintf(out, "statistic: median of %d reps (steps, phases, products; after 10 warm-up calls) and of %d epochs\n",
                  o.reps, o.epochs);
     Table t;
@@ -1059,7 +1104,7 @@ int main(int argc, char** argv) {
                         {"statistic", "median"}, {"reps", o.reps}, {"epochs", o.epochs},
                         {"cpu", cpu_model()}, {"hardware_threads", std::thread::hardware_concurrency()},
                         {"openblas", openblas}, {"openblas_kernels", vae::blas_kernels()}, {"ftz_daz", ftz_on()},
-                        {"load_before", load_before}, {"load_after", load_after},
+                        {"cold_caches", o.cold_caches}, {"load_before", load_before}, {"load_after", load_after},
                         {"step_gemm_flops", step_gemm_flops(batch)},
                         {"epoch_gemm_flops", epoch_gemm_flops(vae::image_count(train))},
                         {"epoch_executed_flops", epoch_executed_flops(vae::image_count(train))}, {"runs", runs}};
