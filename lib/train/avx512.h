@@ -39,6 +39,18 @@ inline bool cpu_has_avx512() {
 #endif
 #define VAE_AVX512_END _Pragma("GCC diagnostic pop")
 
+// A target region: every function defined between BEGIN(t) and END is compiled for target t, as
+// if each had __attribute__((target(t))), templates included. sparse.cpp includes one set of
+// kernel templates (sparse_kernels.inc) in two such regions, for AVX-512 and for AVX2 + FMA.
+#define VAE_PRAGMA(x) _Pragma(#x)
+#if defined(__clang__)
+#define VAE_TARGET_BEGIN(t) VAE_PRAGMA(clang attribute push(__attribute__((target(t))), apply_to = function))
+#define VAE_TARGET_END VAE_PRAGMA(clang attribute pop)
+#else
+#define VAE_TARGET_BEGIN(t) VAE_PRAGMA(GCC push_options) VAE_PRAGMA(GCC target(t))
+#define VAE_TARGET_END VAE_PRAGMA(GCC pop_options)
+#endif
+
 namespace simd {
 VAE_AVX512_BEGIN
 

@@ -1,11 +1,13 @@
 // sparse.cpp - the sparse-aware first layer's kernels (see vae/sparse.hpp for what and why).
 //
-// Three variants of each kernel: AVX-512 and AVX2 with FMA (intrinsics under target attributes,
-// chosen at run time by CPUID, as the release build targets baseline x86-64) and portable loops,
-// which are the reference of the test and what any other CPU runs. The two SIMD variants are the
-// same loops at 16 and 8 lanes and give the same bits; they fuse each multiply-add (as OpenBLAS
-// does) and their dW sums a column's even and odd entries apart, adding the two at the end; the
-// portable code does neither, so it agrees with them within float rounding, not bit for bit.
+// Three variants of each kernel: AVX-512 and AVX2 with FMA (chosen at run time by CPUID, as the
+// release build targets baseline x86-64) and portable loops, which are the reference of the test
+// and what any other CPU runs. The forward and dW are written once (sparse_kernels.inc) over a
+// vector type and compiled twice, in target regions of 16 and 8 lanes; only the index differs
+// (AVX-512 compresses, AVX2 permutes by a table). The two give the same bits; they fuse each
+// multiply-add (as OpenBLAS does) and their dW sums a column's even and odd entries apart, adding
+// the two at the end; the portable code does neither, so it agrees with them within float
+// rounding, not bit for bit.
 //
 // The AVX-512 kernels give each thread a part of H (the layer's outputs: 208 + 192 of 400 at 2
 // threads), so every thread sees every row and column of x and the work splits evenly whatever the
@@ -230,235 +232,49 @@ void dw_transpose_portable(float* dw, const SparseBatch& s, std::size_t lo, std:
 
 #if defined(VAE_SPARSE_AVX512)
 // --- AVX-512 kernels -------------------------------------------------------------------------
+// The forward and dW (sparse_kernels.inc) over 16-lane vectors and masks, and the index with
+// AVX-512's compress.
+namespace avx512 {
+VAE_TARGET_BEGIN("avx512f")
 VAE_AVX512_BEGIN
-using simd::lanes;
-using simd::transpose_block;
-using simd::transpose16;
 
-// A chunk of an output row: NV full vectors, then one masked vector if Tail.
-template <int NV, bool Tail>
-struct Chunk {
-  static constexpr int NA = NV + (Tail ? 1 : 0);
-  static constexpr std::size_t TW = 16 * NA;   // the floats a chunk spans (its row stride)
-  __m512 acc[NA > 0 ? NA : 1];
-
-  // The chunk's outputs: NV full vectors and the tail's lanes.
-  static std::size_t width(__mmask16 tail) {
-    return 16 * NV + (Tail ? static_cast<std::size_t>(__builtin_popcount(tail)) : 0);
+struct Ops {
+  static constexpr std::size_t L = 16;
+  static constexpr int kFwd = kFwdVectors, kDw = kDwVectors;
+  using V = __m512;
+  using M = __mmask16;
+  static M tail(std::size_t n) { return simd::lanes(n); }
+  static V zero() { return _mm512_setzero_ps(); }
+  static V load(const float* p) { return _mm512_loadu_ps(p); }
+  static V load_tail(const float* p, M m) { return _mm512_maskz_loadu_ps(m, p); }
+  static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+  static void store_tail(float* p, M m, V v) { _mm512_mask_storeu_ps(p, m, v); }
+  static V add(V a, V b) { return _mm512_add_ps(a, b); }
+  static V max0(V a) { return _mm512_max_ps(a, _mm512_setzero_ps()); }
+  static V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static V broadcast(const float* p) { return _mm512_set1_ps(*p); }
+  static void transpose_block(float* dst, std::size_t ldd, const std::uint16_t* rows, const float* src,
+                              std::size_t lds, std::size_t nr, std::size_t nc, std::uint32_t live) {
+    simd::transpose_block(dst, ldd, rows, src, lds, nr, nc, live);
   }
-
-  VAE_AVX512 void zero() {
-#pragma GCC unroll 16
-    for (int i = 0; i < NA; ++i) acc[i] = _mm512_setzero_ps();
-  }
-  VAE_AVX512 void load(const float* p, __mmask16 tail) {
-#pragma GCC unroll 16
-    for (int i = 0; i < NV; ++i) acc[i] = _mm512_loadu_ps(p + 16 * i);
-    if (Tail) acc[NV] = _mm512_maskz_loadu_ps(tail, p + 16 * NV);
-  }
-  VAE_AVX512 void store(float* p, __mmask16 tail) const {
-#pragma GCC unroll 16
-    for (int i = 0; i < NV; ++i) _mm512_storeu_ps(p + 16 * i, acc[i]);
-    if (Tail) _mm512_mask_storeu_ps(p + 16 * NV, tail, acc[NV]);
-  }
-  VAE_AVX512 void add_chunk(const Chunk& o) {
-#pragma GCC unroll 16
-    for (int i = 0; i < NA; ++i) acc[i] = _mm512_add_ps(acc[i], o.acc[i]);
-  }
-  // max(acc, 0): +0 for negatives, -0 and NaN, as relu_forward's where(v > 0, v, 0).
-  VAE_AVX512 void relu() {
-#pragma GCC unroll 16
-    for (int i = 0; i < NA; ++i) acc[i] = _mm512_max_ps(acc[i], _mm512_setzero_ps());
-  }
-  // acc += sum over k of val[k] * base[idx[k] * stride, 0:16 NA]
-  VAE_AVX512 void add(const float* base, std::size_t stride, const std::uint16_t* idx, const float* val,
-                      std::size_t n, __mmask16 tail) {
-    for (std::size_t k = 0; k < n; ++k) {
-      const __m512 v = _mm512_set1_ps(val[k]);
-      const float* p = base + std::size_t{idx[k]} * stride;
-      // One address register and constant offsets: without this GCC 12 rebuilt every load's
-      // address from the index (a lea each, and pointers spilled to vector registers).
-      __asm__("" : "+r"(p));
-#pragma GCC unroll 16
-      for (int i = 0; i < NV; ++i) acc[i] = _mm512_fmadd_ps(v, _mm512_loadu_ps(p + 16 * i), acc[i]);
-      if (Tail) acc[NV] = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(tail, p + 16 * NV), acc[NV]);
-    }
-  }
-};
-
-// Calls Kernel<N, Tail>::run(args..., o0, tail) for a chunk of N full vectors (+ a masked one).
-template <template <int, bool> class Kernel, int MaxV, int N = 0, class... A>
-VAE_AVX512 void dispatch_chunk(int nv, bool t, std::size_t o0, __mmask16 m, A... a) {
-  if constexpr (N > MaxV) {
-    (void)nv, (void)t, (void)o0, (void)m;
-    ((void)a, ...);
-  } else if (nv == N) {
-    if (t) {
-      Kernel<N, true>::run(a..., o0, m);
-    } else {
-      Kernel<N, false>::run(a..., o0, m);
-    }
-  } else {
-    dispatch_chunk<Kernel, MaxV, N + 1>(nv, t, o0, m, a...);
-  }
-}
-
-// Runs the kernel over the floats [lo, hi) of a row in as few chunks of at most MaxV vectors as
-// possible, of balanced sizes (a part of H = 400 at 2 threads, 13 vectors, in chunks of at most 8:
-// 7 + 6), the last vector masked if (hi - lo) % 16.
-template <template <int, bool> class Kernel, int MaxV, class... A>
-VAE_AVX512 void for_chunks(std::size_t lo, std::size_t hi, A... a) {
-  const std::size_t n = hi - lo;
-  if (n == 0) return;
-  const std::size_t V = (n + 15) / 16;
-  const std::size_t chunks = (V + MaxV - 1) / MaxV;
-  const __mmask16 m = lanes(n % 16 ? n % 16 : 16);
-  std::size_t v0 = 0;
-  for (std::size_t c = 0; c < chunks; ++c) {
-    const std::size_t nv = V / chunks + (c < V % chunks ? 1 : 0);
-    const bool last_masked = c + 1 == chunks && n % 16 != 0;
-    dispatch_chunk<Kernel, MaxV>(static_cast<int>(last_masked ? nv - 1 : nv), last_masked, lo + v0 * 16, m, a...);
-    v0 += nv;
-  }
-}
-
-// --- forward: y[:, o0:o1) for every row, one part of H per thread ------------------------------
-// A chunk [o0, o0 + 16 NA) of the outputs. W^T is made for the chunk only, in a region of its own
-// (wt + o0 D, rows of 16 NA floats): wc[j, :] = W[o0 : o0 + width, j] for the 16-column blocks of W
-// holding a non-zero column (col16; a zero column's row is written too, and never read). Then, a
-// block of kBlockCols columns of x at a time (its W^T rows in L1), every row's entries in the block
-// are added into y[r, chunk]: the bias first, the entries in column order, ReLU after the last block.
-template <int NV, bool Tail>
-struct FwdKernel {
-  VAE_AVX512 static void run(float* y, const float* w, const float* bias, bool relu, const SparseBatch* sp,
-                             std::size_t o0, __mmask16 tail) {
-    if constexpr (NV > 0 || Tail) {
-      const SparseBatch& s = *sp;
-      constexpr std::size_t NA = Chunk<NV, Tail>::NA, TW = Chunk<NV, Tail>::TW;
-      const std::size_t H = s.H, D = s.D, B = s.B, NB = s.col_blocks;
-      const std::size_t width = Chunk<NV, Tail>::width(tail);
-      float* wc = s.wt + o0 * D;
-      // W^T by 16 rows of W at a time, along them (the hardware prefetcher follows 16 streams).
-      for (std::size_t i = 0; i < NA; ++i) {
-        const float* wi = w + (o0 + 16 * i) * D;
-        const std::size_t nr = std::min<std::size_t>(16, width - 16 * i);
-        for (std::size_t q = 0; q < s.n_col16; ++q) {
-          const std::size_t j0 = s.col16[q];
-          transpose_block(wc + j0 * TW + 16 * i, TW, nullptr, wi + j0, D, nr, std::min<std::size_t>(16, D - j0),
-                          0xffffu);
-        }
-      }
-      Chunk<NV, Tail> c;
-      for (std::size_t b = 0; b < NB; ++b) {
-        for (std::size_t r = 0; r < B; ++r) {
-          const std::uint32_t* rb = s.row_blocks + r * (NB + 1);
-          const std::size_t k0 = rb[b], k1 = rb[b + 1];
-          if (k0 == k1 && b > 0) continue;
-          float* yr = y + r * H + o0;
-          if (b == 0) {
-            if (bias) {
-              c.load(bias + o0, tail);
-            } else {
-              c.zero();
-            }
-          } else {
-            c.load(yr, tail);
-          }
-          c.add(wc, TW, s.xcol + r * s.row_stride + k0, s.xval + r * s.row_stride + k0, k1 - k0, tail);
-          c.store(yr, tail);
-        }
-      }
-      if (relu) {
-        for (std::size_t r = 0; r < B; ++r) {
-          c.load(y + r * H + o0, tail);
-          c.relu();
-          c.store(y + r * H + o0, tail);
-        }
-      }
-    }
-  }
-};
-
-// --- dW: rows o0:o1 of dW per thread, only those whose dy column has a non-zero ------------------
-// The part's units with a non-zero in dy's column are listed in s.live[o0, o0 + n); the other rows
-// of dW are exact zeros (as the dense product gives: each of their terms is 0 * x). A chunk of the
-// listed units: their dy columns are packed into a region of dyp of their own (dyp + p0 B, rows of
-// 16 NA floats, in L1), then dW^T for them is made 16 columns of x at a time in a tile on the stack
-// and transposed into dW's rows in 16 x 16 blocks in registers.
-template <int NV, bool Tail>
-struct DwKernel {
-  VAE_AVX512 static void run(float* dw, const float* dy, const SparseBatch* sp, std::size_t p0, __mmask16 tail) {
-    if constexpr (NV > 0 || Tail) {
-      const SparseBatch& s = *sp;
-      constexpr std::size_t NA = Chunk<NV, Tail>::NA, TW = Chunk<NV, Tail>::TW;
-      const std::size_t D = s.D, H = s.H, B = s.B, MB = s.max_batch;
-      const std::size_t width = Chunk<NV, Tail>::width(tail);
-      const std::uint16_t* units = s.live + p0;
-      float* dc = s.dyp + p0 * B;
-      for (std::size_t r = 0; r < B; ++r) {
-        const float* d = dy + r * H;
-        float* p = dc + r * TW;
-        for (std::size_t l = 0; l < width; ++l) p[l] = d[units[l]];
-      }
-      alignas(64) float tile[16 * TW];   // (16 columns of x, the chunk's units): dW^T
-      Chunk<NV, Tail> c, c2;
-      for (std::size_t j0 = 0; j0 < D; j0 += 16) {
-        const std::size_t nc = std::min<std::size_t>(16, D - j0);
-        std::uint32_t live_cols = 0;
-        for (std::size_t jj = 0; jj < nc; ++jj) {
-          const std::size_t j = j0 + jj, n = s.col_nnz[j];
-          if (n == 0) continue;
-          live_cols |= 1u << jj;
-          // Two sets of accumulators, the column's even and odd entries, summed at the end: twice
-          // the independent multiply-add chains (4 vectors alone would wait on the FMA latency).
-          const std::uint16_t* rows = s.crow + j * MB;
-          const float* vals = s.cval + j * MB;
-          c.zero();
-          c2.zero();
-          std::size_t k = 0;
-          for (; k + 1 < n; k += 2) {
-            c.add(dc, TW, rows + k, vals + k, 1, tail);
-            c2.add(dc, TW, rows + k + 1, vals + k + 1, 1, tail);
-          }
-          if (k < n) c.add(dc, TW, rows + k, vals + k, 1, tail);
-          c.add_chunk(c2);
-          c.store(tile + jj * TW, tail);
-        }
-        // Columns without entries read as zeros: their dW columns are exact zeros.
-        for (std::size_t i = 0; i < NA; ++i) {
-          transpose_block(dw + j0, D, units + 16 * i, tile + 16 * i, TW, nc, std::min<std::size_t>(16, width - 16 * i),
-                          live_cols);
-        }
-      }
-    }
-  }
-};
-
-// Rows [o0, o1) of dW: list the live units, zero the others' rows, then the chunks.
-VAE_AVX512 void dw_avx512(float* dw, const float* dy, SparseBatch& s, std::size_t o0, std::size_t o1) {
-  const std::size_t H = s.H, D = s.D, B = s.B;
-  std::size_t n = 0;
-  for (std::size_t o = o0; o < o1; o += 16) {
-    const __mmask16 in = lanes(o1 - o);
+  static std::uint32_t nonzero_columns(const float* p, std::size_t ld, std::size_t B, std::size_t n) {
+    const __mmask16 in = simd::lanes(n);
     __mmask16 nz = 0;
     for (std::size_t r = 0; r < B; ++r) {
-      nz |= _mm512_mask_cmp_ps_mask(in, _mm512_maskz_loadu_ps(in, dy + r * H + o), _mm512_setzero_ps(), _CMP_NEQ_UQ);
+      nz |= _mm512_mask_cmp_ps_mask(in, _mm512_maskz_loadu_ps(in, p + r * ld), _mm512_setzero_ps(), _CMP_NEQ_UQ);
     }
-    for (std::size_t i = 0; i < 16 && o + i < o1; ++i) {
-      if (nz >> i & 1u) {
-        s.live[o0 + n++] = static_cast<std::uint16_t>(o + i);
-      } else {
-        std::fill_n(dw + (o + i) * D, D, 0.0f);
-      }
-    }
+    return nz;
   }
-  for_chunks<DwKernel, kDwVectors>(o0, o0 + n, dw, dy, static_cast<const SparseBatch*>(&s));
-}
+};
+
+#include "sparse_kernels.inc"
+
+using simd::lanes;
 
 // CSC of columns [lo, hi) straight from x (not from the CSR, so it needs no barrier after it): 16
 // rows x 16 columns at a time, transposed in registers, each column's non-zeros compressed onto the
 // end of its list (rows ascending). Blocks without a non-zero are skipped after their loads.
-VAE_AVX512 void index_cols_avx512(SparseBatch& s, const float* x, std::size_t B, std::size_t lo, std::size_t hi) {
+void index_cols(SparseBatch& s, const float* x, std::size_t B, std::size_t lo, std::size_t hi) {
   const std::size_t D = s.D, MB = s.max_batch;
   const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
   for (std::size_t j0 = lo; j0 < hi; j0 += 16) {
@@ -474,7 +290,7 @@ VAE_AVX512 void index_cols_avx512(SparseBatch& s, const float* x, std::size_t B,
         any = static_cast<__mmask16>(any | _mm512_cmp_ps_mask(r[i], _mm512_setzero_ps(), _CMP_NEQ_UQ));
       }
       if (!any) continue;
-      transpose16(r);   // r[jj] lane i: x[r0 + i, j0 + jj]
+      simd::transpose16(r);   // r[jj] lane i: x[r0 + i, j0 + jj]
       const __m512i rows = _mm512_add_epi32(lane, _mm512_set1_epi32(static_cast<int>(r0)));
       for (std::size_t jj = 0; jj < nc; ++jj) {
         const __mmask16 m = _mm512_cmp_ps_mask(r[jj], _mm512_setzero_ps(), _CMP_NEQ_UQ);
@@ -493,7 +309,7 @@ VAE_AVX512 void index_cols_avx512(SparseBatch& s, const float* x, std::size_t B,
 // CSR of rows [lo, hi): 16 pixels at a time, the non-zeros compressed to the front (a whole
 // vector is stored at the cursor; the row's slot has 16 spare entries for it); where each block of
 // kBlockCols columns starts, in row_blocks.
-VAE_AVX512 void index_rows_avx512(SparseBatch& s, const float* x, std::size_t lo, std::size_t hi) {
+void index_rows(SparseBatch& s, const float* x, std::size_t lo, std::size_t hi) {
   const std::size_t D = s.D, NB = s.col_blocks;
   const __m512i step = _mm512_set1_epi32(16);
   for (std::size_t r = lo; r < hi; ++r) {
@@ -517,36 +333,34 @@ VAE_AVX512 void index_rows_avx512(SparseBatch& s, const float* x, std::size_t lo
     s.row_nnz[r] = static_cast<std::uint32_t>(n);
   }
 }
+
 VAE_AVX512_END
-#endif
+VAE_TARGET_END
+}  // namespace avx512
 
-#if defined(VAE_SPARSE_AVX512)
 // --- AVX2 kernels ----------------------------------------------------------------------------
-// The AVX-512 kernels' loops with 8 lanes, for CPUs with AVX2 and FMA but not AVX-512 (most x86
-// laptops and desktops, AMD before Zen 4). Every sum is taken in the same order (the bias, then
-// a row's entries in column order; a column's even and odd entries apart, then added), with the
-// same fused multiply-adds, so they give the AVX-512 kernels' bits. 16 vector registers: the
-// forward keeps at most 13 accumulators, dW two sets of at most 6. AVX2 has no compress: the
-// index permutes by a table instead.
-#define VAE_AVX2 __attribute__((target("avx2,fma")))
-VAE_AVX512_BEGIN
-
+// For CPUs with AVX2 and FMA but not AVX-512 (most x86 laptops and desktops, AMD before Zen 4):
+// the same forward and dW (sparse_kernels.inc) over 8-lane vectors, so the same bits as the
+// AVX-512 kernels. 16 vector registers: the forward keeps at most 13 accumulators, dW two sets of
+// at most 6. AVX2 has no masked registers (a tail is a lane mask for maskload / maskstore) and no
+// compress: the index permutes by a table instead.
 bool cpu_has_avx2_fma() {
   static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return has;
 }
 
-constexpr int kFwdVectors8 = 13;
-constexpr int kDwVectors8 = 6;
+namespace avx2 {
+VAE_TARGET_BEGIN("avx2,fma")
+VAE_AVX512_BEGIN   // the same false positives as AVX-512's intrinsics
 
 // Lanes [0, n) of 8, as maskload / maskstore's mask.
-VAE_AVX2 inline __m256i lanes8(std::size_t n) {
+inline __m256i lanes8(std::size_t n) {
   const __m256i idx = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n >= 8 ? 8 : n)), idx);
 }
 
 // 8 x 8 transpose in registers (r[i] row i in, column i out).
-VAE_AVX2 inline void transpose8(__m256 r[8]) {
+inline void transpose8(__m256 r[8]) {
   __m256 t[8];
   for (int i = 0; i < 4; ++i) {
     t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
@@ -565,20 +379,45 @@ VAE_AVX2 inline void transpose8(__m256 r[8]) {
   for (int i = 0; i < 8; ++i) r[i] = t[i];
 }
 
-// The transpose of src (nr <= 8 rows at stride lds, nc <= 8 lanes read; rows with a zero bit in
-// `live` read as zeros) into nc rows of nr lanes: row i at dst + i * ldd, or, given `rows`, at
-// dst + rows[i] * ldd. (simd::transpose_block with 8 lanes.)
-VAE_AVX2 void transpose_block8(float* dst, std::size_t ldd, const std::uint16_t* rows, const float* src,
-                               std::size_t lds, std::size_t nr, std::size_t nc, std::uint32_t live) {
-  __m256 r[8];
-  const __m256i cm = lanes8(nc);
-  for (std::size_t i = 0; i < 8; ++i) {
-    r[i] = i < nr && (live >> i & 1u) ? _mm256_maskload_ps(src + i * lds, cm) : _mm256_setzero_ps();
+struct Ops {
+  static constexpr std::size_t L = 8;
+  static constexpr int kFwd = 13, kDw = 6;
+  using V = __m256;
+  using M = __m256i;
+  static M tail(std::size_t n) { return lanes8(n); }
+  static V zero() { return _mm256_setzero_ps(); }
+  static V load(const float* p) { return _mm256_loadu_ps(p); }
+  static V load_tail(const float* p, M m) { return _mm256_maskload_ps(p, m); }
+  static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+  static void store_tail(float* p, M m, V v) { _mm256_maskstore_ps(p, m, v); }
+  static V add(V a, V b) { return _mm256_add_ps(a, b); }
+  // maxps gives its second operand for -0 and NaN: +0, as AVX-512's.
+  static V max0(V a) { return _mm256_max_ps(a, _mm256_setzero_ps()); }
+  static V fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V broadcast(const float* p) { return _mm256_broadcast_ss(p); }
+  // simd::transpose_block with 8 lanes.
+  static void transpose_block(float* dst, std::size_t ldd, const std::uint16_t* rows, const float* src,
+                              std::size_t lds, std::size_t nr, std::size_t nc, std::uint32_t live) {
+    __m256 r[8];
+    const __m256i cm = lanes8(nc);
+    for (std::size_t i = 0; i < 8; ++i) {
+      r[i] = i < nr && (live >> i & 1u) ? _mm256_maskload_ps(src + i * lds, cm) : _mm256_setzero_ps();
+    }
+    transpose8(r);
+    const __m256i rm = lanes8(nr);
+    for (std::size_t i = 0; i < nc; ++i) _mm256_maskstore_ps(dst + (rows ? rows[i] : i) * ldd, rm, r[i]);
   }
-  transpose8(r);
-  const __m256i rm = lanes8(nr);
-  for (std::size_t i = 0; i < nc; ++i) _mm256_maskstore_ps(dst + (rows ? rows[i] : i) * ldd, rm, r[i]);
-}
+  static std::uint32_t nonzero_columns(const float* p, std::size_t ld, std::size_t B, std::size_t n) {
+    const __m256i in = lanes8(n);
+    __m256 nz = _mm256_setzero_ps();
+    for (std::size_t r = 0; r < B; ++r) {
+      nz = _mm256_or_ps(nz, _mm256_cmp_ps(_mm256_maskload_ps(p + r * ld, in), _mm256_setzero_ps(), _CMP_NEQ_UQ));
+    }
+    return static_cast<std::uint32_t>(_mm256_movemask_ps(nz));
+  }
+};
+
+#include "sparse_kernels.inc"
 
 // AVX2 has no compress: for each 8-bit mask, the lanes of its set bits, ascending (then zeros),
 // as a permutevar8x32 index.
@@ -595,13 +434,13 @@ struct CompressTable {
 };
 constexpr CompressTable kCompress;
 
-VAE_AVX2 inline __m256i compress_index(unsigned m) {
+inline __m256i compress_index(unsigned m) {
   return _mm256_load_si256(reinterpret_cast<const __m256i*>(kCompress.idx[m]));
 }
 
-// index_rows_avx512 with 8 lanes: the non-zeros of 8 pixels at a time permuted to the front, a
+// avx512::index_rows with 8 lanes: the non-zeros of 8 pixels at a time permuted to the front, a
 // whole vector stored at the cursor (values, and the columns as 16-bit).
-VAE_AVX2 void index_rows_avx2(SparseBatch& s, const float* x, std::size_t lo, std::size_t hi) {
+void index_rows(SparseBatch& s, const float* x, std::size_t lo, std::size_t hi) {
   const std::size_t D = s.D, NB = s.col_blocks;
   const __m256i step = _mm256_set1_epi32(8);
   for (std::size_t r = lo; r < hi; ++r) {
@@ -628,11 +467,11 @@ VAE_AVX2 void index_rows_avx2(SparseBatch& s, const float* x, std::size_t lo, st
   }
 }
 
-// index_cols_avx512 with 8 lanes: 8 rows x 8 columns at a time, transposed in registers, each
+// avx512::index_cols with 8 lanes: 8 rows x 8 columns at a time, transposed in registers, each
 // column's non-zeros appended to its list (rows ascending). The values are stored by a masked
 // store; the rows one by one (AVX2 has no 16-bit masked store, and a whole vector could run into
 // the next column's list).
-VAE_AVX2 void index_cols_avx2(SparseBatch& s, const float* x, std::size_t B, std::size_t lo, std::size_t hi) {
+void index_cols(SparseBatch& s, const float* x, std::size_t B, std::size_t lo, std::size_t hi) {
   const std::size_t D = s.D, MB = s.max_batch;
   for (std::size_t j0 = lo; j0 < hi; j0 += 8) {
     const std::size_t nc = std::min<std::size_t>(8, hi - j0);
@@ -664,210 +503,9 @@ VAE_AVX2 void index_cols_avx2(SparseBatch& s, const float* x, std::size_t B, std
   }
 }
 
-// A chunk of an output row: NV full vectors of 8, then one masked vector if Tail.
-template <int NV, bool Tail>
-struct Chunk8 {
-  static constexpr int NA = NV + (Tail ? 1 : 0);
-  static constexpr std::size_t TW = 8 * NA;
-  __m256 acc[NA > 0 ? NA : 1];
-
-  static std::size_t width(std::size_t tail_lanes) { return 8 * NV + (Tail ? tail_lanes : 0); }
-
-  VAE_AVX2 void zero() {
-#pragma GCC unroll 16
-    for (int i = 0; i < NA; ++i) acc[i] = _mm256_setzero_ps();
-  }
-  VAE_AVX2 void load(const float* p, __m256i tail) {
-#pragma GCC unroll 16
-    for (int i = 0; i < NV; ++i) acc[i] = _mm256_loadu_ps(p + 8 * i);
-    if (Tail) acc[NV] = _mm256_maskload_ps(p + 8 * NV, tail);
-  }
-  VAE_AVX2 void store(float* p, __m256i tail) const {
-#pragma GCC unroll 16
-    for (int i = 0; i < NV; ++i) _mm256_storeu_ps(p + 8 * i, acc[i]);
-    if (Tail) _mm256_maskstore_ps(p + 8 * NV, tail, acc[NV]);
-  }
-  VAE_AVX2 void add_chunk(const Chunk8& o) {
-#pragma GCC unroll 16
-    for (int i = 0; i < NA; ++i) acc[i] = _mm256_add_ps(acc[i], o.acc[i]);
-  }
-  // max(acc, 0): +0 for negatives, -0 and NaN (maxps gives its second operand then).
-  VAE_AVX2 void relu() {
-#pragma GCC unroll 16
-    for (int i = 0; i < NA; ++i) acc[i] = _mm256_max_ps(acc[i], _mm256_setzero_ps());
-  }
-  // acc += sum over k of val[k] * base[idx[k] * stride, 0:8 NA]; the tail's lanes past the
-  // chunk's width are read as zeros (a masked load), so they stay what they were.
-  VAE_AVX2 void add(const float* base, std::size_t stride, const std::uint16_t* idx, const float* val,
-                    std::size_t n, __m256i tail) {
-    for (std::size_t k = 0; k < n; ++k) {
-      const __m256 v = _mm256_broadcast_ss(val + k);
-      const float* p = base + std::size_t{idx[k]} * stride;
-      __asm__("" : "+r"(p));   // one address register and constant offsets (as Chunk::add)
-#pragma GCC unroll 16
-      for (int i = 0; i < NV; ++i) acc[i] = _mm256_fmadd_ps(v, _mm256_loadu_ps(p + 8 * i), acc[i]);
-      if (Tail) acc[NV] = _mm256_fmadd_ps(v, _mm256_maskload_ps(p + 8 * NV, tail), acc[NV]);
-    }
-  }
-};
-
-// dispatch_chunk and for_chunks with 8 lanes.
-template <template <int, bool> class Kernel, int MaxV, int N = 0, class... A>
-VAE_AVX2 void dispatch_chunk8(int nv, bool t, std::size_t o0, std::size_t tl, A... a) {
-  if constexpr (N > MaxV) {
-    (void)nv, (void)t, (void)o0, (void)tl;
-    ((void)a, ...);
-  } else if (nv == N) {
-    if (t) {
-      Kernel<N, true>::run(a..., o0, tl);
-    } else {
-      Kernel<N, false>::run(a..., o0, tl);
-    }
-  } else {
-    dispatch_chunk8<Kernel, MaxV, N + 1>(nv, t, o0, tl, a...);
-  }
-}
-
-template <template <int, bool> class Kernel, int MaxV, class... A>
-VAE_AVX2 void for_chunks8(std::size_t lo, std::size_t hi, A... a) {
-  const std::size_t n = hi - lo;
-  if (n == 0) return;
-  const std::size_t V = (n + 7) / 8;
-  const std::size_t chunks = (V + MaxV - 1) / MaxV;
-  const std::size_t tl = n % 8 ? n % 8 : 8;
-  std::size_t v0 = 0;
-  for (std::size_t c = 0; c < chunks; ++c) {
-    const std::size_t nv = V / chunks + (c < V % chunks ? 1 : 0);
-    const bool last_masked = c + 1 == chunks && n % 8 != 0;
-    dispatch_chunk8<Kernel, MaxV>(static_cast<int>(last_masked ? nv - 1 : nv), last_masked, lo + v0 * 8, tl, a...);
-    v0 += nv;
-  }
-}
-
-// FwdKernel with 8 lanes: W^T for the chunk by 8 x 8 blocks (the 16-column blocks of col16, in two
-// halves), then every row's entries a block of kBlockCols columns at a time.
-template <int NV, bool Tail>
-struct FwdKernel8 {
-  VAE_AVX2 static void run(float* y, const float* w, const float* bias, bool relu, const SparseBatch* sp,
-                           std::size_t o0, std::size_t tl) {
-    if constexpr (NV > 0 || Tail) {
-      const SparseBatch& s = *sp;
-      constexpr std::size_t NA = Chunk8<NV, Tail>::NA, TW = Chunk8<NV, Tail>::TW;
-      const std::size_t H = s.H, D = s.D, B = s.B, NB = s.col_blocks;
-      const std::size_t width = Chunk8<NV, Tail>::width(tl);
-      const __m256i tail = lanes8(tl);
-      float* wc = s.wt + o0 * D;
-      for (std::size_t i = 0; i < NA; ++i) {
-        const float* wi = w + (o0 + 8 * i) * D;
-        const std::size_t nr = std::min<std::size_t>(8, width - 8 * i);
-        for (std::size_t q = 0; q < s.n_col16; ++q) {
-          for (std::size_t j0 = s.col16[q]; j0 < std::min<std::size_t>(D, s.col16[q] + 16u); j0 += 8) {
-            transpose_block8(wc + j0 * TW + 8 * i, TW, nullptr, wi + j0, D, nr, std::min<std::size_t>(8, D - j0), 0xffu);
-          }
-        }
-      }
-      Chunk8<NV, Tail> c;
-      for (std::size_t b = 0; b < NB; ++b) {
-        for (std::size_t r = 0; r < B; ++r) {
-          const std::uint32_t* rb = s.row_blocks + r * (NB + 1);
-          const std::size_t k0 = rb[b], k1 = rb[b + 1];
-          if (k0 == k1 && b > 0) continue;
-          float* yr = y + r * H + o0;
-          if (b == 0) {
-            if (bias) {
-              c.load(bias + o0, tail);
-            } else {
-              c.zero();
-            }
-          } else {
-            c.load(yr, tail);
-          }
-          c.add(wc, TW, s.xcol + r * s.row_stride + k0, s.xval + r * s.row_stride + k0, k1 - k0, tail);
-          c.store(yr, tail);
-        }
-      }
-      if (relu) {
-        for (std::size_t r = 0; r < B; ++r) {
-          c.load(y + r * H + o0, tail);
-          c.relu();
-          c.store(y + r * H + o0, tail);
-        }
-      }
-    }
-  }
-};
-
-// DwKernel with 8 lanes: the chunk's live units' dy columns packed, dW^T 8 columns of x at a time
-// in a stack tile, transposed into dW's rows in 8 x 8 blocks.
-template <int NV, bool Tail>
-struct DwKernel8 {
-  VAE_AVX2 static void run(float* dw, const float* dy, const SparseBatch* sp, std::size_t p0, std::size_t tl) {
-    if constexpr (NV > 0 || Tail) {
-      const SparseBatch& s = *sp;
-      constexpr std::size_t NA = Chunk8<NV, Tail>::NA, TW = Chunk8<NV, Tail>::TW;
-      const std::size_t D = s.D, H = s.H, B = s.B, MB = s.max_batch;
-      const std::size_t width = Chunk8<NV, Tail>::width(tl);
-      const __m256i tail = lanes8(tl);
-      const std::uint16_t* units = s.live + p0;
-      float* dc = s.dyp + p0 * B;
-      for (std::size_t r = 0; r < B; ++r) {
-        const float* d = dy + r * H;
-        float* p = dc + r * TW;
-        for (std::size_t l = 0; l < width; ++l) p[l] = d[units[l]];
-      }
-      alignas(32) float tile[8 * TW];   // (8 columns of x, the chunk's units): dW^T
-      Chunk8<NV, Tail> c, c2;
-      for (std::size_t j0 = 0; j0 < D; j0 += 8) {
-        const std::size_t nc = std::min<std::size_t>(8, D - j0);
-        std::uint32_t live_cols = 0;
-        for (std::size_t jj = 0; jj < nc; ++jj) {
-          const std::size_t j = j0 + jj, n = s.col_nnz[j];
-          if (n == 0) continue;
-          live_cols |= 1u << jj;
-          const std::uint16_t* rows = s.crow + j * MB;
-          const float* vals = s.cval + j * MB;
-          c.zero();
-          c2.zero();
-          std::size_t k = 0;
-          for (; k + 1 < n; k += 2) {
-            c.add(dc, TW, rows + k, vals + k, 1, tail);
-            c2.add(dc, TW, rows + k + 1, vals + k + 1, 1, tail);
-          }
-          if (k < n) c.add(dc, TW, rows + k, vals + k, 1, tail);
-          c.add_chunk(c2);
-          c.store(tile + jj * TW, tail);
-        }
-        for (std::size_t i = 0; i < NA; ++i) {
-          transpose_block8(dw + j0, D, units + 8 * i, tile + 8 * i, TW, nc, std::min<std::size_t>(8, width - 8 * i),
-                           live_cols);
-        }
-      }
-    }
-  }
-};
-
-// Rows [o0, o1) of dW with 8 lanes: list the live units, zero the others' rows, then the chunks.
-VAE_AVX2 void dw_avx2(float* dw, const float* dy, SparseBatch& s, std::size_t o0, std::size_t o1) {
-  const std::size_t H = s.H, D = s.D, B = s.B;
-  std::size_t n = 0;
-  for (std::size_t o = o0; o < o1; o += 8) {
-    const __m256i in = lanes8(o1 - o);
-    __m256 nz = _mm256_setzero_ps();
-    for (std::size_t r = 0; r < B; ++r) {
-      nz = _mm256_or_ps(nz, _mm256_cmp_ps(_mm256_maskload_ps(dy + r * H + o, in), _mm256_setzero_ps(), _CMP_NEQ_UQ));
-    }
-    const unsigned m = static_cast<unsigned>(_mm256_movemask_ps(nz));
-    for (std::size_t i = 0; i < 8 && o + i < o1; ++i) {
-      if (m >> i & 1u) {
-        s.live[o0 + n++] = static_cast<std::uint16_t>(o + i);
-      } else {
-        std::fill_n(dw + (o + i) * D, D, 0.0f);
-      }
-    }
-  }
-  for_chunks8<DwKernel8, kDwVectors8>(o0, o0 + n, dw, dy, static_cast<const SparseBatch*>(&s));
-}
 VAE_AVX512_END
+VAE_TARGET_END
+}  // namespace avx2
 #endif
 
 // The kernels in use: the best the CPU has, up to what set_sparse_isa allowed.
@@ -916,15 +554,15 @@ void sparse_index(SparseBatch& s, const float* x, std::size_t B) {
       std::size_t lo, hi;
       parallel_range(B, parts, p, lo, hi);
       if (k == SparseIsa::avx512) {
-        index_rows_avx512(s, x, lo, hi);
+        avx512::index_rows(s, x, lo, hi);
       } else {
-        index_rows_avx2(s, x, lo, hi);
+        avx2::index_rows(s, x, lo, hi);
       }
       parallel_range(s.D, parts, p, lo, hi);
       if (k == SparseIsa::avx512) {
-        index_cols_avx512(s, x, B, lo, hi);
+        avx512::index_cols(s, x, B, lo, hi);
       } else {
-        index_cols_avx2(s, x, B, lo, hi);
+        avx2::index_cols(s, x, B, lo, hi);
       }
     });
     list_nonzero_columns(s);
@@ -943,13 +581,13 @@ void sparse_xwt(float* y, const float* w, const float* bias, bool relu, SparseBa
   const SparseIsa k = isa();
   if (k == SparseIsa::avx512) {
     parallel_for(s.H, 16, [&](std::size_t, std::size_t lo, std::size_t hi) {
-      for_chunks<FwdKernel, kFwdVectors>(lo, hi, y, w, bias, relu, static_cast<const SparseBatch*>(&s));
+      avx512::fwd_part(y, w, bias, relu, s, lo, hi);
     });
     return;
   }
   if (k == SparseIsa::avx2) {
     parallel_for(s.H, 16, [&](std::size_t, std::size_t lo, std::size_t hi) {
-      for_chunks8<FwdKernel8, kFwdVectors8>(lo, hi, y, w, bias, relu, static_cast<const SparseBatch*>(&s));
+      avx2::fwd_part(y, w, bias, relu, s, lo, hi);
     });
     return;
   }
@@ -980,11 +618,11 @@ void sparse_dytx_part(float* dw, const float* dy, SparseBatch& s, std::size_t lo
 #if defined(VAE_SPARSE_AVX512)
   const SparseIsa k = isa();
   if (k == SparseIsa::avx512) {
-    dw_avx512(dw, dy, s, lo, hi);
+    avx512::dw_part(dw, dy, s, lo, hi);
     return;
   }
   if (k == SparseIsa::avx2) {
-    dw_avx2(dw, dy, s, lo, hi);
+    avx2::dw_part(dw, dy, s, lo, hi);
     return;
   }
 #endif
