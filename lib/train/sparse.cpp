@@ -232,8 +232,7 @@ void dw_transpose_portable(float* dw, const SparseBatch& s, std::size_t lo, std:
 
 #if defined(VAE_SPARSE_AVX512)
 // --- AVX-512 kernels -------------------------------------------------------------------------
-// The forward and dW (sparse_kernels.inc) over 16-lane vectors and masks, and the index with
-// AVX-512's compress.
+// The kernels of sparse_kernels.inc over 16-lane vectors and masks; the index compresses.
 namespace avx512 {
 VAE_TARGET_BEGIN("avx512f")
 VAE_AVX512_BEGIN
@@ -257,6 +256,25 @@ struct Ops {
                               std::size_t lds, std::size_t nr, std::size_t nc, std::uint32_t live) {
     simd::transpose_block(dst, ldd, rows, src, lds, nr, nc, live);
   }
+  static void transpose(V r[16]) { simd::transpose16(r); }
+  static std::uint32_t nonzero_bits(V v) { return _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_NEQ_UQ); }
+  // The lanes of nz, compressed: values to val, their columns (j0 + lane) as 16-bit to col. A
+  // whole vector of each is stored (the index's rows have room); returns how many are valid.
+  static std::size_t compress_whole(float* val, std::uint16_t* col, V v, std::uint32_t nz, std::size_t j0) {
+    const __mmask16 m = static_cast<__mmask16>(nz);
+    const __m512i j = _mm512_add_epi32(iota(), _mm512_set1_epi32(static_cast<int>(j0)));
+    _mm512_storeu_ps(val, _mm512_maskz_compress_ps(m, v));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(col), _mm512_cvtepi32_epi16(_mm512_maskz_compress_epi32(m, j)));
+    return static_cast<std::size_t>(__builtin_popcount(nz));
+  }
+  // The same, storing only the popcount(m) valid entries, rows r0 + lane.
+  static void compress_exact(float* val, std::uint16_t* row, V v, std::uint32_t m, std::size_t r0) {
+    const __mmask16 k = static_cast<__mmask16>(m), n = simd::lanes(static_cast<std::size_t>(__builtin_popcount(m)));
+    const __m512i rows = _mm512_add_epi32(iota(), _mm512_set1_epi32(static_cast<int>(r0)));
+    _mm512_mask_storeu_ps(val, n, _mm512_maskz_compress_ps(k, v));
+    _mm512_mask_cvtepi32_storeu_epi16(row, n, _mm512_maskz_compress_epi32(k, rows));
+  }
+  static __m512i iota() { return _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0); }
   static std::uint32_t nonzero_columns(const float* p, std::size_t ld, std::size_t B, std::size_t n) {
     const __mmask16 in = simd::lanes(n);
     __mmask16 nz = 0;
@@ -268,71 +286,6 @@ struct Ops {
 };
 
 #include "sparse_kernels.inc"
-
-using simd::lanes;
-
-// CSC of columns [lo, hi) straight from x (not from the CSR, so it needs no barrier after it): 16
-// rows x 16 columns at a time, transposed in registers, each column's non-zeros compressed onto the
-// end of its list (rows ascending). Blocks without a non-zero are skipped after their loads.
-void index_cols(SparseBatch& s, const float* x, std::size_t B, std::size_t lo, std::size_t hi) {
-  const std::size_t D = s.D, MB = s.max_batch;
-  const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-  for (std::size_t j0 = lo; j0 < hi; j0 += 16) {
-    const std::size_t nc = std::min<std::size_t>(16, hi - j0);
-    const __mmask16 cm = lanes(nc);
-    std::uint32_t cnt[16] = {};
-    for (std::size_t r0 = 0; r0 < B; r0 += 16) {
-      const std::size_t nr = std::min<std::size_t>(16, B - r0);
-      __m512 r[16];
-      __mmask16 any = 0;
-      for (std::size_t i = 0; i < 16; ++i) {
-        r[i] = i < nr ? _mm512_maskz_loadu_ps(cm, x + (r0 + i) * D + j0) : _mm512_setzero_ps();
-        any = static_cast<__mmask16>(any | _mm512_cmp_ps_mask(r[i], _mm512_setzero_ps(), _CMP_NEQ_UQ));
-      }
-      if (!any) continue;
-      simd::transpose16(r);   // r[jj] lane i: x[r0 + i, j0 + jj]
-      const __m512i rows = _mm512_add_epi32(lane, _mm512_set1_epi32(static_cast<int>(r0)));
-      for (std::size_t jj = 0; jj < nc; ++jj) {
-        const __mmask16 m = _mm512_cmp_ps_mask(r[jj], _mm512_setzero_ps(), _CMP_NEQ_UQ);
-        if (!m) continue;
-        const std::uint32_t n = static_cast<std::uint32_t>(__builtin_popcount(m));
-        const std::size_t at = (j0 + jj) * MB + cnt[jj];
-        _mm512_mask_storeu_ps(s.cval + at, lanes(n), _mm512_maskz_compress_ps(m, r[jj]));
-        _mm512_mask_cvtepi32_storeu_epi16(s.crow + at, lanes(n), _mm512_maskz_compress_epi32(m, rows));
-        cnt[jj] += n;
-      }
-    }
-    for (std::size_t jj = 0; jj < nc; ++jj) s.col_nnz[j0 + jj] = cnt[jj];
-  }
-}
-
-// CSR of rows [lo, hi): 16 pixels at a time, the non-zeros compressed to the front (a whole
-// vector is stored at the cursor; the row's slot has 16 spare entries for it); where each block of
-// kBlockCols columns starts, in row_blocks.
-void index_rows(SparseBatch& s, const float* x, std::size_t lo, std::size_t hi) {
-  const std::size_t D = s.D, NB = s.col_blocks;
-  const __m512i step = _mm512_set1_epi32(16);
-  for (std::size_t r = lo; r < hi; ++r) {
-    const float* xr = x + r * D;
-    std::uint16_t* col = s.xcol + r * s.row_stride;
-    float* val = s.xval + r * s.row_stride;
-    std::uint32_t* rb = s.row_blocks + r * (NB + 1);
-    std::size_t n = 0;
-    __m512i j = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-    for (std::size_t j0 = 0; j0 < D; j0 += 16) {
-      if (j0 % kBlockCols == 0) rb[j0 / kBlockCols] = static_cast<std::uint32_t>(n);
-      const __mmask16 in = lanes(D - j0);
-      const __m512 v = _mm512_maskz_loadu_ps(in, xr + j0);
-      const __mmask16 nz = _mm512_mask_cmp_ps_mask(in, v, _mm512_setzero_ps(), _CMP_NEQ_UQ);
-      _mm512_storeu_ps(val + n, _mm512_maskz_compress_ps(nz, v));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(col + n), _mm512_cvtepi32_epi16(_mm512_maskz_compress_epi32(nz, j)));
-      n += static_cast<std::size_t>(__builtin_popcount(nz));
-      j = _mm512_add_epi32(j, step);
-    }
-    rb[NB] = static_cast<std::uint32_t>(n);
-    s.row_nnz[r] = static_cast<std::uint32_t>(n);
-  }
-}
 
 VAE_AVX512_END
 VAE_TARGET_END
@@ -379,6 +332,25 @@ inline void transpose8(__m256 r[8]) {
   for (int i = 0; i < 8; ++i) r[i] = t[i];
 }
 
+// AVX2 has no compress: for each 8-bit mask, the lanes of its set bits, ascending (then zeros),
+// as a permutevar8x32 index.
+struct CompressTable {
+  alignas(32) std::int32_t idx[256][8];
+  constexpr CompressTable() : idx{} {
+    for (int m = 0; m < 256; ++m) {
+      int n = 0;
+      for (int i = 0; i < 8; ++i) {
+        if (m >> i & 1) idx[m][n++] = i;
+      }
+    }
+  }
+};
+constexpr CompressTable kCompress;
+
+inline __m256i compress_index(unsigned m) {
+  return _mm256_load_si256(reinterpret_cast<const __m256i*>(kCompress.idx[m]));
+}
+
 struct Ops {
   static constexpr std::size_t L = 8;
   static constexpr int kFwd = 13, kDw = 6;
@@ -407,6 +379,26 @@ struct Ops {
     const __m256i rm = lanes8(nr);
     for (std::size_t i = 0; i < nc; ++i) _mm256_maskstore_ps(dst + (rows ? rows[i] : i) * ldd, rm, r[i]);
   }
+  static void transpose(V r[8]) { transpose8(r); }
+  static std::uint32_t nonzero_bits(V v) {
+    return static_cast<std::uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NEQ_UQ)));
+  }
+  // Ops::compress_whole and compress_exact of AVX-512, by the permutation table. AVX2 has no 16-bit
+  // masked store: compress_exact writes the rows one by one.
+  static std::size_t compress_whole(float* val, std::uint16_t* col, V v, std::uint32_t nz, std::size_t j0) {
+    const __m256i perm = compress_index(nz);
+    const __m256i j = _mm256_add_epi32(_mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0), _mm256_set1_epi32(static_cast<int>(j0)));
+    _mm256_storeu_ps(val, _mm256_permutevar8x32_ps(v, perm));
+    const __m256i c = _mm256_permutevar8x32_epi32(j, perm);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(col),
+                     _mm_packus_epi32(_mm256_castsi256_si128(c), _mm256_extracti128_si256(c, 1)));
+    return static_cast<std::size_t>(__builtin_popcount(nz));
+  }
+  static void compress_exact(float* val, std::uint16_t* row, V v, std::uint32_t m, std::size_t r0) {
+    const std::size_t n = static_cast<std::size_t>(__builtin_popcount(m));
+    _mm256_maskstore_ps(val, lanes8(n), _mm256_permutevar8x32_ps(v, compress_index(m)));
+    for (std::size_t q = 0; m; ++q, m &= m - 1) row[q] = static_cast<std::uint16_t>(r0 + static_cast<std::size_t>(__builtin_ctz(m)));
+  }
   static std::uint32_t nonzero_columns(const float* p, std::size_t ld, std::size_t B, std::size_t n) {
     const __m256i in = lanes8(n);
     __m256 nz = _mm256_setzero_ps();
@@ -418,90 +410,6 @@ struct Ops {
 };
 
 #include "sparse_kernels.inc"
-
-// AVX2 has no compress: for each 8-bit mask, the lanes of its set bits, ascending (then zeros),
-// as a permutevar8x32 index.
-struct CompressTable {
-  alignas(32) std::int32_t idx[256][8];
-  constexpr CompressTable() : idx{} {
-    for (int m = 0; m < 256; ++m) {
-      int n = 0;
-      for (int i = 0; i < 8; ++i) {
-        if (m >> i & 1) idx[m][n++] = i;
-      }
-    }
-  }
-};
-constexpr CompressTable kCompress;
-
-inline __m256i compress_index(unsigned m) {
-  return _mm256_load_si256(reinterpret_cast<const __m256i*>(kCompress.idx[m]));
-}
-
-// avx512::index_rows with 8 lanes: the non-zeros of 8 pixels at a time permuted to the front, a
-// whole vector stored at the cursor (values, and the columns as 16-bit).
-void index_rows(SparseBatch& s, const float* x, std::size_t lo, std::size_t hi) {
-  const std::size_t D = s.D, NB = s.col_blocks;
-  const __m256i step = _mm256_set1_epi32(8);
-  for (std::size_t r = lo; r < hi; ++r) {
-    const float* xr = x + r * D;
-    std::uint16_t* col = s.xcol + r * s.row_stride;
-    float* val = s.xval + r * s.row_stride;
-    std::uint32_t* rb = s.row_blocks + r * (NB + 1);
-    std::size_t n = 0;
-    __m256i j = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
-    for (std::size_t j0 = 0; j0 < D; j0 += 8) {
-      if (j0 % kBlockCols == 0) rb[j0 / kBlockCols] = static_cast<std::uint32_t>(n);
-      const __m256 v = _mm256_maskload_ps(xr + j0, lanes8(D - j0));   // lanes past D read as 0
-      const unsigned nz = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NEQ_UQ)));
-      const __m256i perm = compress_index(nz);
-      _mm256_storeu_ps(val + n, _mm256_permutevar8x32_ps(v, perm));
-      const __m256i c = _mm256_permutevar8x32_epi32(j, perm);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(col + n),
-                       _mm_packus_epi32(_mm256_castsi256_si128(c), _mm256_extracti128_si256(c, 1)));
-      n += static_cast<std::size_t>(__builtin_popcount(nz));
-      j = _mm256_add_epi32(j, step);
-    }
-    rb[NB] = static_cast<std::uint32_t>(n);
-    s.row_nnz[r] = static_cast<std::uint32_t>(n);
-  }
-}
-
-// avx512::index_cols with 8 lanes: 8 rows x 8 columns at a time, transposed in registers, each
-// column's non-zeros appended to its list (rows ascending). The values are stored by a masked
-// store; the rows one by one (AVX2 has no 16-bit masked store, and a whole vector could run into
-// the next column's list).
-void index_cols(SparseBatch& s, const float* x, std::size_t B, std::size_t lo, std::size_t hi) {
-  const std::size_t D = s.D, MB = s.max_batch;
-  for (std::size_t j0 = lo; j0 < hi; j0 += 8) {
-    const std::size_t nc = std::min<std::size_t>(8, hi - j0);
-    const __m256i cm = lanes8(nc);
-    std::uint32_t cnt[8] = {};
-    for (std::size_t r0 = 0; r0 < B; r0 += 8) {
-      const std::size_t nr = std::min<std::size_t>(8, B - r0);
-      __m256 r[8];
-      __m256 any = _mm256_setzero_ps();
-      for (std::size_t i = 0; i < 8; ++i) {
-        r[i] = i < nr ? _mm256_maskload_ps(x + (r0 + i) * D + j0, cm) : _mm256_setzero_ps();
-        any = _mm256_or_ps(any, _mm256_cmp_ps(r[i], _mm256_setzero_ps(), _CMP_NEQ_UQ));
-      }
-      if (_mm256_movemask_ps(any) == 0) continue;
-      transpose8(r);   // r[jj] lane i: x[r0 + i, j0 + jj]
-      for (std::size_t jj = 0; jj < nc; ++jj) {
-        unsigned m = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(r[jj], _mm256_setzero_ps(), _CMP_NEQ_UQ)));
-        if (!m) continue;
-        const std::uint32_t n = static_cast<std::uint32_t>(__builtin_popcount(m));
-        const std::size_t at = (j0 + jj) * MB + cnt[jj];
-        _mm256_maskstore_ps(s.cval + at, lanes8(n), _mm256_permutevar8x32_ps(r[jj], compress_index(m)));
-        for (std::size_t q = 0; m; ++q, m &= m - 1) {
-          s.crow[at + q] = static_cast<std::uint16_t>(r0 + static_cast<std::size_t>(__builtin_ctz(m)));
-        }
-        cnt[jj] += n;
-      }
-    }
-    for (std::size_t jj = 0; jj < nc; ++jj) s.col_nnz[j0 + jj] = cnt[jj];
-  }
-}
 
 VAE_AVX512_END
 VAE_TARGET_END
