@@ -25,24 +25,39 @@ namespace {
 using vae_test::mnist;
 
 // Every path of the first layer (vae/sparse.hpp): automatic (sparse on MNIST where the sparse
-// kernels have their AVX-512 code, else dense), sparse, dense, packed.
+// kernels have SIMD code, else dense), sparse, dense, packed; the sparse path with each set of its
+// kernels (AVX-512, AVX2, portable, where the CPU runs them), and with the latent block unfused
+// as well as fused (an AVX2 CPU runs the sparse AVX2 kernels with the latent block unfused).
 TEST(Trainer, ZeroHeapAllocationsAcrossTrainStepsAndEvaluation) {
   vae::set_blas_threads(2);
   const vae::ImageSet train = vae::head(mnist(vae::Split::train).images, 128 * 102);
   const vae::ImageSet& test = mnist(vae::Split::test).images;
-  const std::pair<vae::FirstLayerPath, vae::FirstLayerPath> paths[] = {
-      {vae::FirstLayerPath::automatic,
-       vae::sparse_simd() ? vae::FirstLayerPath::sparse : vae::FirstLayerPath::dense},
-      {vae::FirstLayerPath::sparse, vae::FirstLayerPath::sparse},
-      {vae::FirstLayerPath::dense, vae::FirstLayerPath::dense},
-      {vae::FirstLayerPath::packed, vae::FirstLayerPath::packed}};
-  for (const auto& [asked, expected] : paths) {
-    SCOPED_TRACE(vae::first_layer_name(asked));
+  struct Case {
+    vae::FirstLayerPath asked, expected;
+    vae::SparseIsa isa;
+    bool fuse_latent;
+  };
+  using P = vae::FirstLayerPath;
+  using I = vae::SparseIsa;
+  const vae::SparseIsa best = vae::sparse_isa();
+  const bool fused = vae::latent_fused_available(20);   // the model's default
+  const Case cases[] = {{P::automatic, vae::sparse_simd() ? P::sparse : P::dense, best, fused},
+                        {P::sparse, P::sparse, I::avx512, fused},
+                        {P::sparse, P::sparse, I::avx2, false},
+                        {P::sparse, P::sparse, I::portable, fused},
+                        {P::dense, P::dense, best, fused},
+                        {P::dense, P::dense, best, false},
+                        {P::packed, P::packed, best, fused}};
+  for (const Case& c : cases) {
+    vae::set_sparse_isa(c.isa);
+    SCOPED_TRACE(std::string(vae::first_layer_name(c.asked)) + ", sparse kernels " +
+                 vae::sparse_isa_name(vae::sparse_isa()) + (c.fuse_latent ? ", latent fused" : ", latent unfused"));
     vae::Vae784_400_20 model(128);
+    model.fuse_latent = c.fuse_latent;
     vae::TrainOptions opt;
-    opt.first_layer = asked;
+    opt.first_layer = c.asked;
     vae::Trainer<vae::Vae784_400_20> trainer(model, train, opt, vae::ParamInit::from_seed);
-    EXPECT_EQ(model.enc.first_layer, expected);
+    EXPECT_EQ(model.enc.first_layer, c.expected);
     // Warm-up: OpenBLAS sets up its buffers and threads on first use.
     std::size_t steps = 0;
     auto count_steps = [&](const vae::StepReport&) { ++steps; };
@@ -60,6 +75,7 @@ TEST(Trainer, ZeroHeapAllocationsAcrossTrainStepsAndEvaluation) {
     EXPECT_EQ(sampled.images, 10000u);
     EXPECT_EQ(mean.images, 10000u);
   }
+  vae::set_sparse_isa(vae::SparseIsa::avx512);   // back to the default: the best the CPU has
   // Sanity: the counter does count (a vector allocation is seen).
   const std::size_t c0 = vae_test::allocation_count();
   std::vector<int>* v = new std::vector<int>(100);
