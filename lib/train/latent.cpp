@@ -17,7 +17,7 @@
 #include <cstring>
 #include <string>
 
-#include "avx512.h"
+#include "simd.h"
 #include "vae/error.hpp"
 #include "vae/layers.hpp"   // reparam_kl_forward, reparam_kl_backward, bias_grad_cols
 

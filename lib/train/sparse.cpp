@@ -34,7 +34,7 @@
 #include "vae/layers.hpp"   // bias_rows, relu_forward (the packed path's bias and ReLU passes)
 #include "vae/parallel.hpp"
 
-#include "avx512.h"   // VAE_SPARSE_AVX512, VAE_AVX512, lanes, transpose_block
+#include "simd.h"   // the CPU probes, target regions, simd::Avx512 and simd::Avx2
 
 namespace vae {
 
@@ -237,27 +237,8 @@ namespace avx512 {
 VAE_TARGET_BEGIN("avx512f")
 VAE_AVX512_BEGIN
 
-struct Ops {
-  static constexpr std::size_t L = 16;
+struct Ops : simd::Avx512 {
   static constexpr int kFwd = kFwdVectors, kDw = kDwVectors;
-  using V = __m512;
-  using M = __mmask16;
-  static M tail(std::size_t n) { return simd::lanes(n); }
-  static V zero() { return _mm512_setzero_ps(); }
-  static V load(const float* p) { return _mm512_loadu_ps(p); }
-  static V load_tail(const float* p, M m) { return _mm512_maskz_loadu_ps(m, p); }
-  static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
-  static void store_tail(float* p, M m, V v) { _mm512_mask_storeu_ps(p, m, v); }
-  static V add(V a, V b) { return _mm512_add_ps(a, b); }
-  static V max0(V a) { return _mm512_max_ps(a, _mm512_setzero_ps()); }
-  static V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
-  static V broadcast(const float* p) { return _mm512_set1_ps(*p); }
-  static void transpose_block(float* dst, std::size_t ldd, const std::uint16_t* rows, const float* src,
-                              std::size_t lds, std::size_t nr, std::size_t nc, std::uint32_t live) {
-    simd::transpose_block(dst, ldd, rows, src, lds, nr, nc, live);
-  }
-  static void transpose(V r[16]) { simd::transpose16(r); }
-  static std::uint32_t nonzero_bits(V v) { return _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_NEQ_UQ); }
   // The lanes of nz, compressed: values to val, their columns (j0 + lane) as 16-bit to col. A
   // whole vector of each is stored (the index's rows have room); returns how many are valid.
   static std::size_t compress_whole(float* val, std::uint16_t* col, V v, std::uint32_t nz, std::size_t j0) {
@@ -293,44 +274,14 @@ VAE_TARGET_END
 
 // --- AVX2 kernels ----------------------------------------------------------------------------
 // For CPUs with AVX2 and FMA but not AVX-512 (most x86 laptops and desktops, AMD before Zen 4):
-// the same forward and dW (sparse_kernels.inc) over 8-lane vectors, so the same bits as the
-// AVX-512 kernels. 16 vector registers: the forward keeps at most 13 accumulators, dW two sets of
-// at most 6. AVX2 has no masked registers (a tail is a lane mask for maskload / maskstore) and no
-// compress: the index permutes by a table instead.
-bool cpu_has_avx2_fma() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
-
+// the kernels of sparse_kernels.inc over 8-lane vectors, so the same bits as the AVX-512 kernels.
+// 16 vector registers: the forward keeps at most 13 accumulators, dW two sets of at most 6. AVX2
+// has no compress: the index permutes by a table instead.
 namespace avx2 {
 VAE_TARGET_BEGIN("avx2,fma")
 VAE_AVX512_BEGIN   // the same false positives as AVX-512's intrinsics
 
-// Lanes [0, n) of 8, as maskload / maskstore's mask.
-inline __m256i lanes8(std::size_t n) {
-  const __m256i idx = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n >= 8 ? 8 : n)), idx);
-}
-
-// 8 x 8 transpose in registers (r[i] row i in, column i out).
-inline void transpose8(__m256 r[8]) {
-  __m256 t[8];
-  for (int i = 0; i < 4; ++i) {
-    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  for (int i = 0; i < 2; ++i) {
-    r[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
-    r[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
-    r[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-    r[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
-  }
-  for (int i = 0; i < 4; ++i) {
-    t[i] = _mm256_permute2f128_ps(r[i], r[4 + i], 0x20);       // columns 0-3 (rows 0-7)
-    t[4 + i] = _mm256_permute2f128_ps(r[i], r[4 + i], 0x31);   // columns 4-7
-  }
-  for (int i = 0; i < 8; ++i) r[i] = t[i];
-}
+using simd::lanes8;
 
 // AVX2 has no compress: for each 8-bit mask, the lanes of its set bits, ascending (then zeros),
 // as a permutevar8x32 index.
@@ -351,38 +302,8 @@ inline __m256i compress_index(unsigned m) {
   return _mm256_load_si256(reinterpret_cast<const __m256i*>(kCompress.idx[m]));
 }
 
-struct Ops {
-  static constexpr std::size_t L = 8;
+struct Ops : simd::Avx2 {
   static constexpr int kFwd = 13, kDw = 6;
-  using V = __m256;
-  using M = __m256i;
-  static M tail(std::size_t n) { return lanes8(n); }
-  static V zero() { return _mm256_setzero_ps(); }
-  static V load(const float* p) { return _mm256_loadu_ps(p); }
-  static V load_tail(const float* p, M m) { return _mm256_maskload_ps(p, m); }
-  static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
-  static void store_tail(float* p, M m, V v) { _mm256_maskstore_ps(p, m, v); }
-  static V add(V a, V b) { return _mm256_add_ps(a, b); }
-  // maxps gives its second operand for -0 and NaN: +0, as AVX-512's.
-  static V max0(V a) { return _mm256_max_ps(a, _mm256_setzero_ps()); }
-  static V fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
-  static V broadcast(const float* p) { return _mm256_broadcast_ss(p); }
-  // simd::transpose_block with 8 lanes.
-  static void transpose_block(float* dst, std::size_t ldd, const std::uint16_t* rows, const float* src,
-                              std::size_t lds, std::size_t nr, std::size_t nc, std::uint32_t live) {
-    __m256 r[8];
-    const __m256i cm = lanes8(nc);
-    for (std::size_t i = 0; i < 8; ++i) {
-      r[i] = i < nr && (live >> i & 1u) ? _mm256_maskload_ps(src + i * lds, cm) : _mm256_setzero_ps();
-    }
-    transpose8(r);
-    const __m256i rm = lanes8(nr);
-    for (std::size_t i = 0; i < nc; ++i) _mm256_maskstore_ps(dst + (rows ? rows[i] : i) * ldd, rm, r[i]);
-  }
-  static void transpose(V r[8]) { transpose8(r); }
-  static std::uint32_t nonzero_bits(V v) {
-    return static_cast<std::uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NEQ_UQ)));
-  }
   // Ops::compress_whole and compress_exact of AVX-512, by the permutation table. AVX2 has no 16-bit
   // masked store: compress_exact writes the rows one by one.
   static std::size_t compress_whole(float* val, std::uint16_t* col, V v, std::uint32_t nz, std::size_t j0) {
