@@ -47,6 +47,11 @@
 //            (vae::set_flush_denormals), and the table reports the mode and how many subnormal
 //            values the model's buffers hold after the timed steps. --no-ftz leaves the mode off.
 //
+// Kernels: --sparse-kernels and --latent-kernels lower the instruction set of the first layer's
+// and the latent block's SIMD kernels (avx2 for both, with OPENBLAS_CORETYPE=Haswell: an AVX2 CPU,
+// as closely as an AVX-512 one can stand in for it); --latent-kernels none runs the latent block
+// as the layers' sgemm calls.
+//
 // Cold caches (--cold-caches): before every timed step and every rep of the split, a buffer of
 // twice the last-level cache is written across the pool's threads, so the step starts with its
 // parameters, Adam state and activations in DRAM. This shared host has phases in which the step
@@ -66,6 +71,9 @@
 // the same batches (time_first_layer); --first-layer-only also times epochs of the three paths,
 // alternating in one process (print_first_layer_epochs).
 //
+// Latent block (vae/latent.hpp): --latent-only times its three dispatches alone, fused with each
+// set of kernels the CPU has and as the layers' own calls, alternating on the same batches.
+//
 // Modes other than the table: --epoch-only times epochs only; --serve is the persistent mode of
 // bench/compare_pytorch.py: one model, commands on stdin, one JSON line per command on stdout:
 //   warm N   N training steps (untimed)             -> {"warm":N}
@@ -78,6 +86,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -100,6 +109,7 @@
 #include "vae/checkpoint.hpp"
 #include "vae/error.hpp"
 #include "vae/idx.hpp"
+#include "vae/latent.hpp"
 #include "vae/parallel.hpp"
 #include "vae/sparse.hpp"
 #include "vae/trainer.hpp"
@@ -326,6 +336,7 @@ struct Options {
   vae::FirstLayerPath first_layer = vae::FirstLayerPath::automatic;   // --first-layer
   bool first_layer_only = false;
   bool cold_caches = false;   // --cold-caches
+  bool latent_only = false;   // --latent-only
 };
 
 // --cold-caches: the L3 this CPU sees (sysfs, as lscpu reads it; 32 MiB where it says nothing:
@@ -588,6 +599,89 @@ void print_first_layer(std::FILE* f, const FirstLayerResult& r, int threads) {
   std::fprintf(f, "  the trainer's path for this data: %s (non-zero fraction %.3f, threshold %.2f)\n",
                vae::first_layer_name(vae::choose_first_layer(g_first_layer, r.density)), r.density,
                vae::sparse_density_threshold);
+}
+
+// --- the latent block: its three dispatches by each set of kernels ---------------------------
+// For `reps` consecutive batches: h from the batch through enc_fc before each run (ReLU zeros,
+// and in the caches where the step has it), eps drawn, dec_fc's d_h2 a random gradient times ReLU' of its h2; then, in turn on the same data,
+// the block fused with each kernel set the CPU has (AVX-512, AVX2 + FMA: vae/latent.hpp) and the
+// layers' own calls (Vae without fuse_latent: the heads' and dec_fc's sgemm, the reparameterization
+// and KL passes). The three parts as the step calls them: forward (heads, z + KL, dec_fc), the
+// decoder side of the backward (dec_fc's dW and d_z, reparam' + KL'), the encoder side (the heads'
+// dW, db and d_h with ReLU' and enc_fc's db). Medians, ms.
+struct LatentResult {
+  std::vector<std::string> names;
+  std::vector<std::array<std::vector<double>, 3>> t;   // per kernel set: forward, backward_dec, backward_enc
+};
+LatentResult time_latent(const vae::ImageSet& train, int reps) {
+  LatentResult r;
+  std::vector<vae::SparseIsa> sets;
+  for (vae::SparseIsa isa : {vae::SparseIsa::avx512, vae::SparseIsa::avx2}) {
+    vae::set_latent_isa(isa);
+    if (vae::latent_isa() == isa) {
+      sets.push_back(isa);
+      r.names.push_back(std::string("fused ") + vae::sparse_isa_name(isa));
+    }
+  }
+  r.names.push_back("layers' sgemm");
+  r.t.resize(r.names.size());
+  Model m(batch);
+  vae_rt::Rng rng;
+  vae_rt::rng_seed(&rng, 5, 0);
+  m.init_params(rng);
+  std::vector<float> g(batch * H);
+  auto t = [](std::vector<double>& v, auto&& f) {
+    const auto t0 = Clock::now();
+    f();
+    v.push_back(seconds_since(t0));
+  };
+  for (int k = -10; k < reps; ++k) {
+    stage(m, train, static_cast<std::size_t>(k + 10));
+    vae::fill_normal(rng, m.eps.data(), batch * Z);
+    for (float& v : g) v = vae_rt::rng_uniform(&rng, -0.01f, 0.01f);
+    for (std::size_t i = 0; i <= sets.size(); ++i) {
+      std::array<std::vector<double>, 3> scratch;
+      auto& out = k >= 0 ? r.t[i] : scratch;
+      m.enc.forward_fc(m.x, batch);   // h where the step has it: written by enc_fc's parts of H
+      if (i < sets.size()) {
+        vae::set_latent_isa(sets[i]);
+        t(out[0], [&] { vae::latent_forward(m.latent, batch); });
+      } else {
+        t(out[0], [&] {
+          m.enc.forward_heads(batch);
+          m.reparameterize_kl(batch);
+          m.dec.fc.forward(m.dec.h, m.z, batch, vae::Act::relu);
+        });
+      }
+      for (std::size_t j = 0; j < batch * H; ++j) m.dec.d_h[j] = m.dec.h[j] > 0.0f ? g[j] : 0.0f;
+      if (i < sets.size()) {
+        t(out[1], [&] { vae::latent_backward_dec(m.latent, batch, 1.0f); });
+        t(out[2], [&] { vae::latent_backward_enc(m.latent, batch, nullptr, nullptr); });
+      } else {
+        t(out[1], [&] {
+          m.dec.backward_fc(m.d_z, m.z, batch);
+          vae::reparam_kl_backward(m.d_mu.data(), m.d_logvar.data(), m.d_z.data(), m.enc.mu.data(),
+                                   m.enc.logvar.data(), m.eps.data(), batch * Z, 1.0f);
+        });
+        t(out[2], [&] { m.enc.backward_heads(m.d_mu, m.d_logvar, batch); });
+      }
+    }
+  }
+  vae::set_latent_isa(vae::SparseIsa::avx512);
+  return r;
+}
+void print_latent(std::FILE* f, const LatentResult& r, int threads) {
+  auto ms = [](const std::vector<double>& v) { return median(v) * 1e3; };
+  std::fprintf(f, "latent block (enc_mu, enc_logvar, z + KL, dec_fc and their gradients), %d threads, medians of %zu batches:\n",
+               threads, r.t.back()[0].size());
+  std::fprintf(f, "  %-15s %9s %9s %9s %9s %9s\n", "ms", "forward", "bwd dec", "bwd enc", "sum", "vs layers");
+  const auto& ref = r.t.back();
+  const double layers = ms(ref[0]) + ms(ref[1]) + ms(ref[2]);
+  for (std::size_t i = 0; i < r.t.size(); ++i) {
+    const double sum = ms(r.t[i][0]) + ms(r.t[i][1]) + ms(r.t[i][2]);
+    std::fprintf(f, "  %-15s %9.3f %9.3f %9.3f %9.3f %8.2fx\n", r.names[i].c_str(), ms(r.t[i][0]), ms(r.t[i][1]),
+                 ms(r.t[i][2]), sum, layers / sum);
+  }
 }
 
 // Epochs of the three paths in one process, alternating (dense, packed, sparse in each round), so
@@ -925,12 +1019,17 @@ int main(int argc, char** argv) {
                  "enc_fc's path: automatic (by the data's density), dense, packed or sparse (default automatic)")
       ->check(CLI::IsMember({"automatic", "dense", "packed", "sparse"}));
   app.add_flag("--first-layer-only", o.first_layer_only, "time only the first layer's products, by each path");
+  app.add_flag("--latent-only", o.latent_only, "time only the latent block's three dispatches, by each set of kernels");
   bool portable_sparse = false;
   app.add_flag("--portable-sparse", portable_sparse, "the sparse kernels' portable loops (as --sparse-kernels portable)");
   std::string sparse_kernels = "best";
   app.add_option("--sparse-kernels", sparse_kernels,
                  "the sparse kernels' instruction set, at most: best (what the CPU has), avx2 or portable (default best)")
       ->check(CLI::IsMember({"best", "avx2", "portable"}));
+  std::string latent_kernels = "best";
+  app.add_option("--latent-kernels", latent_kernels,
+                 "the latent block's kernels, at most: best (what the CPU has), avx2, or none (the layers' sgemm calls) (default best)")
+      ->check(CLI::IsMember({"best", "avx2", "none"}));
   app.add_flag("--cold-caches", o.cold_caches,
                "evict the caches before every timed step and split rep (a busy shared host's phase, on demand)");
   app.add_option("--json", o.json, "also write the figures as JSON; '-' writes JSON to stdout, the table to stderr");
@@ -945,6 +1044,8 @@ int main(int argc, char** argv) {
     g_first_layer = o.first_layer;
     if (sparse_kernels == "avx2") vae::set_sparse_isa(vae::SparseIsa::avx2);
     if (portable_sparse || sparse_kernels == "portable") vae::set_sparse_isa(vae::SparseIsa::portable);
+    if (latent_kernels == "avx2") vae::set_latent_isa(vae::SparseIsa::avx2);
+    if (latent_kernels == "none") vae::set_latent_isa(vae::SparseIsa::portable);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const std::exception& e) {   // CLI11's parse errors too: one line, exit 2, as the apps
@@ -963,6 +1064,14 @@ int main(int argc, char** argv) {
     }
     const vae::LossSpec fresh_loss = o.ae ? vae::LossSpec{vae::Recon::mse, 0.0f} : vae::LossSpec{};
     if (o.serve) return serve(o, train, ck.get(), ck ? late_loss : fresh_loss);
+    if (o.latent_only) {
+      for (int threads : o.threads) {
+        vae::set_blas_threads(threads);
+        if (o.ftz) vae::set_flush_denormals();
+        print_latent(stdout, time_latent(train, o.reps), threads);
+      }
+      return 0;
+    }
     if (o.first_layer_only) {
       for (int threads : o.threads) {
         vae::set_blas_threads(threads);
@@ -1044,6 +1153,10 @@ int main(int argc, char** argv) {
     std::fprintf(out, "first layer: %s (--first-layer %s; training set %.1f%% non-zero, sparse below %.0f%%)\n",
                  vae::first_layer_name(path), vae::first_layer_name(o.first_layer), 100.0 * density,
                  100.0 * vae::sparse_density_threshold);
+    std::fprintf(out, "latent block: %s (--latent-kernels %s)\n",
+                 vae::latent_fused_available(Z) ? (vae::latent_isa() == vae::SparseIsa::avx512 ? "fused, AVX-512 kernels" : "fused, AVX2 kernels")
+                                                : "the layers' sgemm calls",
+                 latent_kernels.c_str());
     if (o.cold_caches) {
       std::fprintf(out, "caches: cold (--cold-caches): %.0f MiB written across the threads before every timed step and split rep; epochs and ceiling warm\n",
                    static_cast<double>(2 * llc_bytes()) / (1 << 20));

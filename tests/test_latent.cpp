@@ -1,7 +1,8 @@
-// test_latent.cpp - the fused latent block (lib/train/latent.cpp, vae/latent.hpp): one training
-// step with it against the same step through the layers' own calls (OpenBLAS), which is the
-// reference, on a real MNIST batch and on small models whose sizes leave partial vectors and
-// row groups; and the same bits at any thread count. Finite differences of the fused backward
+// test_latent.cpp - the fused latent block (lib/train/latent.cpp, vae/latent.hpp), with each set
+// of its kernels the CPU has (AVX-512, AVX2 + FMA): one training step with it against the same
+// step through the layers' own calls (OpenBLAS), which is the reference, on a real MNIST batch
+// and on small models whose sizes leave partial vectors and row groups; and the same bits at any
+// thread count. Finite differences of the fused backward
 // are test_vae.cpp's gradient checks, which run whatever path the model takes by default.
 #include "vae/latent.hpp"
 
@@ -110,9 +111,21 @@ void small_model_case(std::size_t B) {
   const std::vector<float> x = random_images(B, Model::dim_x, 11 + B);
   for (const vae::LossSpec& spec : {vae::LossSpec{vae::Recon::mse, 1.0f}, vae::LossSpec{vae::Recon::bce, 0.5f}}) {
     const StepResult ref = step<Model>(x, B, false, FirstLayerPath::dense, spec);
-    const StepResult fused = step<Model>(x, B, true, FirstLayerPath::dense, spec);
-    expect_same_step<Model>(fused, ref);
+    for_each_latent_isa([&] { expect_same_step<Model>(step<Model>(x, B, true, FirstLayerPath::dense, spec), ref); });
   }
+}
+
+// Runs f once with each set of the block's kernels this CPU has (AVX-512, AVX2 + FMA), the model
+// built inside f; then back to the best.
+template <class F>
+void for_each_latent_isa(F&& f) {
+  for (vae::SparseIsa isa : {vae::SparseIsa::avx512, vae::SparseIsa::avx2}) {
+    vae::set_latent_isa(isa);
+    if (vae::latent_isa() != isa) continue;   // the CPU has not got it
+    SCOPED_TRACE(std::string("latent kernels ") + vae::sparse_isa_name(isa));
+    f();
+  }
+  vae::set_latent_isa(vae::SparseIsa::avx512);
 }
 
 }  // namespace
@@ -121,7 +134,7 @@ void small_model_case(std::size_t B) {
 // dense first layer and with the sparse one (whose dW then runs in backward_enc's parts), for a
 // whole batch and for a partial one.
 TEST(Latent, OneMnistStepMatchesTheLayersPath) {
-  if (!vae::latent_fused_available(20)) GTEST_SKIP() << "no AVX-512 here: the model runs the layers' path only";
+  if (!vae::latent_fused_available(20)) GTEST_SKIP() << "no AVX-512 or AVX2 here: the model runs the layers' path only";
   vae::set_blas_threads(2);
   using Model = vae::Vae784_400_20;
   const vae::ImageSet& images = vae_test::mnist(vae::Split::train).images;
@@ -132,17 +145,19 @@ TEST(Latent, OneMnistStepMatchesTheLayersPath) {
     vae::stage_batch(x.data(), images, idx.data(), B);
     const vae::LossSpec spec{vae::Recon::mse, 1.0f};
     const StepResult ref = step<Model>(x, B, false, FirstLayerPath::dense, spec);
-    for (FirstLayerPath first : {FirstLayerPath::dense, FirstLayerPath::sparse}) {
-      SCOPED_TRACE(std::string("B = ") + std::to_string(B) + ", first layer " + vae::first_layer_name(first));
-      expect_same_step<Model>(step<Model>(x, B, true, first, spec), ref);
-    }
+    for_each_latent_isa([&] {
+      for (FirstLayerPath first : {FirstLayerPath::dense, FirstLayerPath::sparse}) {
+        SCOPED_TRACE(std::string("B = ") + std::to_string(B) + ", first layer " + vae::first_layer_name(first));
+        expect_same_step<Model>(step<Model>(x, B, true, first, spec), ref);
+      }
+    });
   }
 }
 
 // Sizes that are not multiples of 16 or 32 (H), 8 (rows) or 4 (outputs), and Z from 2 to 64 (one
 // to four vectors of W's rows in d_z).
 TEST(Latent, SmallModelsMatchTheLayersPath) {
-  if (!vae::latent_fused_available(2)) GTEST_SKIP() << "no AVX-512 here: the model runs the layers' path only";
+  if (!vae::latent_fused_available(2)) GTEST_SKIP() << "no AVX-512 or AVX2 here: the model runs the layers' path only";
   for (int threads : {1, 3}) {
     SCOPED_TRACE("threads " + std::to_string(threads));
     vae::set_blas_threads(threads);
@@ -163,50 +178,52 @@ TEST(Latent, SmallModelsMatchTheLayersPath) {
 // with fixed inputs (h with ReLU zeros, d_h2 with ReLU' zeros), outside a step, so that only the
 // block's own arithmetic is compared.
 TEST(Latent, KernelsRepeatBitForBitAtAnyThreadCount) {
-  if (!vae::latent_fused_available(20)) GTEST_SKIP() << "no AVX-512 here: the model runs the layers' path only";
-  using Model = vae::Vae<100, 72, 20>;
-  constexpr std::size_t B = 100, H = 72, Z = 20;   // 4 parts of rows at 4 threads
-  auto m = std::make_unique<Model>(B);
-  vae_rt::Rng rng;
-  vae_rt::rng_seed(&rng, 29, 0);
-  m->init_params(rng);
-  auto fill = [&](float* p, std::size_t n, float zero_share) {
-    for (std::size_t i = 0; i < n; ++i) {
-      p[i] = vae_rt::rng_uniform(&rng, 0.0f, 1.0f) < zero_share ? 0.0f : vae_rt::rng_uniform(&rng, -1.0f, 1.0f);
+  if (!vae::latent_fused_available(20)) GTEST_SKIP() << "no AVX-512 or AVX2 here: the model runs the layers' path only";
+  for_each_latent_isa([] {
+    using Model = vae::Vae<100, 72, 20>;
+    constexpr std::size_t B = 100, H = 72, Z = 20;   // 4 parts of rows at 4 threads
+    auto m = std::make_unique<Model>(B);
+    vae_rt::Rng rng;
+    vae_rt::rng_seed(&rng, 29, 0);
+    m->init_params(rng);
+    auto fill = [&](float* p, std::size_t n, float zero_share) {
+      for (std::size_t i = 0; i < n; ++i) {
+        p[i] = vae_rt::rng_uniform(&rng, 0.0f, 1.0f) < zero_share ? 0.0f : vae_rt::rng_uniform(&rng, -1.0f, 1.0f);
+      }
+    };
+    std::vector<float> h(B * H), eps(B * Z), d_h2(B * H);
+    fill(h.data(), h.size(), 0.5f);
+    for (float& v : h) v = std::max(v, 0.0f);
+    fill(eps.data(), eps.size(), 0.0f);
+    fill(d_h2.data(), d_h2.size(), 0.4f);
+    std::vector<float> first;
+    double first_kl = 0.0;
+    for (int threads : {1, 2, 3, 4}) {
+      SCOPED_TRACE("threads " + std::to_string(threads));
+      vae::set_blas_threads(threads);
+      std::copy(h.begin(), h.end(), m->enc.h.data());
+      std::copy(eps.begin(), eps.end(), m->eps.data());
+      const double kl = vae::latent_forward(m->latent, B);
+      std::copy(d_h2.begin(), d_h2.end(), m->dec.d_h.data());
+      vae::latent_backward_dec(m->latent, B, 0.7f);
+      vae::latent_backward_enc(m->latent, B, nullptr, nullptr);
+      std::vector<float> out;
+      for (const auto& [p, n] : {std::pair<const float*, std::size_t>{m->enc.mu.data(), B * Z},
+                                 {m->enc.logvar.data(), B * Z}, {m->z.data(), B * Z}, {m->dec.h.data(), B * H},
+                                 {m->d_z.data(), B * Z}, {m->d_mu.data(), B * Z}, {m->d_logvar.data(), B * Z},
+                                 {m->enc.d_h.data(), B * H}, {m->grads.data(), Model::num_params}}) {
+        out.insert(out.end(), p, p + n);
+      }
+      if (threads == 1) {
+        first = out;
+        first_kl = kl;
+        continue;
+      }
+      ASSERT_EQ(out.size(), first.size());
+      EXPECT_EQ(std::memcmp(out.data(), first.data(), out.size() * sizeof(float)), 0);
+      EXPECT_EQ(kl, first_kl);
     }
-  };
-  std::vector<float> h(B * H), eps(B * Z), d_h2(B * H);
-  fill(h.data(), h.size(), 0.5f);
-  for (float& v : h) v = std::max(v, 0.0f);
-  fill(eps.data(), eps.size(), 0.0f);
-  fill(d_h2.data(), d_h2.size(), 0.4f);
-  std::vector<float> first;
-  double first_kl = 0.0;
-  for (int threads : {1, 2, 3, 4}) {
-    SCOPED_TRACE("threads " + std::to_string(threads));
-    vae::set_blas_threads(threads);
-    std::copy(h.begin(), h.end(), m->enc.h.data());
-    std::copy(eps.begin(), eps.end(), m->eps.data());
-    const double kl = vae::latent_forward(m->latent, B);
-    std::copy(d_h2.begin(), d_h2.end(), m->dec.d_h.data());
-    vae::latent_backward_dec(m->latent, B, 0.7f);
-    vae::latent_backward_enc(m->latent, B, nullptr, nullptr);
-    std::vector<float> out;
-    for (const auto& [p, n] : {std::pair<const float*, std::size_t>{m->enc.mu.data(), B * Z},
-                               {m->enc.logvar.data(), B * Z}, {m->z.data(), B * Z}, {m->dec.h.data(), B * H},
-                               {m->d_z.data(), B * Z}, {m->d_mu.data(), B * Z}, {m->d_logvar.data(), B * Z},
-                               {m->enc.d_h.data(), B * H}, {m->grads.data(), Model::num_params}}) {
-      out.insert(out.end(), p, p + n);
-    }
-    if (threads == 1) {
-      first = out;
-      first_kl = kl;
-      continue;
-    }
-    ASSERT_EQ(out.size(), first.size());
-    EXPECT_EQ(std::memcmp(out.data(), first.data(), out.size() * sizeof(float)), 0);
-    EXPECT_EQ(kl, first_kl);
-  }
+  });
   vae::set_blas_threads(2);
 }
 

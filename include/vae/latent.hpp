@@ -17,7 +17,7 @@
 // Why: these six products are 12 of the step's 420 MFLOP, but one at a time through OpenBLAS
 // (sgemm_each, sgemm_sum: shapes with 20 rows or columns suit no GEMM kernel) plus two serial
 // passes they took 0.23 ms of a 1.92 ms step (docs/performance.md, "The latent block"). Here they
-// are register-blocked AVX-512 loops, three dispatches instead of seven.
+// are register-blocked SIMD loops (AVX-512, or AVX2 + FMA), three dispatches instead of seven.
 //
 // The mathematics is the model's (vae/vae.hpp): the same sums, added in another order (float
 // reassociation). The elementwise parts keep their bits: z is reparam_kl_forward's (through
@@ -27,23 +27,33 @@
 // an order that does not depend on the thread count, so a fixed seed repeats bit for bit at any
 // thread count.
 //
-// Which path runs: Vae::fuse_latent, on by default when latent_fused_available(Z) (AVX-512, Z <=
-// kLatentMaxZ) for the model's own Decoder; otherwise the OpenBLAS path in Vae, which is the
-// reference of the test (tests/test_latent.cpp).
+// Which path runs: Vae::fuse_latent, on by default when latent_fused_available(Z) (AVX-512 or
+// AVX2 + FMA, Z <= kLatentMaxZ) for the model's own Decoder; otherwise the OpenBLAS path in Vae,
+// which is the reference of the test (tests/test_latent.cpp). The AVX-512 and AVX2 kernels add
+// in different orders: each repeats its own bits, and both agree with the reference within float
+// rounding.
 #pragma once
 
 #include <cstddef>
 
 #include "vae/arena.hpp"
 #include "vae/parallel.hpp"
+#include "vae/sparse.hpp"   // SparseIsa: the kernel sets, shared with the sparse first layer
 
 namespace vae {
 
 // The forward keeps dec_fc's W^T for 32 units (Z x 32 floats) on the stack.
 inline constexpr std::size_t kLatentMaxZ = 64;
 
-// Whether the fused kernels run here: the CPU has AVX-512 and Z <= kLatentMaxZ.
+// Whether the fused kernels run here: latent_isa() is not portable and Z <= kLatentMaxZ.
 bool latent_fused_available(std::size_t Z);
+
+// The kernels the block runs: the best this CPU has (AVX-512, else AVX2 + FMA), at most what
+// set_latent_isa allowed (the best at start); portable means none, and the model keeps the
+// layers' path. Tests and bench_train lower it, before a model is built (Vae reads
+// latent_fused_available once, in its constructor).
+SparseIsa latent_isa();
+void set_latent_isa(SparseIsa most);
 
 // Views of the block's operands (row-major, B rows) and its scratch. The model fills the views
 // once at init (its arena does not move); carve() carves the scratch. backward_dec and
