@@ -126,6 +126,14 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
+
+// Runs f and appends its time (s) to v.
+template <class F>
+void time_into(std::vector<double>& v, F&& f) {
+  const auto t0 = Clock::now();
+  f();
+  v.push_back(seconds_since(t0));
+}
 double median(std::vector<double> v) {
   if (v.empty()) return 0.0;
   std::sort(v.begin(), v.end());
@@ -555,11 +563,7 @@ FirstLayerResult time_first_layer(const vae::ImageSet& train, int reps) {
   std::vector<float> g(batch * H);
   for (float& v : g) v = vae_rt::rng_uniform(&rng, -0.01f, 0.01f);
   auto& fl = m.enc.fc_sparse;
-  auto t = [](std::vector<double>& v, auto&& f) {
-    const auto t0 = Clock::now();
-    f();
-    v.push_back(seconds_since(t0));
-  };
+  auto t = [](std::vector<double>& v, auto&& f) { time_into(v, f); };
   for (int k = -10; k < reps; ++k) {
     stage(m, train, static_cast<std::size_t>(k + 10));
     const bool keep = k >= 0;
@@ -630,11 +634,7 @@ LatentResult time_latent(const vae::ImageSet& train, int reps) {
   vae_rt::rng_seed(&rng, 5, 0);
   m.init_params(rng);
   std::vector<float> g(batch * H);
-  auto t = [](std::vector<double>& v, auto&& f) {
-    const auto t0 = Clock::now();
-    f();
-    v.push_back(seconds_since(t0));
-  };
+  auto t = [](std::vector<double>& v, auto&& f) { time_into(v, f); };
   for (int k = -10; k < reps; ++k) {
     stage(m, train, static_cast<std::size_t>(k + 10));
     vae::fill_normal(rng, m.eps.data(), batch * Z);
