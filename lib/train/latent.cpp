@@ -64,6 +64,7 @@ void check(const LatentBlock& l, std::size_t B, const char* what) {
   }
 }
 
+#if defined(VAE_SPARSE_AVX512)
 // Rows [r0, r1) of src's n columns (row stride lds) into their panel groups (r0 a multiple of 8),
 // as columns [c0, c0 + n) of groups of `cols` columns.
 void pack_rows(float* panel, std::size_t cols, std::size_t c0, const float* src, std::size_t lds, std::size_t n,
@@ -77,7 +78,6 @@ void pack_rows(float* panel, std::size_t cols, std::size_t c0, const float* src,
   }
 }
 
-#if defined(VAE_SPARSE_AVX512)
 // --- AVX-512 ---------------------------------------------------------------------------------
 namespace avx512 {
 VAE_TARGET_BEGIN("avx512f")
