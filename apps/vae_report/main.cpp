@@ -358,6 +358,9 @@ std::string summary_markdown(const std::vector<Run>& runs, const std::string& ou
   row("first layer", [&](const Run& r) {   // enc_fc's products: dense, or sparse by which kernels
     return r.metrics.at("run").value("first_layer", std::string("-"));
   });
+  row("latent block", [&](const Run& r) {   // fused by which kernels, or the layers' sgemm
+    return r.metrics.at("run").value("latent_block", std::string("-"));
+  });
   md += "\n## Loss curves\n\n![loss curves](loss_curves.png)\n\n"
         "Solid: training loss (running mean over the epoch); dashed: test loss after the epoch. "
         "Log scale, so that both objectives fit.\n\n";

@@ -95,7 +95,7 @@ void write_loss_curve(const std::string& path, const std::vector<vae::EpochRecor
 void write_metrics_json(const std::string& path, const TrainSettings& s, const nlohmann::json& final_figures,
                         const nlohmann::json& model, std::size_t train_images, std::size_t test_images,
                         const std::vector<vae::EpochRecord>& history, int resumed_from,
-                        double session_seconds, const char* first_layer) {
+                        double session_seconds, const char* first_layer, const char* latent_block) {
   double epoch_seconds = 0;
   for (const vae::EpochRecord& r : history) epoch_seconds += r.seconds;
   nlohmann::json settings = training_settings_json(s);
@@ -119,7 +119,9 @@ void write_metrics_json(const std::string& path, const TrainSettings& s, const n
         // The products' last bits, and their speed, depend on these (vae/blas.hpp).
         {"openblas_kernels", vae::blas_kernels()},
         // enc_fc's products: the sparse kernels by the data's density and the CPU (vae/sparse.hpp).
-        {"first_layer", first_layer}}},
+        {"first_layer", first_layer},
+        // enc_mu, enc_logvar, z + KL, dec_fc: fused by the CPU's kernels, or the layers' sgemm (vae/latent.hpp).
+        {"latent_block", latent_block}}},
   };
   vae::write_file_atomic(path, j.dump(2) + "\n");
 }

@@ -61,7 +61,7 @@ void write_loss_curve(const std::string& path, const std::vector<vae::EpochRecor
 void write_metrics_json(const std::string& path, const TrainSettings& s, const nlohmann::json& final_figures,
                         const nlohmann::json& model, std::size_t train_images, std::size_t test_images,
                         const std::vector<vae::EpochRecord>& history, int resumed_from,
-                        double session_seconds, const char* first_layer);
+                        double session_seconds, const char* first_layer, const char* latent_block);
 std::string run_title(const TrainSettings& s);
 
 // Returns the exit status: 0 finished, 130 interrupted (the resume command printed on stderr).
@@ -227,7 +227,8 @@ int run_training(const TrainSettings& s, const vae::ImageSet& train, const vae::
     write_metrics_json(dir + "/metrics.json", s, final_figures, model_json, vae::image_count(train), vae::image_count(test),
                        history, resumed_from,
                        std::chrono::duration<double>(clock::now() - session_start).count(),
-                       vae::first_layer_description(model->enc.first_layer));
+                       vae::first_layer_description(model->enc.first_layer),
+                       vae::latent_block_description(model->fuse_latent));
     write_run_json(s, "finished", trainer.epoch());
   }
   char line[256];

@@ -55,6 +55,10 @@ bool latent_fused_available(std::size_t Z);
 SparseIsa latent_isa();
 void set_latent_isa(SparseIsa most);
 
+// What the block runs as, for reports: "fused (AVX-512)" or "fused (AVX2)" by the kernels in use
+// now when `fused` (a model's fuse_latent), else "layers (sgemm)".
+const char* latent_block_description(bool fused);
+
 // Views of the block's operands (row-major, B rows) and its scratch. The model fills the views
 // once at init (its arena does not move); carve() carves the scratch. backward_dec and
 // backward_enc read only what any forward pass leaves (z, mu, logvar, eps, h) and the

@@ -46,6 +46,11 @@ SparseIsa latent_isa() {
 }
 void set_latent_isa(SparseIsa most) { g_latent_isa_max = most; }
 
+const char* latent_block_description(bool fused) {
+  if (!fused) return "layers (sgemm)";
+  return latent_isa() == SparseIsa::avx512 ? "fused (AVX-512)" : "fused (AVX2)";
+}
+
 bool latent_fused_available(std::size_t Z) {
   return latent_isa() != SparseIsa::portable && Z >= 1 && Z <= kLatentMaxZ;
 }

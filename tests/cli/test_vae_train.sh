@@ -73,6 +73,8 @@ report)
   grep -q '"openblas_kernels": "[A-Za-z]' rep/metrics.json || fail "metrics.json lacks the OpenBLAS kernels"
   grep -Eq '"first_layer": "(dense|sparse \((AVX-512|AVX2|portable)\))"' rep/metrics.json \
     || fail "metrics.json lacks the first layer's path: $(grep first_layer rep/metrics.json)"
+  grep -Eq '"latent_block": "(fused \((AVX-512|AVX2)\)|layers \(sgemm\))"' rep/metrics.json \
+    || fail "metrics.json lacks the latent block's path: $(grep latent_block rep/metrics.json)"
   # The weight file's header (docs/weights-format.md): "VAEW", version 1, dims 784 400 20.
   [[ "$(head -c 4 rep/weights.vaew)" == "VAEW" ]] || fail "weights.vaew has no VAEW magic"
   [[ "$(u32_at rep/weights.vaew 4) $(u32_at rep/weights.vaew 16) $(u32_at rep/weights.vaew 20) $(u32_at rep/weights.vaew 24)" == "1 784 400 20" ]] \
@@ -86,6 +88,7 @@ report)
   done
   grep -q '^| OpenBLAS kernels | [A-Za-z]' cmp/summary.md || fail "summary.md lacks the OpenBLAS kernels"
   grep -Eq '^\| first layer \| (dense|sparse)' cmp/summary.md || fail "summary.md lacks the first layer's path"
+  grep -Eq '^\| latent block \| (fused|layers)' cmp/summary.md || fail "summary.md lacks the latent block's path"
   # Latent 2 adds the manifold.
   "$train" "${small[@]}" --epochs 1 --latent 2 --mode ae --report rep2
   is_png rep2/manifold.png || fail "latent 2: manifold.png missing"
