@@ -62,7 +62,8 @@ double nonzero_fraction(const std::uint8_t* pixels, std::size_t n);
 inline constexpr double sparse_density_threshold = 0.30;
 
 // The instruction set of the sparse kernels: AVX-512 (16 lanes), AVX2 with FMA (8 lanes; the same
-// loops, and the same bits: every sum is taken in the same order), or the portable loops.
+// loops, and the same bits: every sum is taken in the same order), or the portable loops. The
+// latent block's kernels are chosen from the same sets, apart (vae/latent.hpp: set_latent_isa).
 enum class SparseIsa : std::uint8_t { portable, avx2, avx512 };
 const char* sparse_isa_name(SparseIsa isa);   // "portable", "AVX2", "AVX-512"
 // The kernels in use: the best this CPU has, at most what set_sparse_isa allowed (the best at
