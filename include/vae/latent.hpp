@@ -42,7 +42,7 @@
 
 namespace vae {
 
-// The forward keeps dec_fc's W^T for 32 units (Z x 32 floats) on the stack.
+// The forward keeps dec_fc's W^T for a block of units on the stack (Z x 32 floats at most).
 inline constexpr std::size_t kLatentMaxZ = 64;
 
 // Whether the fused kernels run here: latent_isa() is not portable and Z <= kLatentMaxZ.
