@@ -1154,9 +1154,7 @@ int main(int argc, char** argv) {
                  vae::first_layer_name(path), vae::first_layer_name(o.first_layer), 100.0 * density,
                  100.0 * vae::sparse_density_threshold);
     std::fprintf(out, "latent block: %s (--latent-kernels %s)\n",
-                 vae::latent_fused_available(Z) ? (vae::latent_isa() == vae::SparseIsa::avx512 ? "fused, AVX-512 kernels" : "fused, AVX2 kernels")
-                                                : "the layers' sgemm calls",
-                 latent_kernels.c_str());
+                 vae::latent_block_description(vae::latent_fused_available(Z)), latent_kernels.c_str());
     if (o.cold_caches) {
       std::fprintf(out, "caches: cold (--cold-caches): %.0f MiB written across the threads before every timed step and split rep; epochs and ceiling warm\n",
                    static_cast<double>(2 * llc_bytes()) / (1 << 20));

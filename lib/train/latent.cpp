@@ -39,11 +39,7 @@ SparseIsa g_latent_isa_max = SparseIsa::avx512;
 
 }  // namespace
 
-SparseIsa latent_isa() {
-  if (g_latent_isa_max >= SparseIsa::avx512 && cpu_has_avx512()) return SparseIsa::avx512;
-  if (g_latent_isa_max >= SparseIsa::avx2 && cpu_has_avx2_fma()) return SparseIsa::avx2;
-  return SparseIsa::portable;
-}
+SparseIsa latent_isa() { return best_isa(g_latent_isa_max); }
 void set_latent_isa(SparseIsa most) { g_latent_isa_max = most; }
 
 const char* latent_block_description(bool fused) {

@@ -13,6 +13,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "vae/sparse.hpp"   // SparseIsa
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(VAE_NO_SPARSE_SIMD)
 #define VAE_SPARSE_AVX512 1
 #include <immintrin.h>
@@ -38,6 +40,13 @@ inline bool cpu_has_avx2_fma() {
 #else
   return false;
 #endif
+}
+
+// The best kernel set this CPU runs, at most `most` (set_sparse_isa's and set_latent_isa's bound).
+inline SparseIsa best_isa(SparseIsa most) {
+  if (most >= SparseIsa::avx512 && cpu_has_avx512()) return SparseIsa::avx512;
+  if (most >= SparseIsa::avx2 && cpu_has_avx2_fma()) return SparseIsa::avx2;
+  return SparseIsa::portable;
 }
 
 #if defined(VAE_SPARSE_AVX512)

@@ -338,13 +338,7 @@ VAE_TARGET_END
 #endif
 
 // The kernels in use: the best the CPU has, up to what set_sparse_isa allowed.
-SparseIsa isa() {
-#if defined(VAE_SPARSE_AVX512)
-  if (g_isa_max >= SparseIsa::avx512 && cpu_has_avx512()) return SparseIsa::avx512;
-  if (g_isa_max >= SparseIsa::avx2 && cpu_has_avx2_fma()) return SparseIsa::avx2;
-#endif
-  return SparseIsa::portable;
-}
+SparseIsa isa() { return best_isa(g_isa_max); }
 
 }  // namespace
 
