@@ -256,14 +256,6 @@ struct Ops : simd::Avx512 {
     _mm512_mask_cvtepi32_storeu_epi16(row, n, _mm512_maskz_compress_epi32(k, rows));
   }
   static __m512i iota() { return _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0); }
-  static std::uint32_t nonzero_columns(const float* p, std::size_t ld, std::size_t B, std::size_t n) {
-    const __mmask16 in = simd::lanes(n);
-    __mmask16 nz = 0;
-    for (std::size_t r = 0; r < B; ++r) {
-      nz |= _mm512_mask_cmp_ps_mask(in, _mm512_maskz_loadu_ps(in, p + r * ld), _mm512_setzero_ps(), _CMP_NEQ_UQ);
-    }
-    return nz;
-  }
 };
 
 #include "sparse_kernels.inc"
@@ -319,14 +311,6 @@ struct Ops : simd::Avx2 {
     const std::size_t n = static_cast<std::size_t>(__builtin_popcount(m));
     _mm256_maskstore_ps(val, lanes8(n), _mm256_permutevar8x32_ps(v, compress_index(m)));
     for (std::size_t q = 0; m; ++q, m &= m - 1) row[q] = static_cast<std::uint16_t>(r0 + static_cast<std::size_t>(__builtin_ctz(m)));
-  }
-  static std::uint32_t nonzero_columns(const float* p, std::size_t ld, std::size_t B, std::size_t n) {
-    const __m256i in = lanes8(n);
-    __m256 nz = _mm256_setzero_ps();
-    for (std::size_t r = 0; r < B; ++r) {
-      nz = _mm256_or_ps(nz, _mm256_cmp_ps(_mm256_maskload_ps(p + r * ld, in), _mm256_setzero_ps(), _CMP_NEQ_UQ));
-    }
-    return static_cast<std::uint32_t>(_mm256_movemask_ps(nz));
   }
 };
 
