@@ -2,12 +2,12 @@
 //
 // Three variants of each kernel: AVX-512 and AVX2 with FMA (chosen at run time by CPUID, as the
 // release build targets baseline x86-64) and portable loops, which are the reference of the test
-// and what any other CPU runs. The forward and dW are written once (sparse_kernels.inc) over a
-// vector type and compiled twice, in target regions of 16 and 8 lanes; only the index differs
-// (AVX-512 compresses, AVX2 permutes by a table). The two give the same bits; they fuse each
-// multiply-add (as OpenBLAS does) and their dW sums a column's even and odd entries apart, adding
-// the two at the end; the portable code does neither, so it agrees with them within float
-// rounding, not bit for bit.
+// and what any other CPU runs. The index, the forward and dW are written once (sparse_kernels.inc)
+// over a vector type and compiled twice, in target regions of 16 and 8 lanes; only the index's
+// packing differs (AVX-512 compresses, AVX2 permutes by a table). The two give the same bits;
+// they fuse each multiply-add (as OpenBLAS does) and their dW sums a column's even and odd entries
+// apart, adding the two at the end; the portable code does neither, so it agrees with them within
+// float rounding, not bit for bit.
 //
 // The AVX-512 kernels give each thread a part of H (the layer's outputs: 208 + 192 of 400 at 2
 // threads), so every thread sees every row and column of x and the work splits evenly whatever the
