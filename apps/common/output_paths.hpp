@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "usage_error.hpp"
 
@@ -81,6 +82,50 @@ inline void check_free_space(const std::string& path, unsigned long long bytes, 
   if (avail < bytes) {
     throw std::runtime_error(flag + " " + path + ": needs " + std::to_string((bytes + 999999) / 1000000) +
                              " MB, but " + d + " has " + std::to_string(avail / 1000000) + " MB free");
+  }
+}
+
+// Several outputs of known size, written by one run: each file system must have room for all of
+// its outputs at once, each counted once (a file rewritten atomically needs its new copy's room
+// while the old copy still stands, and frees the old one after). Refuses (runtime error) before
+// any work, naming the outputs on the file system that is short: "--out a/w.vaew and
+// --checkpoint a/ck.vaeckpt: need 11 MB, but a has 4 MB free".
+struct SizedOutput {
+  std::string path;           // a file, or a folder of files when folder is set; the file system
+                              // of that folder (or of its nearest existing ancestor) counts
+  unsigned long long bytes;   // at most what the run writes there
+  std::string flag;           // e.g. "--out", for the message
+  bool folder = false;
+};
+inline void check_free_space(const std::vector<SizedOutput>& outputs) {
+  std::vector<dev_t> devs;
+  std::vector<std::string> dirs;
+  for (const SizedOutput& o : outputs) {
+    struct stat st {};
+    dirs.push_back(detail::nearest_existing(o.folder ? o.path : detail::parent_of(o.path), st));
+    devs.push_back(st.st_dev);
+  }
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    bool first = true;   // the first output on its file system checks the sum there
+    unsigned long long sum = 0;
+    std::vector<std::string> names;
+    for (std::size_t j = 0; j < outputs.size(); ++j) {
+      if (devs[j] != devs[i]) continue;
+      first = first && j >= i;
+      sum += outputs[j].bytes;
+      names.push_back(outputs[j].flag + " " + outputs[j].path);
+    }
+    if (!first) continue;
+    std::string named = names[0];   // "A", "A and B", "A, B and C"
+    for (std::size_t k = 1; k < names.size(); ++k) named += (k + 1 == names.size() ? " and " : ", ") + names[k];
+    struct statvfs vfs {};
+    if (::statvfs(dirs[i].c_str(), &vfs) != 0) continue;   // unknown: the write reports a full disk itself
+    const unsigned long long avail = static_cast<unsigned long long>(vfs.f_bavail) * vfs.f_frsize;
+    if (avail < sum) {
+      throw std::runtime_error(named + ": " + (names.size() == 1 ? "needs " : "need ") +
+                               std::to_string((sum + 999999) / 1000000) + " MB, but " + dirs[i] + " has " +
+                               std::to_string(avail / 1000000) + " MB free");
+    }
   }
 }
 

@@ -62,6 +62,25 @@ void make_parent_dir(const std::string& file, const char* flag) {
   if (!parent.empty()) make_dirs(parent.string(), flag);
 }
 
+// Room for every output before the data is read: a run that cannot save its results should not
+// start. The weights and the report's pictures of the model are written at the end, after the
+// whole run (run.hpp); a checkpoint, losses.csv and the loss curve from the first epoch on. Sizes are bounds: the 784-H-Z model's parameters (4 bytes each in the
+// weights, with Adam's m and v 12 in a checkpoint) and 64 KB for headers, plus the per-epoch
+// records; the report's pictures and tables take ~0.1 MB, bounded by 1 MB. A checkpoint rewritten
+// each epoch needs a second copy's room for a moment; if that is missing, the write fails with the
+// last good checkpoint intact (vae/checkpoint.hpp), from the second epoch on.
+void check_room_for_outputs(const TrainSettings& s) {
+  const unsigned long long H = static_cast<unsigned long long>(s.hidden), Z = static_cast<unsigned long long>(s.latent);
+  const unsigned long long P = (784 * H + H) + 2 * (H * Z + Z) + (Z * H + H) + (H * 784 + 784);
+  std::vector<vae_apps::SizedOutput> outputs;
+  if (!s.out.empty()) outputs.push_back({s.out, 4 * P + 65536, "--out"});
+  if (!s.checkpoint.empty()) {
+    outputs.push_back({s.checkpoint, 12 * P + 65536 + 64ULL * static_cast<unsigned long long>(s.epochs), "--checkpoint"});
+  }
+  if (!s.report.empty()) outputs.push_back({s.report, 1000000, "--report", /*folder=*/true});
+  vae_apps::check_free_space(outputs);
+}
+
 // --resume: the run recorded in the checkpoint wins (settings.hpp). A flag given explicitly with a
 // different value is a usage error rather than a silent change of the run, except the documented
 // extensions: --epochs N (train on to N), an output the run did not have (--out, --report), and the
@@ -264,6 +283,7 @@ int run(int argc, char** argv) {
     vae_apps::check_output_file(s.report + "/metrics.json", "--report");
   }
   if (!s.init.empty()) check_init_weights(s);
+  check_room_for_outputs(s);
   vae_apps::ensure_mnist("vae_train", s.data, app.count("--data") > 0 || resuming, s.quiet);
   make_dirs(s.report, "--report");
   make_parent_dir(s.out, "--out");

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_disk_errors.sh - a full disk and an unwritable folder under vae_train's --out, --report and
 # --checkpoint (and vae_gen's --out): one clear line, exit 1, the earlier files intact (every
-# file is the earlier one or a complete new one) and no temporary left behind.
+# file is the earlier one or a complete new one) and no temporary left behind. Outputs that do
+# not fit in the free space are refused before the run starts (vae_train's check_room_for_outputs).
 #
 # usage: test_disk_errors.sh VAE_TRAIN VAE_GEN CHECKPOINT_CHECK WEIGHTS_DIR DATA_DIR
 #
@@ -55,10 +56,13 @@ if [[ $mode == tmpfs ]]; then
   no_temporaries "$disk"
   rm -f disk/ck.vaeckpt
 
+  # The outputs written at the end of a run (--out, the report) are checked against the free
+  # space before it starts, so a full disk refuses them first; their writes failing anyway (the
+  # space taken meanwhile) is the file-size limit's case above, the same write path.
   # --out: the earlier weights (2.6 MB) and a filler leave 1.4 MB free.
   cp w.earlier disk/w.vaew
   head -c 8000000 /dev/zero >disk/filler
-  expect_error 1 'cannot write disk/w.vaew: No space left on device' "disk full while writing --out" \
+  expect_error 1 '^vae_train: --out disk/w\.vaew: needs 3 MB, but disk has 1 MB free$' "--out larger than the free space" \
     vae_train "${small[@]}" --epochs 1 --seed 2 --out disk/w.vaew
   cmp disk/w.vaew w.earlier || fail "the earlier --out file changed"
   no_temporaries "$disk"
@@ -68,12 +72,19 @@ if [[ $mode == tmpfs ]]; then
   cp -r rep.earlier disk/rep
   avail=$(df -Pk disk | awk 'NR == 2 { print $4 }')
   head -c $(( (avail - 8) * 1024 )) /dev/zero >disk/filler
-  expect_error 1 'cannot write disk/rep/[a-z_]*\.(png|csv|json): No space left on device' "disk full while writing --report" \
+  expect_error 1 '^vae_train: --report disk/rep: needs 1 MB, but disk/rep has 0 MB free$' "--report on a full disk" \
     vae_train "${small[@]}" --epochs 1 --seed 2 --report disk/rep
-  f="$(failed_file)"
-  cmp "$f" "rep.earlier/$(basename "$f")" || fail "$f, which failed, is not the earlier file"
   report_intact disk/rep rep.earlier
   no_temporaries disk/rep
+
+  # A run folder: its three outputs together (2.7 + 7.9 + 1 MB) do not fit in the 12 MB disk
+  # with 1 MB taken; each alone would.
+  rm -f disk/filler
+  head -c 1000000 /dev/zero >disk/filler
+  expect_error 1 '^vae_train: --out disk/r/weights\.vaew, --checkpoint disk/r/checkpoint\.vaeckpt and --report disk/r: need 12 MB, but disk has 1[01] MB free$' "a run folder larger than the free space" \
+    vae_train "${small[@]}" --epochs 1 --run disk/r
+  [[ ! -e disk/r ]] || fail "the refused run made its folder"
+  rm -f disk/filler
 
   # Read-only: the same files, the file system remounted read-only (EROFS binds root too).
   rm -f disk/filler
@@ -88,7 +99,7 @@ if [[ $mode == tmpfs ]]; then
   cmp disk/w.vaew w.earlier || fail "the earlier --out file changed"
   report_intact disk/rep rep.earlier
   umount "$disk"
-  echo "ok: tmpfs: disk full (checkpoint, out, report) and read-only"
+  echo "ok: tmpfs: disk full (checkpoint), no room (out, report, a run folder) and read-only"
   exit 0
 fi
 
