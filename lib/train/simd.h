@@ -125,6 +125,7 @@ VAE_AVX512 inline void transpose_block(float* dst, std::size_t ldd, const std::u
 //   L                       lanes per vector
 //   V, M                    the vector, and a mask of lanes [0, n) (made by tail(n))
 //   zero, load, load_tail, store, store_tail, add, max0, fmadd, broadcast (from memory)
+//   iota()                  the lane numbers 0, 1, ..., L - 1 as 32-bit integers
 //   where_positive(g, h)    g where h > 0, else 0 (ReLU')
 //   nonzero_bits(v)         bit i: lane i is not zero
 //   transpose(r), transpose_block(...)   L x L through registers (as transpose_block above)
@@ -144,6 +145,7 @@ struct Avx512 {
   static V max0(V a) { return _mm512_max_ps(a, _mm512_setzero_ps()); }
   static V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   static V broadcast(const float* p) { return _mm512_set1_ps(*p); }
+  static __m512i iota() { return _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0); }
   static V where_positive(V g, V h) {
     return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(h, _mm512_setzero_ps(), _CMP_GT_OQ), g);
   }
@@ -160,10 +162,12 @@ VAE_TARGET_END
 VAE_TARGET_BEGIN("avx2,fma")
 VAE_AVX512_BEGIN   // the same false positives as AVX-512's intrinsics
 
+// The lane numbers 0..7 as 32-bit integers.
+inline __m256i iota8() { return _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0); }
+
 // Lanes [0, n) of 8, as maskload / maskstore's mask.
 inline __m256i lanes8(std::size_t n) {
-  const __m256i idx = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n >= 8 ? 8 : n)), idx);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n >= 8 ? 8 : n)), iota8());
 }
 
 // 8 x 8 transpose in registers (r[i] row i in, column i out).
@@ -203,6 +207,7 @@ struct Avx2 {
   static V max0(V a) { return _mm256_max_ps(a, _mm256_setzero_ps()); }
   static V fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   static V broadcast(const float* p) { return _mm256_broadcast_ss(p); }
+  static __m256i iota() { return iota8(); }
   static V where_positive(V g, V h) { return _mm256_and_ps(_mm256_cmp_ps(h, _mm256_setzero_ps(), _CMP_GT_OQ), g); }
   static std::uint32_t nonzero_bits(V v) {
     return static_cast<std::uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NEQ_UQ)));

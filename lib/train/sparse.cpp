@@ -255,7 +255,6 @@ struct Ops : simd::Avx512 {
     _mm512_mask_storeu_ps(val, n, _mm512_maskz_compress_ps(k, v));
     _mm512_mask_cvtepi32_storeu_epi16(row, n, _mm512_maskz_compress_epi32(k, rows));
   }
-  static __m512i iota() { return _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0); }
 };
 
 #include "sparse_kernels.inc"
@@ -300,7 +299,7 @@ struct Ops : simd::Avx2 {
   // masked store: compress_exact writes the rows one by one.
   static std::size_t compress_whole(float* val, std::uint16_t* col, V v, std::uint32_t nz, std::size_t j0) {
     const __m256i perm = compress_index(nz);
-    const __m256i j = _mm256_add_epi32(_mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0), _mm256_set1_epi32(static_cast<int>(j0)));
+    const __m256i j = _mm256_add_epi32(iota(), _mm256_set1_epi32(static_cast<int>(j0)));
     _mm256_storeu_ps(val, _mm256_permutevar8x32_ps(v, perm));
     const __m256i c = _mm256_permutevar8x32_epi32(j, perm);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(col),
