@@ -64,8 +64,12 @@ int run(int argc, char** argv) {
       ->check(vae_apps::real(0.0, 1.0, false, "a number from 0 to 1", "[0, 1]"));
   vae_apps::add_quiet(app, s.quiet, "no progress output (errors only)");
   if (const int rc = vae_apps::parse_command_line(app, argc, argv); rc >= 0) return rc;
-  // The output is checked now, not after the last epoch; its folder is made before training.
-  if (!s.out.empty()) vae_apps::check_output_file(s.out, "--out");
+  // The output is checked now, not after the last epoch (its place, and room for it: the
+  // parameters at 4 bytes each and 64 KB for the file's header); its folder is made before training.
+  if (!s.out.empty()) {
+    vae_apps::check_output_file(s.out, "--out");
+    vae_apps::check_free_space(s.out, 4ULL * vae::Classifier784_256_10::num_params + 65536, "--out");
+  }
   vae_apps::ensure_mnist("classifier_train", s.data, app.count("--data") > 0, s.quiet);
   if (!s.out.empty()) vae_apps::make_parent_dirs(s.out, "--out");
 

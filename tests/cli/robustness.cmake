@@ -36,7 +36,9 @@ set_tests_properties(cli_errors_vae_train cli_errors_vae_gen cli_errors_vae_expo
                      PROPERTIES TIMEOUT 300)
 
 # A full disk (a file-size limit everywhere, a real tmpfs where a mount namespace is allowed) and a
-# read-only file system under --out, --report and --checkpoint: one line, exit 1, earlier files intact.
+# read-only file system under --out, --report and --checkpoint, and outputs refused for want of room
+# before a run starts: one line, exit 1, earlier files intact.
 add_test(NAME cli_disk_full_read_only COMMAND bash ${_cli}/test_disk_errors.sh
-         $<TARGET_FILE:vae_train> $<TARGET_FILE:vae_gen> $<TARGET_FILE:checkpoint_check> ${_w} ${VAE_TEST_DATA_DIR})
+         $<TARGET_FILE:vae_train> $<TARGET_FILE:vae_gen> $<TARGET_FILE:classifier_train>
+         $<TARGET_FILE:checkpoint_check> ${_w} ${VAE_TEST_DATA_DIR})
 set_tests_properties(cli_disk_full_read_only PROPERTIES TIMEOUT 300)

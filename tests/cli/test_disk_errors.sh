@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # test_disk_errors.sh - a full disk and an unwritable folder under vae_train's --out, --report and
-# --checkpoint (and vae_gen's --out): one clear line, exit 1, the earlier files intact (every
-# file is the earlier one or a complete new one) and no temporary left behind. Outputs that do
-# not fit in the free space are refused before the run starts (vae_train's check_room_for_outputs).
+# --checkpoint (and vae_gen's and classifier_train's --out): one clear line, exit 1, the earlier
+# files intact (every file is the earlier one or a complete new one) and no temporary left behind.
+# Outputs that do not fit in the free space are refused before the run starts (vae_train's
+# check_room_for_outputs, classifier_train's --out).
 #
-# usage: test_disk_errors.sh VAE_TRAIN VAE_GEN CHECKPOINT_CHECK WEIGHTS_DIR DATA_DIR
+# usage: test_disk_errors.sh VAE_TRAIN VAE_GEN CLASSIFIER_TRAIN CHECKPOINT_CHECK WEIGHTS_DIR DATA_DIR
 #
 # Two ways to fill the disk, so that the failures are real wherever the test runs:
 #   - always: a file-size limit (prlimit --fsize, i.e. ulimit -f): writes past it fail with EFBIG
@@ -19,9 +20,9 @@ source "$(dirname "$0")/lib_errors.sh"
 self="$(abs "$0")"
 mode=main
 if [[ "${1:-}" == --tmpfs ]]; then mode=tmpfs; shift; fi   # the second half, in the namespace
-train_bin="$(abs "$1")" gen_bin="$(abs "$2")" check="$(abs "$3")" weights="$(abs "$4")"
-data="$(abs "${VAE_DATA:-$5}")"
-export PATH="$(dirname "$train_bin"):$(dirname "$gen_bin"):$PATH"
+train_bin="$(abs "$1")" gen_bin="$(abs "$2")" classifier_bin="$(abs "$3")" check="$(abs "$4")" weights="$(abs "$5")"
+data="$(abs "${VAE_DATA:-$6}")"
+export PATH="$(dirname "$train_bin"):$(dirname "$gen_bin"):$(dirname "$classifier_bin"):$PATH"
 small=(--data mnist --train-limit 128 --test-limit 64 --threads 1 --quiet)
 
 no_temporaries() { ! compgen -G "$1/*.tmp.*" >/dev/null || fail "temporaries left in $1: $(ls "$1")"; }
@@ -44,7 +45,7 @@ report_intact() {
 
 # --- inside a private mount namespace: a real tmpfs ----------------------------------------------
 if [[ $mode == tmpfs ]]; then
-  cd "$6"
+  cd "$7"
   disk=disk
   mkdir -p "$disk"
   mount -t tmpfs -o size=12m tmpfs "$disk"
@@ -84,6 +85,13 @@ if [[ $mode == tmpfs ]]; then
   expect_error 1 '^vae_train: --out disk/r/weights\.vaew, --checkpoint disk/r/checkpoint\.vaeckpt and --report disk/r: need 12 MB, but disk has 1[01] MB free$' "a run folder larger than the free space" \
     vae_train "${small[@]}" --epochs 1 --run disk/r
   [[ ! -e disk/r ]] || fail "the refused run made its folder"
+  # classifier_train's weights (0.9 MB bound) with 0.5 MB left.
+  avail=$(df -Pk disk | awk 'NR == 2 { print $4 }')
+  head -c $(( (avail - 500) * 1024 )) /dev/zero >disk/filler2
+  expect_error 1 '^classifier_train: --out disk/c/cls\.vaew: needs 1 MB, but disk has 0 MB free$' "classifier_train --out larger than the free space" \
+    classifier_train --data mnist --train-limit 128 --test-limit 64 --threads 1 --quiet --epochs 1 --out disk/c/cls.vaew
+  [[ ! -e disk/c ]] || fail "the refused classifier run made its folder"
+  rm -f disk/filler2
 
   # Read-only: the same files, the file system remounted read-only (EROFS binds root too).
   rm -f disk/filler
@@ -98,7 +106,7 @@ if [[ $mode == tmpfs ]]; then
   cmp disk/w.vaew w.earlier || fail "the earlier --out file changed"
   report_intact disk/rep rep.earlier
   umount "$disk"
-  echo "ok: tmpfs: disk full (checkpoint), no room (out, report, a run folder) and read-only"
+  echo "ok: tmpfs: disk full (checkpoint), no room (out, report, a run folder, classifier_train's out) and read-only"
   exit 0
 fi
 
@@ -146,5 +154,5 @@ if [[ ${#ns[@]} -eq 0 ]]; then
   echo "note: no mount namespace here (neither root nor user namespaces): the tmpfs cases did not run;" \
        "the full-disk path was exercised by the file-size limit above"
 else
-  "${ns[@]}" bash "$self" --tmpfs "$train_bin" "$gen_bin" "$check" "$weights" "$data" "$work"
+  "${ns[@]}" bash "$self" --tmpfs "$train_bin" "$gen_bin" "$classifier_bin" "$check" "$weights" "$data" "$work"
 fi
