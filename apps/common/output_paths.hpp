@@ -7,6 +7,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -71,28 +72,14 @@ inline void make_parent_dirs(const std::string& file, const std::string& flag) {
   if (file.find('/') != std::string::npos) make_output_dir(detail::parent_of(file), flag + " " + file + ":");
 }
 
-// Outputs of known size: refuses (runtime error) when the file system of `path` (or of its
-// nearest existing folder) has fewer than `bytes` bytes free for this user, before any work.
-inline void check_free_space(const std::string& path, unsigned long long bytes, const std::string& flag) {
-  struct stat st {};
-  const std::string d = detail::nearest_existing(detail::parent_of(path), st);
-  struct statvfs vfs {};
-  if (::statvfs(d.c_str(), &vfs) != 0) return;   // unknown: the write reports a full disk itself
-  const unsigned long long avail = static_cast<unsigned long long>(vfs.f_bavail) * vfs.f_frsize;
-  if (avail < bytes) {
-    throw std::runtime_error(flag + " " + path + ": needs " + std::to_string((bytes + 999999) / 1000000) +
-                             " MB, but " + d + " has " + std::to_string(avail / 1000000) + " MB free");
-  }
-}
-
-// Several outputs of known size, written by one run: each file system must have room for all of
-// its outputs at once, each counted once (a file rewritten atomically needs its new copy's room
-// while the old copy still stands, and frees the old one after). Refuses (runtime error) before
-// any work, naming the outputs on the file system that is short: "--out a/w.vaew and
-// --checkpoint a/ck.vaeckpt: need 11 MB, but a has 4 MB free".
+// Outputs of known size, written by one run: refuses (runtime error) before any work when the file
+// system of an output's folder (or of its nearest existing ancestor) has less free space, for
+// this user, than all of that file system's outputs together. Each output counts once: a file
+// rewritten atomically needs its new copy's room while the old copy still stands, and frees the
+// old one after. The message names the outputs on the file system that is short: "--out a/w.vaew
+// and --checkpoint a/ck.vaeckpt: need 11 MB, but a has 4 MB free".
 struct SizedOutput {
-  std::string path;           // a file, or a folder of files when folder is set; the file system
-                              // of that folder (or of its nearest existing ancestor) counts
+  std::string path;           // a file, or a folder of files when folder is set
   unsigned long long bytes;   // at most what the run writes there
   std::string flag;           // e.g. "--out", for the message
   bool folder = false;
@@ -106,27 +93,30 @@ inline void check_free_space(const std::vector<SizedOutput>& outputs) {
     devs.push_back(st.st_dev);
   }
   for (std::size_t i = 0; i < outputs.size(); ++i) {
-    bool first = true;   // the first output on its file system checks the sum there
+    // The first output on each file system checks the sum of all there.
+    const auto before = devs.begin() + static_cast<std::ptrdiff_t>(i);
+    if (std::find(devs.begin(), before, devs[i]) != before) continue;
     unsigned long long sum = 0;
     std::vector<std::string> names;
-    for (std::size_t j = 0; j < outputs.size(); ++j) {
+    for (std::size_t j = i; j < outputs.size(); ++j) {
       if (devs[j] != devs[i]) continue;
-      first = first && j >= i;
       sum += outputs[j].bytes;
       names.push_back(outputs[j].flag + " " + outputs[j].path);
     }
-    if (!first) continue;
-    std::string named = names[0];   // "A", "A and B", "A, B and C"
-    for (std::size_t k = 1; k < names.size(); ++k) named += (k + 1 == names.size() ? " and " : ", ") + names[k];
     struct statvfs vfs {};
     if (::statvfs(dirs[i].c_str(), &vfs) != 0) continue;   // unknown: the write reports a full disk itself
     const unsigned long long avail = static_cast<unsigned long long>(vfs.f_bavail) * vfs.f_frsize;
-    if (avail < sum) {
-      throw std::runtime_error(named + ": " + (names.size() == 1 ? "needs " : "need ") +
-                               std::to_string((sum + 999999) / 1000000) + " MB, but " + dirs[i] + " has " +
-                               std::to_string(avail / 1000000) + " MB free");
-    }
+    if (avail >= sum) continue;
+    std::string named = names[0];   // "A", "A and B", "A, B and C"
+    for (std::size_t k = 1; k < names.size(); ++k) named += (k + 1 == names.size() ? " and " : ", ") + names[k];
+    throw std::runtime_error(named + ": " + (names.size() == 1 ? "needs " : "need ") +
+                             std::to_string((sum + 999999) / 1000000) + " MB, but " + dirs[i] + " has " +
+                             std::to_string(avail / 1000000) + " MB free");
   }
+}
+// One output: "--out w.vaew: needs 3 MB, but . has 1 MB free".
+inline void check_free_space(const std::string& path, unsigned long long bytes, const std::string& flag) {
+  check_free_space({SizedOutput{path, bytes, flag}});
 }
 
 // `dir` will be created (with its parents) and written into: it must be a directory or not exist
