@@ -65,14 +65,17 @@ void make_parent_dir(const std::string& file, const char* flag) {
 // Room for every output before the data is read: a run that cannot save its results should not
 // start. The weights and the report's pictures of the model are written at the end, after the
 // whole run (run.hpp); a checkpoint, losses.csv and the loss curve from the first epoch on.
-// Sizes are bounds: the 784-H-Z model's parameters (4 bytes each in the weights, with Adam's m
-// and v 12 in a checkpoint) and 64 KB for headers, plus the per-epoch records; the report's
-// pictures and tables take ~0.1 MB, bounded by 1 MB. A checkpoint rewritten each epoch needs a
-// second copy's room for a moment; where that is missing, the second epoch's write fails with the
-// first epoch's checkpoint intact (vae/checkpoint.hpp).
+// Sizes are bounds: the compiled 784-H-Z model's parameters (4 bytes each in the weights, with
+// Adam's m and v 12 in a checkpoint) and 64 KB for headers, plus the per-epoch records; the
+// report's pictures and tables take ~0.1 MB, bounded by 1 MB. A checkpoint rewritten each epoch
+// needs a second copy's room for a moment; where that is missing, the second epoch's write fails
+// with the first epoch's checkpoint intact (vae/checkpoint.hpp). The shape is compiled: checked
+// before (a new run's flags, or adopt_checkpoint_settings).
 void check_room_for_outputs(const TrainSettings& s) {
-  const unsigned long long H = static_cast<unsigned long long>(s.hidden), Z = static_cast<unsigned long long>(s.latent);
-  const unsigned long long P = (784 * H + H) + 2 * (H * Z + Z) + (Z * H + H) + (H * 784 + 784);
+  const unsigned long long P = vae_apps::with_model(784, s.hidden, s.latent, "", [](auto shape) {
+    using S = decltype(shape);
+    return static_cast<unsigned long long>(vae::Vae<S::x, S::h, S::z>::num_params);
+  });
   std::vector<vae_apps::SizedOutput> outputs;
   if (!s.out.empty()) outputs.push_back({s.out, 4 * P + 65536, "--out"});
   if (!s.checkpoint.empty()) {
